@@ -1,0 +1,1 @@
+//! greenline: gevent's programming model for Rust, on the `may` coroutine runtime.
