@@ -1,1 +1,89 @@
-//! greenline: gevent's programming model for Rust, on the `may` coroutine runtime.
+//! greenline: gevent's programming model for Rust, without monkey patching.
+//!
+//! Straight-line, blocking-style code runs concurrently: every blocking call
+//! greenline provides (socket reads and writes, accept, connect, sleep,
+//! queue get and put, joins, locks) parks only the calling *greenlet* and
+//! lets the worker thread run others, the way gevent's patched calls do.
+//!
+//! It provides greenlets ([`spawn`], [`Greenlet`], [`joinall`], [`Group`],
+//! [`Pool`]), time ([`sleep`], [`yield_now`], [`Timeout`]), coordination
+//! ([`sync`]: `Event`, `AsyncResult`, `Queue`, `JoinableQueue`, `Channel`,
+//! semaphores, `RLock`), cooperative sockets ([`net`]), a thread pool for
+//! what cannot yield ([`threadpool`]), greenlet-local storage ([`local`]), a
+//! blocking detector ([`monitor`]) and a harness for coroutine test suites
+//! ([`testing`]).
+//!
+//! # Examples
+//!
+//! A TCP echo server and a client, each a straight-line greenlet:
+//!
+//! ```
+//! use std::io::{BufRead, Write};
+//! use greenline::net::{TcpListener, TcpStream};
+//!
+//! let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+//! let addr = listener.local_addr().unwrap();
+//! greenline::spawn(move || {
+//!     while let Ok((mut conn, _peer)) = listener.accept() {
+//!         greenline::spawn(move || std::io::copy(&mut conn.try_clone()?, &mut conn));
+//!     }
+//! });
+//! let client = greenline::spawn(move || -> std::io::Result<String> {
+//!     let mut file = TcpStream::connect(addr)?.makefile();
+//!     file.write_all(b"hello\n")?;
+//!     file.flush()?;
+//!     let mut line = String::new();
+//!     file.read_line(&mut line)?;
+//!     Ok(line)
+//! });
+//! assert_eq!(client.join().unwrap().unwrap(), "hello\n");
+//! ```
+//!
+//! # How it works underneath
+//!
+//! greenline runs on [`may`]'s scheduler: N worker threads (one per CPU by
+//! default, see [`config`]), each an epoll event loop with a run queue, plus
+//! one timer thread. A greenlet is a may coroutine with its own stack; a
+//! blocking greenline call registers interest (a socket event, a timer, a
+//! wait queue) and switches to the next ready greenlet. Wake-ups from other
+//! threads go through the target worker's inbox. On a plain OS thread the
+//! same calls block the thread, so `main` can join greenlets, read a queue
+//! or use a socket directly.
+//!
+//! # The rules a greenlet must keep
+//!
+//! * **Never block the worker.** A std call that blocks (`std::thread::sleep`,
+//!   `std::net`, `std::sync::Mutex` under contention, file I/O, DNS, a
+//!   blocking FFI call) stops every greenlet and every socket on that
+//!   worker. Use greenline's twin, or run the call on
+//!   [`threadpool::spawn_blocking`]. [`monitor`] reports offenders.
+//! * **No `thread_local!` across a yield.** A greenlet moves between worker
+//!   threads at yield points; use [`local::Local`] for per-greenlet state.
+//!   Do not hold `!Send` values (`Rc`, std `MutexGuard`) across a yield.
+//! * **Mind the stack.** Stacks are fixed-size (128 KiB by default, mapped
+//!   lazily) and an overflow ends the greenlet without unwinding; give deep
+//!   recursion a bigger stack with [`Builder::stack_size`].
+//!
+//! may's coroutine spawn is `unsafe` because of those rules; greenline calls
+//! it in exactly one place (`src/glue.rs`), where the contract is written.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+mod glue;
+mod greenlet;
+mod group;
+pub mod local;
+pub mod monitor;
+pub mod net;
+pub mod sync;
+pub mod testing;
+pub mod threadpool;
+mod time;
+
+pub use greenlet::{
+    current_id, current_name, joinall, killall, spawn, spawn_later, Builder, Greenlet,
+    GreenletError,
+};
+pub use group::{Group, Pool};
+pub use time::{current_deadline, sleep, with_timeout, yield_now, Timeout};

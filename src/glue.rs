@@ -1,0 +1,97 @@
+//! The one place greenline touches may's `unsafe` API.
+//!
+//! may marks coroutine spawning, coroutine cancellation and fd adoption as
+//! `unsafe fn`s. greenline calls each of them here and nowhere else, so the
+//! contract that makes those calls sound is written down once.
+//!
+//! # The contract greenline keeps, and asks its users to keep
+//!
+//! 1. **No thread-local state across a yield.** A greenlet's stack moves
+//!    between OS threads at every yield point (any greenline or may blocking
+//!    call). A `thread_local!` read before a yield and used after it may belong
+//!    to another thread. greenline itself touches thread locals only between
+//!    yields (the blocking monitor's per-thread slot, the fair-yield clock);
+//!    per-greenlet state lives in [`crate::local::Local`].
+//! 2. **No `!Send` values held across a yield** (`Rc`, `RefCell` borrows of
+//!    thread locals, a std `MutexGuard`). The closure passed to `spawn` is
+//!    `Send + 'static`, which covers what it captures but not what it creates.
+//! 3. **Stacks are finite and are not grown.** Overflowing one ends the greenlet
+//!    without unwinding (may's guard page and signal handler catch it). The
+//!    default is chosen in [`crate::config`] to fit std I/O, panics and
+//!    backtraces with room to spare; deep recursion needs
+//!    [`crate::Builder::stack_size`].
+#![allow(unsafe_code)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use std::io;
+use std::os::unix::io::IntoRawFd;
+
+use may::coroutine::{Builder as CoBuilder, Coroutine, JoinHandle};
+
+/// Starts a may coroutine running `f`.
+///
+/// `stack_bytes` of `None` uses the runtime default (pooled stacks).
+pub(crate) fn spawn_coroutine<F>(
+    name: Option<String>,
+    stack_bytes: Option<usize>,
+    f: F,
+) -> io::Result<JoinHandle<()>>
+where
+    F: FnOnce() + Send + 'static,
+{
+    crate::config::ensure_started();
+    let mut builder = CoBuilder::new();
+    if let Some(name) = name {
+        builder = builder.name(name);
+    }
+    if let Some(bytes) = stack_bytes {
+        // may counts stack sizes in machine words; its docs do not say so.
+        builder = builder.stack_size(bytes / std::mem::size_of::<usize>());
+    }
+    // SAFETY: `f` is `Send + 'static`, so everything it captures may move to
+    // any worker. What it creates on its own stack is covered by the contract
+    // in this module's docs (rules 1 and 2), which greenline's own code keeps
+    // and which the crate docs ask users to keep; the stack size is either
+    // may's configured default (set by `config`) or the caller's explicit
+    // choice (rule 3).
+    unsafe { builder.spawn(f) }
+}
+
+/// Asks may to cancel a coroutine: at its next yield point it unwinds with
+/// may's cancel payload (destructors run, so its sockets close).
+pub(crate) fn cancel(co: &Coroutine) {
+    // SAFETY: cancellation unwinds the target through its normal drop glue.
+    // may's caveat is that drop code running during that unwind must not call
+    // coroutine APIs that could raise a second cancel panic; greenline's own
+    // drop impls never block or yield, and greenlet bodies run under
+    // `catch_unwind` in `greenlet::spawn`, so the unwind ends there.
+    unsafe { co.cancel() }
+}
+
+/// Hands a connected, non-blocking std TCP stream to may's event loop.
+pub(crate) fn adopt_tcp_stream(s: std::net::TcpStream) -> io::Result<may::net::TcpStream> {
+    use std::os::unix::io::FromRawFd;
+    s.set_nonblocking(true)?;
+    let fd = s.into_raw_fd();
+    // SAFETY: `fd` was just released by an owned std socket, so nothing else
+    // owns or closes it; may takes ownership and closes it on drop.
+    Ok(unsafe { may::net::TcpStream::from_raw_fd(fd) })
+}
+
+/// Hands a listening, non-blocking std TCP listener to may's event loop.
+pub(crate) fn adopt_tcp_listener(l: std::net::TcpListener) -> io::Result<may::net::TcpListener> {
+    use std::os::unix::io::FromRawFd;
+    l.set_nonblocking(true)?;
+    let fd = l.into_raw_fd();
+    // SAFETY: as in `adopt_tcp_stream`: sole ownership of `fd` moves to may.
+    Ok(unsafe { may::net::TcpListener::from_raw_fd(fd) })
+}
+
+/// Hands a bound, non-blocking std UDP socket to may's event loop.
+pub(crate) fn adopt_udp_socket(s: std::net::UdpSocket) -> io::Result<may::net::UdpSocket> {
+    use std::os::unix::io::FromRawFd;
+    s.set_nonblocking(true)?;
+    let fd = s.into_raw_fd();
+    // SAFETY: as in `adopt_tcp_stream`: sole ownership of `fd` moves to may.
+    Ok(unsafe { may::net::UdpSocket::from_raw_fd(fd) })
+}

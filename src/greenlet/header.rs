@@ -1,0 +1,204 @@
+//! The part of a greenlet that does not depend on its value type: identity,
+//! completion, kill requests, links, and what it is blocked on.
+//!
+//! `Group`, `joinall`, the test harness and the blocking monitor all work on
+//! headers, so they handle greenlets of any value type.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Instant;
+
+use crate::sync::waiter::{self, WaitError, WaitQueue};
+
+use super::GreenletError;
+
+/// How a greenlet ended, as link callbacks see it.
+pub(crate) type Outcome = Result<(), GreenletError>;
+type Link = Box<dyn FnOnce(Outcome) + Send>;
+
+pub(crate) struct Header {
+    pub(crate) id: u64,
+    pub(crate) name: Option<String>,
+    state: Mutex<State>,
+    /// Set by `kill`; checked before the body starts so it never runs.
+    kill_requested: AtomicBool,
+    /// The may coroutine, set right after spawning; used to cancel it.
+    coroutine: OnceLock<may::coroutine::Coroutine>,
+    /// What the greenlet is parked in, while instrumentation is on.
+    waiting_on: Mutex<Option<&'static str>>,
+}
+
+struct State {
+    /// `Some` once the greenlet has finished.
+    outcome: Option<Outcome>,
+    /// Callers of `join`/`wait`.
+    waiters: WaitQueue,
+    links: Vec<Link>,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Header {
+    pub(crate) fn new(name: Option<String>) -> Arc<Header> {
+        let h = Arc::new(Header {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            name,
+            state: Mutex::new(State {
+                outcome: None,
+                waiters: WaitQueue::new(),
+                links: Vec::new(),
+            }),
+            kill_requested: AtomicBool::new(false),
+            coroutine: OnceLock::new(),
+            waiting_on: Mutex::new(None),
+        });
+        if TRACKED.load(Ordering::Relaxed) > 0 {
+            waiter::lock(&REGISTRY).insert(h.id, Arc::downgrade(&h));
+        }
+        h
+    }
+
+    /// The name used in errors and reports.
+    pub(crate) fn label(&self) -> String {
+        match &self.name {
+            Some(n) => n.clone(),
+            None => format!("greenlet#{}", self.id),
+        }
+    }
+
+    pub(crate) fn set_coroutine(&self, co: may::coroutine::Coroutine) {
+        let _ = self.coroutine.set(co);
+        if self.kill_requested.load(Ordering::SeqCst) && !self.is_done() {
+            crate::glue::cancel(self.coroutine.get().expect("just set"));
+        }
+    }
+
+    pub(crate) fn kill_requested(&self) -> bool {
+        self.kill_requested.load(Ordering::SeqCst)
+    }
+
+    /// Asks the greenlet to die at its next yield point (or before it starts).
+    pub(crate) fn request_kill(&self) {
+        if self.is_done() || self.kill_requested.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if let Some(co) = self.coroutine.get() {
+            crate::glue::cancel(co);
+        }
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        waiter::lock(&self.state).outcome.is_some()
+    }
+
+    pub(crate) fn outcome(&self) -> Option<Outcome> {
+        waiter::lock(&self.state).outcome.clone()
+    }
+
+    /// Waits until the greenlet has finished.
+    pub(crate) fn wait(&self, deadline: Option<Instant>) -> Result<(), WaitError> {
+        waiter::wait_while(
+            &self.state,
+            deadline,
+            "join",
+            |s| s.outcome.as_ref().map(|_| ()),
+            |s| &mut s.waiters,
+        )
+    }
+
+    /// Records the end, wakes joiners, and hands the links to a new greenlet.
+    pub(crate) fn finish(&self, outcome: Outcome) {
+        let links = {
+            let mut s = waiter::lock(&self.state);
+            s.outcome = Some(outcome.clone());
+            s.waiters.notify_all();
+            std::mem::take(&mut s.links)
+        };
+        if TRACKED.load(Ordering::Relaxed) > 0 {
+            waiter::lock(&REGISTRY).remove(&self.id);
+        }
+        if !links.is_empty() {
+            run_links(links, outcome);
+        }
+    }
+
+    /// Adds a completion callback; runs it (in a new greenlet) right away if
+    /// the greenlet has already finished.
+    pub(crate) fn link(&self, f: Link) {
+        let done = {
+            let mut s = waiter::lock(&self.state);
+            match &s.outcome {
+                Some(o) => Some(o.clone()),
+                None => {
+                    s.links.push(f);
+                    return;
+                }
+            }
+        };
+        if let Some(o) = done {
+            run_links(vec![f], o);
+        }
+    }
+
+    pub(crate) fn set_waiting_on(&self, what: Option<&'static str>) {
+        *waiter::lock(&self.waiting_on) = what;
+    }
+
+    pub(crate) fn waiting_on(&self) -> Option<&'static str> {
+        *waiter::lock(&self.waiting_on)
+    }
+}
+
+/// Links run in a greenlet of their own, like gevent's (which run from the
+/// hub): a killed greenlet may not yield again, and a slow callback must not
+/// delay the joiners that were just woken.
+fn run_links(links: Vec<Link>, outcome: Outcome) {
+    let body = move || {
+        for f in links {
+            f(outcome.clone());
+        }
+    };
+    if let Err(e) = crate::glue::spawn_coroutine(Some("greenline-links".into()), None, body) {
+        log::error!("greenline: could not start link callbacks: {e}");
+    }
+}
+
+// ---- Tracking of live greenlets (test harness) ------------------------------
+
+/// While non-zero, every new greenlet is entered in `REGISTRY`.
+static TRACKED: AtomicUsize = AtomicUsize::new(0);
+static REGISTRY: Mutex<BTreeMap<u64, Weak<Header>>> = Mutex::new(BTreeMap::new());
+
+/// Turns registration on for as long as the guard lives.
+pub(crate) struct TrackGuard(());
+
+pub(crate) fn track() -> TrackGuard {
+    TRACKED.fetch_add(1, Ordering::SeqCst);
+    crate::greenlet::refresh_instrumentation();
+    TrackGuard(())
+}
+
+impl Drop for TrackGuard {
+    fn drop(&mut self) {
+        if TRACKED.fetch_sub(1, Ordering::SeqCst) == 1 {
+            waiter::lock(&REGISTRY).clear();
+        }
+        crate::greenlet::refresh_instrumentation();
+    }
+}
+
+pub(crate) fn tracking() -> bool {
+    TRACKED.load(Ordering::Relaxed) > 0
+}
+
+/// The live greenlets registered since tracking started, oldest first.
+pub(crate) fn live() -> Vec<Arc<Header>> {
+    let mut v: Vec<Arc<Header>> = waiter::lock(&REGISTRY)
+        .values()
+        .filter_map(Weak::upgrade)
+        .filter(|h| !h.is_done())
+        .collect();
+    v.sort_by_key(|h| h.id);
+    v
+}

@@ -1,0 +1,179 @@
+//! The parking core every greenline primitive waits on.
+//!
+//! A waiter is a may `Blocker`: inside a greenlet it parks the greenlet (the
+//! worker runs others), on a plain thread it parks the thread on a condvar.
+//! So every primitive built on this works across that boundary both ways.
+//!
+//! Primitives keep their state and a [`WaitQueue`] under one std `Mutex`,
+//! held only for a few instructions and never across a park. [`wait_while`]
+//! is the one loop they all use:
+//!
+//! ```text
+//!   lock ──► poll(state) ─ready──► unlock, return value
+//!              │ not ready
+//!              ▼
+//!        deadline passed? ─yes──► unlock, TimedOut
+//!              │ no
+//!              ▼
+//!        enqueue waiter, unlock, park(remaining)
+//!              │ woken / timed out / killed
+//!              └──► (guard dequeues; a notification it swallowed is passed on)
+//! ```
+//!
+//! A wake-up is a hint, never a hand-over: the woken caller re-polls. That is
+//! what makes timeouts and kills race-free: a waiter that leaves after being
+//! notified passes the notification to the next waiter in its guard's `Drop`,
+//! which also runs when a kill unwinds the greenlet out of `park`.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use may::sync::Blocker;
+
+use crate::time::{self, Deadline};
+
+/// One parked caller.
+pub(crate) struct Waiter {
+    blocker: Blocker,
+    /// Set by the notifier before it unparks, so a waiter that times out at
+    /// the same moment knows it swallowed a notification.
+    notified: AtomicBool,
+}
+
+impl Waiter {
+    fn new() -> Arc<Waiter> {
+        Arc::new(Waiter {
+            blocker: Blocker::new(false),
+            notified: AtomicBool::new(false),
+        })
+    }
+
+    fn wake(&self) {
+        self.notified.store(true, Ordering::Release);
+        self.blocker.unpark();
+    }
+}
+
+/// FIFO of parked callers, kept inside a primitive's mutex.
+#[derive(Default)]
+pub(crate) struct WaitQueue {
+    waiters: VecDeque<Arc<Waiter>>,
+}
+
+impl WaitQueue {
+    pub(crate) const fn new() -> WaitQueue {
+        WaitQueue {
+            waiters: VecDeque::new(),
+        }
+    }
+
+    /// Wakes the longest-waiting caller; false when nobody waits.
+    pub(crate) fn notify_one(&mut self) -> bool {
+        match self.waiters.pop_front() {
+            Some(w) => {
+                w.wake();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Wakes every caller.
+    pub(crate) fn notify_all(&mut self) {
+        for w in self.waiters.drain(..) {
+            w.wake();
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.waiters.is_empty()
+    }
+
+    fn remove(&mut self, w: &Arc<Waiter>) -> bool {
+        match self.waiters.iter().position(|x| Arc::ptr_eq(x, w)) {
+            Some(i) => {
+                self.waiters.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Why a wait ended without a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WaitError {
+    /// The call's own deadline or the greenlet's `Timeout` passed.
+    TimedOut,
+}
+
+/// Locks a primitive's state, ignoring poisoning: greenline never panics
+/// while holding one of these locks, and a user panic cannot happen inside.
+pub(crate) fn lock<S>(m: &Mutex<S>) -> MutexGuard<'_, S> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Waits until `poll` returns `Some`, or the deadline passes.
+///
+/// `poll` runs with the lock held; `queue` selects the wait queue inside the
+/// state that notifiers of this condition wake. The effective deadline is the
+/// earlier of `deadline` and the calling greenlet's [`crate::Timeout`].
+pub(crate) fn wait_while<S, R>(
+    state: &Mutex<S>,
+    deadline: Option<Instant>,
+    what: &'static str,
+    mut poll: impl FnMut(&mut S) -> Option<R>,
+    queue: impl Fn(&mut S) -> &mut WaitQueue,
+) -> Result<R, WaitError> {
+    let deadline = Deadline::effective(deadline);
+    let mut guard = lock(state);
+    loop {
+        if let Some(r) = poll(&mut guard) {
+            return Ok(r);
+        }
+        let remaining = match deadline.remaining() {
+            Some(d) if d.is_zero() => return Err(WaitError::TimedOut),
+            other => other,
+        };
+        let waiter = Waiter::new();
+        queue(&mut guard).waiters.push_back(waiter.clone());
+        drop(guard);
+        let leave = Leave {
+            state,
+            queue: &queue,
+            waiter: &waiter,
+        };
+        let timed_out = time::park(&waiter.blocker, remaining, what);
+        drop(leave);
+        guard = lock(state);
+        if timed_out {
+            // One last look: a value that arrived with the deadline is taken.
+            return poll(&mut guard).ok_or(WaitError::TimedOut);
+        }
+    }
+}
+
+/// Dequeues a waiter that stops waiting, on every exit path including the
+/// unwind of a killed greenlet; forwards a notification it swallowed.
+struct Leave<'a, S, Q: Fn(&mut S) -> &mut WaitQueue> {
+    state: &'a Mutex<S>,
+    queue: &'a Q,
+    waiter: &'a Arc<Waiter>,
+}
+
+impl<S, Q: Fn(&mut S) -> &mut WaitQueue> Drop for Leave<'_, S, Q> {
+    fn drop(&mut self) {
+        let mut guard = lock(self.state);
+        let q = (self.queue)(&mut guard);
+        if !q.remove(self.waiter)
+            && self.waiter.notified.load(Ordering::Acquire)
+            && std::thread::panicking()
+        {
+            // Killed right after being notified: the wake-up was meant for
+            // somebody still waiting.
+            q.notify_one();
+        }
+    }
+}

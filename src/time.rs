@@ -1,0 +1,279 @@
+//! Sleeping, yielding and deadlines: gevent's `sleep`, `sleep(0)` and `Timeout`.
+//!
+//! # Deadlines
+//!
+//! [`Timeout`] and [`with_timeout`] put a deadline on the calling greenlet
+//! (or thread). Every greenline blocking call made while it is in force (a
+//! socket read or write, accept, connect, a queue get or put, an event wait,
+//! a lock, `join`, [`sleep`]) waits at most until the deadline and then
+//! returns `ErrorKind::TimedOut` (or the primitive's own timed-out error).
+//! Deadlines nest: the earliest one wins. Code that never blocks is not
+//! interrupted (gevent cannot do that either); a loop that only computes
+//! should call [`yield_now`].
+//!
+//! # Where code runs after a timer
+//!
+//! may resumes a greenlet whose timer fired on its single timer thread. Code
+//! running there delays every timer in the process, so greenline moves the
+//! greenlet back to a worker before returning from [`sleep`] or from any wait
+//! that timed out.
+
+use std::cell::Cell;
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use may::sync::Blocker;
+
+may::coroutine_local!(static DEADLINE: Cell<Option<Instant>> = Cell::new(None));
+
+/// How many deadlines are in force process-wide; while zero, blocking calls
+/// skip the per-greenlet lookup entirely.
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// When this OS thread last let its worker poll for I/O (see `yield_now`).
+    /// Read and written between yields only.
+    static LAST_FAIR_YIELD: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// The earliest of a call's own deadline and the greenlet's `Timeout`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline(Option<Instant>);
+
+impl Deadline {
+    pub(crate) fn effective(call: Option<Instant>) -> Deadline {
+        let scope = current_deadline();
+        Deadline(match (call, scope) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
+    }
+
+    pub(crate) fn after(timeout: Option<Duration>) -> Deadline {
+        Deadline::effective(timeout.map(|d| Instant::now() + d))
+    }
+
+    /// Time left: `None` waits forever, zero means already passed.
+    pub(crate) fn remaining(self) -> Option<Duration> {
+        self.0.map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    pub(crate) fn instant(self) -> Option<Instant> {
+        self.0
+    }
+}
+
+/// The deadline of the innermost [`Timeout`] in force for the caller.
+pub fn current_deadline() -> Option<Instant> {
+    if ACTIVE.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
+    DEADLINE.with(|d| d.get())
+}
+
+/// Parks on `blocker` for at most `timeout`; true when it timed out.
+///
+/// Inside a greenlet, a timeout resumes us on may's timer thread, so we hop
+/// back to a worker before returning. `what` names the wait for the test
+/// harness and the blocking monitor.
+pub(crate) fn park(blocker: &Blocker, timeout: Option<Duration>, what: &'static str) -> bool {
+    let ticket = crate::greenlet::enter_wait(what);
+    let timed_out = blocker.park(timeout).is_err();
+    if timed_out {
+        leave_timer_thread();
+    }
+    crate::greenlet::leave_wait(ticket);
+    timed_out
+}
+
+/// Moves a greenlet that a timer resumed back onto a worker.
+///
+/// may's `yield_now` called off the workers schedules through a worker's
+/// inbox; called on a worker it is a cheap local requeue.
+fn leave_timer_thread() {
+    if may::coroutine::is_coroutine() {
+        may::coroutine::yield_now();
+    }
+}
+
+/// Suspends the caller for `dur`: a greenlet yields, a plain thread sleeps.
+///
+/// Woken by may's timer thread when `dur` has passed (resolution about
+/// 1 ms); the greenlet then continues on a worker, never on the timer thread.
+/// A zero duration is [`yield_now`].
+///
+/// # Errors
+///
+/// `ErrorKind::TimedOut` when a [`Timeout`] in force ends before `dur` does;
+/// the sleep is then cut short at the deadline.
+///
+/// If the greenlet is killed while asleep it unwinds from here.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let t = Instant::now();
+/// greenline::spawn(|| greenline::sleep(Duration::from_millis(20))).join().unwrap().unwrap();
+/// assert!(t.elapsed() >= Duration::from_millis(20));
+/// ```
+pub fn sleep(dur: Duration) -> io::Result<()> {
+    let (dur, cut) = match Deadline::effective(None).remaining() {
+        Some(left) if left < dur => (left, true),
+        _ => (dur, false),
+    };
+    if dur.is_zero() {
+        yield_now();
+    } else if may::coroutine::is_coroutine() {
+        let ticket = crate::greenlet::enter_wait("sleep");
+        may::coroutine::sleep(dur);
+        leave_timer_thread();
+        crate::greenlet::leave_wait(ticket);
+    } else {
+        std::thread::sleep(dur);
+    }
+    if cut {
+        Err(timed_out())
+    } else {
+        Ok(())
+    }
+}
+
+/// Lets other greenlets run, and lets the worker poll for I/O: gevent's
+/// `sleep(0)`.
+///
+/// may's own `yield_now` requeues the greenlet on its worker's local queue,
+/// and a worker polls its sockets and its inbox only when that queue is
+/// empty, so a loop of it starves every socket on the worker (measured: a
+/// greenlet spawned while another spun on it first ran when the spinner
+/// stopped). greenline's yield is that cheap local requeue, except that at
+/// least once a millisecond per thread it leaves the worker through the timer
+/// thread and comes back through the worker's inbox, behind pending I/O.
+/// On a plain thread it is `std::thread::yield_now`.
+pub fn yield_now() {
+    if !may::coroutine::is_coroutine() {
+        std::thread::yield_now();
+        return;
+    }
+    let now = Instant::now();
+    let due = LAST_FAIR_YIELD.with(|t| match t.get() {
+        Some(last) if now.duration_since(last) < Duration::from_millis(1) => false,
+        _ => {
+            t.set(Some(now));
+            true
+        }
+    });
+    if due {
+        // Out through the timer thread, back through the worker's inbox.
+        may::coroutine::sleep(Duration::ZERO);
+        may::coroutine::yield_now();
+    } else {
+        may::coroutine::yield_now();
+    }
+}
+
+/// A deadline on every blocking call the current greenlet makes until it is
+/// dropped or cancelled: gevent's `Timeout`.
+///
+/// Timeouts nest; the earliest deadline in force applies. Dropping (or
+/// [`cancel`](Timeout::cancel)ling) restores the one before.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// greenline::spawn(|| {
+///     let q: greenline::sync::Queue<u32> = greenline::sync::Queue::new();
+///     let _t = greenline::Timeout::start(Duration::from_millis(10));
+///     assert!(q.get().is_err()); // nothing is ever put: times out
+/// }).join().unwrap();
+/// ```
+#[must_use = "the deadline ends when the Timeout is dropped"]
+#[derive(Debug)]
+pub struct Timeout {
+    deadline: Instant,
+    previous: Option<Instant>,
+    active: bool,
+}
+
+impl Timeout {
+    /// Puts a deadline `dur` from now on the caller's blocking calls.
+    pub fn start(dur: Duration) -> Timeout {
+        Timeout::start_at(Instant::now() + dur)
+    }
+
+    /// Puts a deadline at `deadline` on the caller's blocking calls.
+    pub fn start_at(deadline: Instant) -> Timeout {
+        ACTIVE.fetch_add(1, Ordering::Relaxed);
+        let previous = DEADLINE.with(|d| {
+            let prev = d.get();
+            d.set(Some(prev.map_or(deadline, |p| p.min(deadline))));
+            prev
+        });
+        Timeout {
+            deadline,
+            previous,
+            active: true,
+        }
+    }
+
+    /// This timeout's own deadline.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// True once the deadline has passed.
+    pub fn expired(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Ends the deadline early (same as dropping).
+    pub fn cancel(mut self) {
+        self.end();
+    }
+
+    fn end(&mut self) {
+        if self.active {
+            self.active = false;
+            DEADLINE.with(|d| d.set(self.previous));
+            ACTIVE.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Timeout {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// Runs `f` with a deadline `dur` from now on its blocking calls:
+/// gevent's `with_timeout`.
+///
+/// # Errors
+///
+/// Whatever `f` returns; a blocking call inside `f` that hits the deadline
+/// returns `ErrorKind::TimedOut`, which `f` normally propagates with `?`.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::ErrorKind;
+/// use std::time::Duration;
+/// let r = greenline::spawn(|| {
+///     greenline::with_timeout(Duration::from_millis(10), || {
+///         greenline::sleep(Duration::from_secs(5))
+///     })
+/// }).join().unwrap();
+/// assert_eq!(r.unwrap_err().kind(), ErrorKind::TimedOut);
+/// ```
+pub fn with_timeout<T>(dur: Duration, f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    let _t = Timeout::start(dur);
+    f()
+}
+
+/// The error every greenline call returns when a deadline passes.
+pub(crate) fn timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "deadline passed")
+}
