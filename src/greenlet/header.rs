@@ -20,6 +20,9 @@ type Link = Box<dyn FnOnce(Outcome) + Send>;
 pub(crate) struct Header {
     pub(crate) id: u64,
     pub(crate) name: Option<String>,
+    /// The test-harness scope this greenlet belongs to (0: none); children
+    /// inherit their parent's.
+    pub(crate) scope: u64,
     state: Mutex<State>,
     /// Set by `kill`; checked before the body starts so it never runs.
     kill_requested: AtomicBool,
@@ -40,10 +43,17 @@ struct State {
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Header {
-    pub(crate) fn new(name: Option<String>) -> Arc<Header> {
+    pub(crate) fn new(name: Option<String>, scope: Option<u64>) -> Arc<Header> {
+        let tracked = TRACKED.load(Ordering::Relaxed) > 0;
+        let scope = match scope {
+            Some(s) => s,
+            None if tracked => super::current().map_or(0, |parent| parent.scope),
+            None => 0,
+        };
         let h = Arc::new(Header {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             name,
+            scope,
             state: Mutex::new(State {
                 outcome: None,
                 waiters: WaitQueue::new(),
@@ -53,7 +63,7 @@ impl Header {
             coroutine: OnceLock::new(),
             waiting_on: Mutex::new(None),
         });
-        if TRACKED.load(Ordering::Relaxed) > 0 {
+        if tracked && scope != 0 {
             waiter::lock(&REGISTRY).insert(h.id, Arc::downgrade(&h));
         }
         h
@@ -192,12 +202,12 @@ pub(crate) fn tracking() -> bool {
     TRACKED.load(Ordering::Relaxed) > 0
 }
 
-/// The live greenlets registered since tracking started, oldest first.
-pub(crate) fn live() -> Vec<Arc<Header>> {
+/// The live greenlets of a harness scope, oldest first.
+pub(crate) fn live(scope: u64) -> Vec<Arc<Header>> {
     let mut v: Vec<Arc<Header>> = waiter::lock(&REGISTRY)
         .values()
         .filter_map(Weak::upgrade)
-        .filter(|h| !h.is_done())
+        .filter(|h| h.scope == scope && !h.is_done())
         .collect();
     v.sort_by_key(|h| h.id);
     v

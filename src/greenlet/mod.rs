@@ -52,6 +52,8 @@ pub struct Greenlet<T> {
 pub struct Builder {
     name: Option<String>,
     stack_size: Option<usize>,
+    /// Test-harness scope for the new greenlet (children inherit it).
+    scope: Option<u64>,
 }
 
 impl Builder {
@@ -74,6 +76,11 @@ impl Builder {
         self
     }
 
+    pub(crate) fn scope(mut self, scope: u64) -> Builder {
+        self.scope = Some(scope);
+        self
+    }
+
     /// Starts a greenlet running `f`.
     ///
     /// # Errors
@@ -87,7 +94,7 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let header = Header::new(self.name.clone());
+        let header = Header::new(self.name.clone(), self.scope);
         let value = Arc::new(Mutex::new(None));
         let body = {
             let header = header.clone();

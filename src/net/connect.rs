@@ -1,0 +1,172 @@
+//! `create_connection`: gevent's client-side connect.
+
+use std::any::Any;
+use std::io;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use super::TcpStream;
+use crate::time::{timed_out, Deadline};
+
+/// Options for [`create_connection`].
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    timeout: Option<Duration>,
+    source: Option<SocketAddr>,
+}
+
+impl ConnectOptions {
+    /// No timeout, no source address.
+    pub fn new() -> ConnectOptions {
+        ConnectOptions::default()
+    }
+
+    /// One timeout covering name resolution and every connect attempt.
+    pub fn timeout(mut self, t: Duration) -> ConnectOptions {
+        self.timeout = Some(t);
+        self
+    }
+
+    /// Binds the local end to this address (port 0 for any port) before
+    /// connecting.
+    pub fn source_address(mut self, addr: SocketAddr) -> ConnectOptions {
+        self.source = Some(addr);
+        self
+    }
+}
+
+/// Connects to `addr`: gevent's `socket.create_connection`.
+///
+/// A host name is resolved on the blocking thread pool, never on a worker
+/// (`getaddrinfo` blocks, and in a greenlet would stall every socket of the
+/// worker). Every resolved address is tried in order until one connects;
+/// the error of the last attempt is returned when none does. One timeout
+/// (from `options` or the caller's [`crate::Timeout`], whichever ends first)
+/// covers resolution and all attempts.
+///
+/// # Errors
+///
+/// `ErrorKind::TimedOut` when the timeout passes; the resolver's error when
+/// the name does not resolve; the last connect error otherwise (typically
+/// `ConnectionRefused`).
+///
+/// # Examples
+///
+/// ```
+/// use greenline::net::{create_connection, ConnectOptions, TcpListener};
+/// use std::time::Duration;
+/// let l = TcpListener::bind("127.0.0.1:0").unwrap();
+/// let port = l.local_addr().unwrap().port();
+/// let s = create_connection(("localhost", port), ConnectOptions::new().timeout(Duration::from_secs(5)));
+/// assert!(s.is_ok());
+/// ```
+pub fn create_connection<A>(addr: A, options: ConnectOptions) -> io::Result<TcpStream>
+where
+    A: ToSocketAddrs + Send + 'static,
+{
+    let deadline = Deadline::after(options.timeout);
+    let addrs = resolve_within(addr, deadline)?;
+    let mut last = None;
+    for a in addrs {
+        let left = deadline.remaining();
+        if left.is_some_and(|d| d.is_zero()) {
+            return Err(timed_out());
+        }
+        let ticket = crate::greenlet::enter_wait("create_connection");
+        let r = match options.source {
+            Some(src) => connect_from(src, a, left),
+            None => connect_direct(a, left),
+        };
+        crate::greenlet::leave_wait(ticket);
+        match r {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the name resolved to no address",
+        )
+    }))
+}
+
+fn connect_direct(a: SocketAddr, left: Option<Duration>) -> io::Result<TcpStream> {
+    crate::config::ensure_started();
+    let s = match left {
+        Some(t) => may::net::TcpStream::connect_timeout(&a, t),
+        None => may::net::TcpStream::connect(a),
+    };
+    s.map(TcpStream::from_may)
+        .map_err(super::deadline::normalize)
+}
+
+/// With a source address the socket must be bound first; may cannot, so
+/// the connect runs on the thread pool and the socket is then adopted.
+fn connect_from(src: SocketAddr, a: SocketAddr, left: Option<Duration>) -> io::Result<TcpStream> {
+    let task = crate::threadpool::spawn_blocking(move || -> io::Result<std::net::TcpStream> {
+        let sock =
+            socket2::Socket::new(socket2::Domain::for_address(a), socket2::Type::STREAM, None)?;
+        sock.bind(&src.into())?;
+        match left {
+            Some(t) => sock.connect_timeout(&a.into(), t)?,
+            None => sock.connect(&a.into())?,
+        }
+        Ok(sock.into())
+    });
+    let s = task.join()??;
+    TcpStream::from_std(s)
+}
+
+/// Resolves `addr` without blocking a worker: literal addresses inline,
+/// names on the thread pool.
+///
+/// # Errors
+///
+/// The resolver's error; `ErrorKind::TimedOut` when the caller's
+/// [`crate::Timeout`] passes first.
+pub fn resolve<A>(addr: A) -> io::Result<Vec<SocketAddr>>
+where
+    A: ToSocketAddrs + Send + 'static,
+{
+    resolve_within(addr, Deadline::effective(None))
+}
+
+fn resolve_within<A>(addr: A, deadline: Deadline) -> io::Result<Vec<SocketAddr>>
+where
+    A: ToSocketAddrs + Send + 'static,
+{
+    if let Some(literal) = literal_addr(&addr) {
+        return Ok(vec![literal]);
+    }
+    let task = crate::threadpool::spawn_blocking(move || {
+        addr.to_socket_addrs().map(|it| it.collect::<Vec<_>>())
+    });
+    match deadline.remaining() {
+        Some(t) => task.join_timeout(t)?,
+        None => task.join()?,
+    }
+}
+
+/// The common forms that need no resolver.
+fn literal_addr(addr: &dyn Any) -> Option<SocketAddr> {
+    if let Some(a) = addr.downcast_ref::<SocketAddr>() {
+        return Some(*a);
+    }
+    if let Some(s) = addr.downcast_ref::<&str>() {
+        return s.parse().ok();
+    }
+    if let Some(s) = addr.downcast_ref::<String>() {
+        return s.parse().ok();
+    }
+    if let Some((h, p)) = addr.downcast_ref::<(&str, u16)>() {
+        return h.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, *p));
+    }
+    if let Some((h, p)) = addr.downcast_ref::<(String, u16)>() {
+        return h.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, *p));
+    }
+    if let Some((ip, p)) = addr.downcast_ref::<(IpAddr, u16)>() {
+        return Some(SocketAddr::new(*ip, *p));
+    }
+    None
+}

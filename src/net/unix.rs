@@ -1,0 +1,170 @@
+//! Unix domain stream sockets whose calls yield.
+
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use super::deadline::{self, AtomicTimeout, Dir, Timeouts};
+use super::tcp::reject_zero;
+use super::SocketFile;
+
+/// A Unix domain socket server.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use greenline::net::{UnixListener, UnixStream};
+/// let dir = std::env::temp_dir().join(format!("greenline-doc-{}", std::process::id()));
+/// let _ = std::fs::remove_file(&dir);
+/// let l = UnixListener::bind(&dir).unwrap();
+/// let server = greenline::spawn(move || -> std::io::Result<String> {
+///     let (mut s, _) = l.accept()?;
+///     let mut text = String::new();
+///     s.read_to_string(&mut text)?;
+///     Ok(text)
+/// });
+/// UnixStream::connect(&dir).unwrap().write_all(b"over ipc").unwrap();
+/// assert_eq!(server.join().unwrap().unwrap(), "over ipc");
+/// std::fs::remove_file(&dir).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct UnixListener {
+    io: may::os::unix::net::UnixListener,
+}
+
+impl UnixListener {
+    /// Binds to `path` (which must not exist).
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        crate::config::ensure_started();
+        Ok(UnixListener {
+            io: may::os::unix::net::UnixListener::bind(path)?,
+        })
+    }
+
+    /// Waits for a connection. Woken when one arrives; killing the greenlet
+    /// unwinds it out of the call.
+    pub fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        let ticket = crate::greenlet::enter_wait("UnixListener::accept");
+        let r = self.io.accept();
+        crate::greenlet::leave_wait(ticket);
+        let (s, a) = r?;
+        Ok((UnixStream::from_may(s), a))
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.local_addr()
+    }
+}
+
+/// A Unix domain stream connection.
+#[derive(Debug)]
+pub struct UnixStream {
+    io: may::os::unix::net::UnixStream,
+    read_timeout: AtomicTimeout,
+    write_timeout: AtomicTimeout,
+}
+
+impl UnixStream {
+    fn from_may(io: may::os::unix::net::UnixStream) -> UnixStream {
+        UnixStream {
+            io,
+            read_timeout: AtomicTimeout::new(),
+            write_timeout: AtomicTimeout::new(),
+        }
+    }
+
+    /// Connects to the socket at `path`.
+    pub fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        crate::config::ensure_started();
+        Ok(UnixStream::from_may(
+            may::os::unix::net::UnixStream::connect(path)?,
+        ))
+    }
+
+    /// A connected pair.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        crate::config::ensure_started();
+        let (a, b) = may::os::unix::net::UnixStream::pair()?;
+        Ok((UnixStream::from_may(a), UnixStream::from_may(b)))
+    }
+
+    /// Buffered line reader and writer (see [`SocketFile`]).
+    pub fn makefile(self) -> SocketFile<UnixStream> {
+        SocketFile::new(self)
+    }
+
+    /// A second handle to the connection (a dup'd descriptor).
+    pub fn try_clone(&self) -> io::Result<UnixStream> {
+        let s = UnixStream::from_may(self.io.try_clone()?);
+        s.set_read_timeout(self.read_timeout.get())?;
+        s.set_write_timeout(self.write_timeout.get())?;
+        Ok(s)
+    }
+
+    /// Shuts down one or both halves.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.shutdown(how)
+    }
+
+    /// Bounds each read (`ErrorKind::TimedOut`); `None` waits forever.
+    pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        reject_zero(t)?;
+        self.io.set_read_timeout(t)?;
+        self.read_timeout.set(t);
+        Ok(())
+    }
+
+    /// Bounds each write.
+    pub fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        reject_zero(t)?;
+        self.io.set_write_timeout(t)?;
+        self.write_timeout.set(t);
+        Ok(())
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.peer_addr()
+    }
+}
+
+impl Timeouts for UnixStream {
+    fn set_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()> {
+        match dir {
+            Dir::Read => self.io.set_read_timeout(t),
+            Dir::Write => self.io.set_write_timeout(t),
+        }
+    }
+}
+
+impl Read for UnixStream {
+    /// Reads what is available, waiting (yielding) while nothing is.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let own = self.read_timeout.get();
+        deadline::call(self, Dir::Read, own, "UnixStream::read", |s| s.io.read(buf))
+    }
+}
+
+impl Write for UnixStream {
+    /// Writes what the socket buffer takes, waiting while it is full.
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let own = self.write_timeout.get();
+        deadline::call(self, Dir::Write, own, "UnixStream::write", |s| {
+            s.io.write(buf)
+        })
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl std::os::unix::io::AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> std::os::unix::io::RawFd {
+        self.io.as_raw_fd()
+    }
+}
