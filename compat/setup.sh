@@ -8,7 +8,8 @@
 #   runs only when something is missing.
 # - A virtualenv at compat/.venv with the pins of compat/requirements.txt, as
 #   wheels only. pip is skipped when the stamp file in the venv holds the hash of
-#   the requirements (and the Python version) it was built from.
+#   the requirements (and the Python version) it was built from; otherwise the
+#   venv is rebuilt from scratch (about 20 s).
 #
 # Idempotent: a second run does no network I/O and prints one line. On failure it
 # says what failed, shows the tail of the failing command's output, and exits 1.
@@ -74,10 +75,10 @@ fi
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     summary+=("venv: ok")
 else
-    if [ ! -x "$venv/bin/python" ]; then
-        run "$python" -m venv "$venv" || fail "$python -m venv $venv"
-    fi
-    rm -f "$stamp"
+    # Rebuilt from scratch rather than upgraded in place: no stale package
+    # survives a changed pin, and a changed interpreter gets a venv of its own.
+    rm -rf "$venv"
+    run "$python" -m venv "$venv" || fail "$python -m venv $venv"
     run env PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
         "$venv/bin/python" -m pip install -q --only-binary=:all: -r "$req" \
         || fail "pip install -r $req (into $venv)"
@@ -85,8 +86,9 @@ else
 fi
 
 # --- Check that every runtime the originals use really loads ----------------
-# Cheap (well under a second) and catches a half-installed machine.
-versions="$(cd /tmp && "$venv/bin/python" -c \
+# Cheap (well under a second) and catches a half-installed machine. Run from /
+# so nothing in the caller's directory can shadow a module.
+versions="$(cd / && "$venv/bin/python" -c \
     'import gevent, zmq; print("gevent %s, pyzmq %s, libzmq %s" % (gevent.__version__, zmq.__version__, zmq.zmq_version()))' 2>"$log")" \
     || fail "the venv cannot import gevent and zmq"
 run ruby -e 'require "ffi-rzmq"; ZMQ::Context.new.terminate' || fail "ruby cannot load ffi-rzmq"
