@@ -76,6 +76,21 @@ impl Command {
     ///   the body, a PING has no 2-octet TTL, or an ERROR reason runs past the
     ///   body.
     /// - [`CodecError::MalformedMetadata`] if a READY's properties are broken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::{Bytes, BytesMut};
+    /// use greenline::zmq::codec::Command;
+    ///
+    /// let body = Bytes::from_static(b"\x04PING\x00\x0actx");
+    /// let ping = Command::parse(&body)?;
+    /// assert_eq!(ping, Command::Ping { ttl: 10, context: Bytes::from_static(b"ctx") });
+    /// let mut out = BytesMut::new();
+    /// ping.ping_reply().unwrap().encode(&mut out);
+    /// assert_eq!(&out[..], b"\x04\x08\x04PONGctx");
+    /// # Ok::<(), greenline::zmq::codec::CodecError>(())
+    /// ```
     pub fn parse(body: &Bytes) -> Result<Command, CodecError> {
         let malformed = |name: &[u8]| CodecError::MalformedCommand { name: escape(name) };
         let Some(&name_len) = body.first() else {

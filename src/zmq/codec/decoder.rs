@@ -13,6 +13,32 @@ use super::Status;
 /// peer announcing a huge frame is refused before any of its body is
 /// buffered, and a caller that reserves `header_len + size` after a
 /// successful check never allocates more than the limit.
+///
+/// # Examples
+///
+/// The socket layer reads into one `BytesMut` and splits frames off it; the
+/// bodies share the buffer's memory.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use greenline::zmq::codec::FrameDecoder;
+///
+/// let decoder = FrameDecoder::new().with_max_message_size(Some(1 << 20));
+/// // What reads appended: "hi" with MORE, an empty last frame, half a frame.
+/// let mut buf = BytesMut::from(&b"\x01\x02hi\x00\x00\x00\x05ab"[..]);
+/// let mut message = Vec::new();
+/// while let Some(frame) = decoder.decode(&mut buf)? {
+///     assert!(!frame.command);
+///     let last = !frame.more;
+///     message.push(frame.body);
+///     if last {
+///         break;
+///     }
+/// }
+/// assert_eq!(message, [&b"hi"[..], b""]);
+/// assert_eq!(decoder.decode(&mut buf)?, None); // waits for 3 more octets
+/// # Ok::<(), greenline::zmq::codec::CodecError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FrameDecoder {
     /// Largest message frame body accepted; `None` for no limit of our own.

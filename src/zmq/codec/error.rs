@@ -94,7 +94,7 @@ impl fmt::Display for CodecError {
                 write!(f, "unsupported zmtp version {major} (need 3 or later)")
             }
             CodecError::UnsupportedMechanism { name } => {
-                write!(f, "unsupported security mechanism {name:?} (only NULL)")
+                write!(f, "unsupported security mechanism \"{name}\" (only NULL)")
             }
             CodecError::MessageTooLarge { size, max } => {
                 write!(
@@ -108,15 +108,15 @@ impl fmt::Display for CodecError {
                     "command frame of {size} bytes exceeds the maximum of {max}"
                 )
             }
-            CodecError::MalformedCommand { name } => write!(f, "malformed command {name:?}"),
+            CodecError::MalformedCommand { name } => write!(f, "malformed command \"{name}\""),
             CodecError::MalformedMetadata => f.write_str("malformed metadata in ready command"),
-            CodecError::UnknownSocketType { name } => write!(f, "unknown socket type {name:?}"),
+            CodecError::UnknownSocketType { name } => write!(f, "unknown socket type \"{name}\""),
             CodecError::IncompatibleSocketType { ours, peer } => {
                 write!(f, "socket type {peer} may not connect to {ours}")
             }
-            CodecError::PeerError { reason } => write!(f, "peer sent error {reason:?}"),
+            CodecError::PeerError { reason } => write!(f, "peer sent error \"{reason}\""),
             CodecError::UnexpectedCommand { name } => {
-                write!(f, "unexpected command {name:?} during handshake")
+                write!(f, "unexpected command \"{name}\" during handshake")
             }
             CodecError::UnexpectedMessage => {
                 f.write_str("message frame before handshake completed")
@@ -162,6 +162,12 @@ mod tests {
                     peer: SocketType::Push,
                 },
                 "socket type PUSH may not connect to PUB",
+            ),
+            (
+                CodecError::PeerError {
+                    reason: escape(b"no \"way\"\n"),
+                },
+                r#"peer sent error "no \"way\"\n""#,
             ),
         ];
         for (error, expected) in cases {

@@ -67,6 +67,18 @@ impl FrameHeader {
     /// RFC 23: "If the body is 0-255 octets, the command SHOULD use a short
     /// size field [...] If the body is 256 or more octets, the command SHOULD
     /// use a long size field"; libzmq frames messages the same way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::zmq::codec::FrameHeader;
+    ///
+    /// let body = vec![0u8; 1000];
+    /// let mut buf = [0; FrameHeader::MAX_LEN];
+    /// let header = FrameHeader::message(body.len(), false).write_to(&mut buf);
+    /// assert_eq!(header, [0x02, 0, 0, 0, 0, 0, 0, 0x03, 0xe8]);
+    /// // Then e.g. stream.write_vectored(&[IoSlice::new(header), IoSlice::new(&body)]).
+    /// ```
     pub fn write_to<'a>(&self, buf: &'a mut [u8; FrameHeader::MAX_LEN]) -> &'a [u8] {
         let mut flags = 0;
         if self.more && !self.command {

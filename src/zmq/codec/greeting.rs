@@ -109,6 +109,21 @@ impl Greeting {
     /// - [`CodecError::UnsupportedVersion`] if the major version is below 3.
     /// - [`CodecError::UnsupportedMechanism`] unless the mechanism is exactly
     ///   `NULL` followed by 16 NULs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::zmq::codec::{Greeting, Status, Version};
+    ///
+    /// // libzmq's first 10 octets: its padding is not zero.
+    /// let mut received = vec![0xff, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x7f];
+    /// assert_eq!(Greeting::decode(&received)?, Status::Partial);
+    /// received.extend_from_slice(b"\x03\x01NULL");
+    /// received.resize(64, 0);
+    /// let Status::Complete(greeting, 64) = Greeting::decode(&received)? else { panic!() };
+    /// assert_eq!(greeting.version, Version::V3_1);
+    /// # Ok::<(), greenline::zmq::codec::CodecError>(())
+    /// ```
     pub fn decode(src: &[u8]) -> Result<Status<Greeting>, CodecError> {
         // RFC 23: "signature = %xFF padding %x7F" and "A peer SHALL NOT assign
         // any significance to the padding field and MUST NOT validate this".

@@ -60,6 +60,34 @@ enum State {
 /// Sans-I/O: the caller reads into a `BytesMut`, calls [`advance`], and
 /// writes out whatever `advance` appended to its output buffer.
 ///
+/// # Examples
+///
+/// Two handshakes talking to each other through buffers, as two sockets
+/// would through TCP:
+///
+/// ```
+/// use bytes::BytesMut;
+/// use greenline::zmq::codec::{Handshake, SocketType};
+///
+/// let mut dealer = Handshake::new(SocketType::Dealer, None);
+/// let mut router = Handshake::new(SocketType::Router, None);
+/// let (mut to_router, mut to_dealer) = (BytesMut::new(), BytesMut::new());
+/// let (mut dealer_saw, mut router_saw) = (None, None);
+/// // Each call reads what the other wrote and writes what is due: first the
+/// // greeting, then READY once the peer's greeting is in.
+/// while dealer_saw.is_none() || router_saw.is_none() {
+///     if dealer_saw.is_none() {
+///         dealer_saw = dealer.advance(&mut to_dealer, &mut to_router)?;
+///     }
+///     if router_saw.is_none() {
+///         router_saw = router.advance(&mut to_router, &mut to_dealer)?;
+///     }
+/// }
+/// assert_eq!(dealer_saw.unwrap().socket_type, Some(SocketType::Router));
+/// assert_eq!(router_saw.unwrap().socket_type, Some(SocketType::Dealer));
+/// # Ok::<(), greenline::zmq::codec::CodecError>(())
+/// ```
+///
 /// [`advance`]: Handshake::advance
 #[derive(Clone, Debug)]
 pub struct Handshake {
