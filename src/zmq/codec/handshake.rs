@@ -19,6 +19,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use super::command::Command;
 use super::decoder::FrameDecoder;
 use super::error::{escape, CodecError};
+use super::frame::FrameHeader;
 use super::greeting::{Greeting, Version};
 use super::metadata::Metadata;
 use super::socket_type::SocketType;
@@ -192,12 +193,17 @@ impl Handshake {
                     self.state = State::Ready(greeting.version);
                 }
                 State::Ready(version) => {
+                    // Refuse a message frame from its header: waiting for its
+                    // body first would let a peer make us buffer any amount
+                    // (message frames have no limit of their own here).
+                    if let Status::Complete(header, _) = FrameHeader::decode(src) {
+                        if !header.command {
+                            return Err(CodecError::UnexpectedMessage);
+                        }
+                    }
                     let Some(frame) = self.decoder.decode(src)? else {
                         return Ok(None);
                     };
-                    if !frame.command {
-                        return Err(CodecError::UnexpectedMessage);
-                    }
                     let metadata = match Command::parse(&frame.body)? {
                         Command::Ready(metadata) => metadata,
                         Command::Error { reason } => {
@@ -337,7 +343,7 @@ mod tests {
     /// answers with ERROR.
     #[test]
     fn refuses_bad_peers_after_the_greeting() {
-        let cases: [(&str, &[u8], Expected, bool); 7] = [
+        let cases: [(&str, &[u8], Expected, bool); 8] = [
             ("no Socket-Type", b"\x04\x06\x05READY", Ok(None), false),
             (
                 "PUSH may not talk to DEALER",
@@ -375,6 +381,12 @@ mod tests {
             (
                 "message before READY",
                 b"\x00\x01x",
+                Err(CodecError::UnexpectedMessage),
+                false,
+            ),
+            (
+                "huge message header before READY",
+                b"\x02\x00\x00\x01\x00\x00\x00\x00\x00",
                 Err(CodecError::UnexpectedMessage),
                 false,
             ),
