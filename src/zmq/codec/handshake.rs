@@ -1,12 +1,11 @@
 //! The NULL handshake as a sans-I/O state machine.
 //!
 //! ```text
-//!             advance()            peer greeting ok          peer READY ok
-//!  [start] ──────────────▶ Greeting ────────────────▶ Ready ───────────────▶ Done
-//!     │ writes our greeting    │ writes our READY      │ returns PeerInfo
-//!     │                        │                       │
-//!     │                        ▼ bad greeting          ▼ ERROR / wrong type /
-//!     │                     Failed                  Failed   other frame
+//!  Start ──advance()──▶ Greeting ──peer greeting ok──▶ Ready ──peer READY ok──▶ Done
+//!  (writes our            │      (writes our READY)     │              (returns PeerInfo)
+//!   greeting)             │                             │
+//!                         ▼ bad greeting                ▼ ERROR, bad socket type,
+//!                       Failed                        Failed  message, other command
 //! ```
 //!
 //! We send our READY as soon as the peer's greeting checks out, whatever our

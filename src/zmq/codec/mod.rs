@@ -13,14 +13,14 @@
 //!
 //! ```text
 //!   us (e.g. DEALER)                                      peer (e.g. libzmq ROUTER)
-//!   │── greeting: ff 00*8 7f 03 01 "NULL" 00 00*31 ──▶│
-//!   │◀── greeting: ff 00*7 01 7f ───────────────────── │  libzmq: 10 octets first,
-//!   │◀── 03 01 "NULL" ... (54 octets) ──────────────── │  the rest after ours
-//!   │   check signature, major >= 3, mechanism NULL    │
-//!   │── READY Socket-Type=DEALER Identity= ─────────▶│  sent at once, any role
-//!   │◀── READY Socket-Type=ROUTER ──────────────────── │  (before or after ours)
-//!   │   check the pair is legal; if not: ERROR, close  │
-//!   │◀═══ messages, PING/PONG, SUBSCRIBE/CANCEL ═════▶│
+//!   │── greeting: ff 00*8 7f 03 01 "NULL" 00 00*31 ────▶│
+//!   │◀── greeting: ff 00*7 01 7f ───────────────────────│  libzmq: 10 octets first,
+//!   │◀── 03 01 "NULL" 00 ... (54 octets) ───────────────│  the rest after ours
+//!   │   check signature, major >= 3, mechanism NULL     │
+//!   │── READY Socket-Type=DEALER Identity= ────────────▶│  sent at once, any role
+//!   │◀── READY Socket-Type=ROUTER ──────────────────────│  (before or after ours)
+//!   │   check the pair is legal; if not: ERROR, close   │
+//!   │◀══ messages, PING/PONG, SUBSCRIBE/CANCEL ════════▶│
 //! ```
 //!
 //! [`Handshake`] runs this exchange; [`Greeting`], [`Command`] and
