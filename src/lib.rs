@@ -80,6 +80,7 @@ pub mod sync;
 pub mod testing;
 pub mod threadpool;
 mod time;
+pub mod zmq;
 
 pub use greenlet::{
     current_id, current_name, joinall, killall, spawn, spawn_later, Builder, Greenlet,
