@@ -54,9 +54,10 @@ impl BodyDecoder {
         match kind {
             BodyKind::Empty | BodyKind::Length(0) => BodyDecoder::Empty,
             BodyKind::Length(n) => BodyDecoder::Length(n),
-            BodyKind::Chunked => {
-                BodyDecoder::Chunked(ChunkedDecoder::new(limits.max_body_len, limits.max_head_len))
-            }
+            BodyKind::Chunked => BodyDecoder::Chunked(ChunkedDecoder::new(
+                limits.max_body_len,
+                limits.max_head_len,
+            )),
         }
     }
 
@@ -89,7 +90,11 @@ impl BodyDecoder {
     /// ```
     pub fn decode(&mut self, input: &[u8]) -> Result<Decoded, ParseError> {
         match self {
-            BodyDecoder::Empty => Ok(Decoded { consumed: 0, data: 0..0, done: true }),
+            BodyDecoder::Empty => Ok(Decoded {
+                consumed: 0,
+                data: 0..0,
+                done: true,
+            }),
             BodyDecoder::Length(remaining) => {
                 let n = (*remaining).min(input.len() as u64) as usize;
                 *remaining -= n as u64;
@@ -97,11 +102,19 @@ impl BodyDecoder {
                 if done {
                     *self = BodyDecoder::Empty;
                 }
-                Ok(Decoded { consumed: n, data: 0..n, done })
+                Ok(Decoded {
+                    consumed: n,
+                    data: 0..n,
+                    done,
+                })
             }
             BodyDecoder::Chunked(chunked) => {
                 let step = chunked.decode(input)?;
-                Ok(Decoded { consumed: step.consumed, data: step.data, done: step.done })
+                Ok(Decoded {
+                    consumed: step.consumed,
+                    data: step.data,
+                    done: step.done,
+                })
             }
         }
     }

@@ -43,7 +43,11 @@ pub struct ChunkedDecoder {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     /// Reading hex digits of a chunk size; `line` counts the line's bytes.
-    Size { size: u64, digits: usize, line: usize },
+    Size {
+        size: u64,
+        digits: usize,
+        line: usize,
+    },
     /// After the size: skipping BWS and chunk extensions up to CR.
     Ext { size: u64, line: usize },
     /// Saw the CR ending the size line; LF must follow.
@@ -78,7 +82,11 @@ impl ChunkedDecoder {
     /// and trailer sections over `max_trailers` bytes.
     pub fn new(max_body: u64, max_trailers: usize) -> ChunkedDecoder {
         ChunkedDecoder {
-            state: State::Size { size: 0, digits: 0, line: 0 },
+            state: State::Size {
+                size: 0,
+                digits: 0,
+                line: 0,
+            },
             total: 0,
             max_body,
             trailers: 0,
@@ -101,8 +109,16 @@ impl ChunkedDecoder {
                 State::Data { remaining } => {
                     let n = remaining.min((input.len() - i) as u64) as usize;
                     let left = remaining - n as u64;
-                    self.state = if left == 0 { State::DataCr } else { State::Data { remaining: left } };
-                    return Ok(Step { consumed: i + n, data: i..i + n, done: false });
+                    self.state = if left == 0 {
+                        State::DataCr
+                    } else {
+                        State::Data { remaining: left }
+                    };
+                    return Ok(Step {
+                        consumed: i + n,
+                        data: i..i + n,
+                        done: false,
+                    });
                 }
                 State::Size { size, digits, line } => match (b as char).to_digit(16) {
                     Some(d) => {
@@ -110,12 +126,19 @@ impl ChunkedDecoder {
                             return Err(ParseError::ChunkSizeOverflow);
                         }
                         check_line(line)?;
-                        State::Size { size: size << 4 | u64::from(d), digits: digits + 1, line: line + 1 }
+                        State::Size {
+                            size: size << 4 | u64::from(d),
+                            digits: digits + 1,
+                            line: line + 1,
+                        }
                     }
                     // chunk-size = 1*HEXDIG: at least one digit first.
                     None if digits == 0 => return Err(ParseError::InvalidChunkSize),
                     // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
-                    None if matches!(b, b';' | b' ' | b'\t') => State::Ext { size, line: line + 1 },
+                    None if matches!(b, b';' | b' ' | b'\t') => State::Ext {
+                        size,
+                        line: line + 1,
+                    },
                     None if b == b'\r' => State::SizeLf { size },
                     None => return Err(ParseError::InvalidChunkSize),
                 },
@@ -126,7 +149,10 @@ impl ChunkedDecoder {
                     b'\n' => return Err(ParseError::MissingChunkCrlf),
                     _ => {
                         check_line(line)?;
-                        State::Ext { size, line: line + 1 }
+                        State::Ext {
+                            size,
+                            line: line + 1,
+                        }
                     }
                 },
                 State::SizeLf { size } => match b {
@@ -141,7 +167,11 @@ impl ChunkedDecoder {
                     _ => return Err(ParseError::MissingChunkCrlf),
                 },
                 State::DataCr if b == b'\r' => State::DataLf,
-                State::DataLf if b == b'\n' => State::Size { size: 0, digits: 0, line: 0 },
+                State::DataLf if b == b'\n' => State::Size {
+                    size: 0,
+                    digits: 0,
+                    line: 0,
+                },
                 State::DataCr | State::DataLf => return Err(ParseError::MissingChunkCrlf),
                 // "A recipient that removes the chunked coding from a message
                 // MAY selectively retain or discard the received trailer
@@ -161,16 +191,30 @@ impl ChunkedDecoder {
                 State::TrailerLf if b == b'\n' => State::TrailerStart,
                 State::EndLf if b == b'\n' => {
                     self.state = State::Done;
-                    return Ok(Step { consumed: i + 1, data: i + 1..i + 1, done: true });
+                    return Ok(Step {
+                        consumed: i + 1,
+                        data: i + 1..i + 1,
+                        done: true,
+                    });
                 }
                 State::TrailerLf | State::EndLf => return Err(ParseError::InvalidTrailer),
-                State::Done => return Ok(Step { consumed: i, data: i..i, done: true }),
+                State::Done => {
+                    return Ok(Step {
+                        consumed: i,
+                        data: i..i,
+                        done: true,
+                    })
+                }
             };
             i += 1;
         }
         // Input used up inside framing (or exactly at a data boundary).
         let done = self.state == State::Done;
-        Ok(Step { consumed: i, data: i..i, done })
+        Ok(Step {
+            consumed: i,
+            data: i..i,
+            done,
+        })
     }
 }
 
@@ -207,4 +251,140 @@ pub fn write_chunk(data: &[u8], out: &mut BytesMut) {
 /// Appends the last chunk and an empty trailer section: `0\r\n\r\n`.
 pub fn write_last_chunk(out: &mut BytesMut) {
     out.put_slice(b"0\r\n\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    /// Decodes all of `input` in pieces of at most `piece` bytes, returning
+    /// the body and the bytes left after it, or the first error.
+    fn decode_all(input: &[u8], piece: usize) -> Result<(Vec<u8>, usize), ParseError> {
+        let mut decoder = ChunkedDecoder::new(1024, 256);
+        let mut body = Vec::new();
+        let mut pos = 0;
+        loop {
+            let end = (pos + piece).min(input.len());
+            let step = decoder.decode(&input[pos..end])?;
+            body.extend_from_slice(&input[pos..end][step.data.clone()]);
+            pos += step.consumed;
+            if step.done {
+                assert!(decoder.is_done());
+                return Ok((body, input.len() - pos));
+            }
+            assert!(pos < input.len(), "ran out of input");
+        }
+    }
+
+    #[rstest]
+    #[case::one_chunk(b"5\r\nhello\r\n0\r\n\r\n", b"hello")]
+    #[case::two_chunks(b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", b"hello world")]
+    #[case::hex_upper_lower(
+        b"A\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n",
+        b"01234567890123456789"
+    )]
+    #[case::leading_zeros(b"0005\r\nhello\r\n000\r\n\r\n", b"hello")]
+    #[case::extensions(b"5;name=value;flag\r\nhello\r\n0;last\r\n\r\n", b"hello")]
+    #[case::extension_bws(b"5 ; name = \"q;v\"\r\nhello\r\n0\r\n\r\n", b"hello")]
+    #[case::trailers(b"5\r\nhello\r\n0\r\nExpires: never\r\nX-Sum: 1\r\n\r\n", b"hello")]
+    #[case::empty_body(b"0\r\n\r\n", b"")]
+    #[case::crlf_in_data(b"4\r\n\r\n\r\n\r\n0\r\n\r\n", b"\r\n\r\n")]
+    fn decodes(#[case] input: &[u8], #[case] expected: &[u8]) {
+        for piece in 1..=input.len() {
+            let (body, left) = decode_all(input, piece).unwrap();
+            assert_eq!(body, expected, "pieces of {piece}");
+            assert_eq!(left, 0);
+        }
+    }
+
+    #[test]
+    fn stops_exactly_at_the_end_of_the_body() {
+        let input = b"3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\n";
+        let (body, left) = decode_all(input, input.len()).unwrap();
+        assert_eq!((body.as_slice(), left), (&b"abc"[..], 16));
+    }
+
+    #[test]
+    fn one_call_returns_one_data_run() {
+        let mut decoder = ChunkedDecoder::new(1024, 256);
+        let input = b"2\r\nab\r\n2\r\ncd\r\n0\r\n\r\n";
+        let step = decoder.decode(input).unwrap();
+        assert_eq!(
+            (step.consumed, &input[step.data], step.done),
+            (5, &b"ab"[..], false)
+        );
+    }
+
+    #[rstest]
+    #[case::non_hex(b"zz\r\n", ParseError::InvalidChunkSize)]
+    #[case::empty_size(b"\r\n", ParseError::InvalidChunkSize)]
+    #[case::negative(b"-1\r\n", ParseError::InvalidChunkSize)]
+    #[case::overflow(b"ffffffffffffffffff\r\n", ParseError::ChunkSizeOverflow)]
+    #[case::bare_lf_after_size(b"5\nhello\r\n", ParseError::InvalidChunkSize)]
+    #[case::bare_lf_in_ext(b"5;a\nhello\r\n", ParseError::MissingChunkCrlf)]
+    #[case::cr_without_lf(b"5\rhello\r\n", ParseError::MissingChunkCrlf)]
+    #[case::missing_crlf_after_data(b"5\r\nhelloX\r\n0\r\n\r\n", ParseError::MissingChunkCrlf)]
+    #[case::lf_only_after_data(b"5\r\nhello\n0\r\n\r\n", ParseError::MissingChunkCrlf)]
+    #[case::over_body_limit(b"401\r\n", ParseError::BodyTooLarge)]
+    #[case::sum_over_body_limit(b"200\r\n", ParseError::BodyTooLarge)]
+    #[case::bare_lf_in_trailer(b"0\r\nX: y\n\r\n", ParseError::InvalidTrailer)]
+    #[case::bad_final_crlf(b"0\r\n\rX", ParseError::InvalidTrailer)]
+    fn refuses(#[case] input: &[u8], #[case] expected: ParseError) {
+        // The second case sends 512 + 512 + 1: the third chunk passes 1024.
+        let input: Vec<u8> = if input == b"200\r\n" {
+            let mut v = Vec::new();
+            for size in [0x200, 0x200, 1] {
+                v.extend_from_slice(format!("{size:x}\r\n").as_bytes());
+                v.resize(v.len() + size, b'x');
+                v.extend_from_slice(b"\r\n");
+            }
+            v
+        } else {
+            input.to_vec()
+        };
+        for piece in 1..=input.len() {
+            assert_eq!(
+                decode_all(&input, piece).unwrap_err(),
+                expected,
+                "pieces of {piece}"
+            );
+        }
+    }
+
+    #[test]
+    fn bounds_extensions_and_trailers() {
+        let mut long_ext = b"1;".to_vec();
+        long_ext.resize(MAX_CHUNK_LINE + 8, b'x');
+        assert_eq!(
+            decode_all(&long_ext, 100).unwrap_err(),
+            ParseError::ChunkLineTooLong
+        );
+        let mut zeros = vec![b'0'; MAX_CHUNK_LINE + 8];
+        zeros.push(b'\r');
+        assert_eq!(
+            decode_all(&zeros, 100).unwrap_err(),
+            ParseError::ChunkLineTooLong
+        );
+        let mut trailers = b"0\r\n".to_vec();
+        for _ in 0..30 {
+            trailers.extend_from_slice(b"X-Trailer: 0123456789\r\n");
+        }
+        assert_eq!(
+            decode_all(&trailers, 64).unwrap_err(),
+            ParseError::TrailersTooLarge
+        );
+    }
+
+    #[test]
+    fn writers() {
+        let mut out = BytesMut::new();
+        write_chunk(b"", &mut out);
+        assert!(out.is_empty(), "an empty chunk would end the body");
+        write_chunk(&[b'x'; 255], &mut out);
+        assert!(out.starts_with(b"ff\r\nxxx"));
+        write_last_chunk(&mut out);
+        let (body, left) = decode_all(&out, out.len()).unwrap();
+        assert_eq!((body.len(), left), (255, 0));
+    }
 }

@@ -107,7 +107,10 @@ mod tests {
     #[case::i32_overflow(2_147_483_648, "Tue, 19 Jan 2038 03:14:08 GMT")]
     #[case::year_2100_not_leap(4_107_542_400, "Mon, 01 Mar 2100 00:00:00 GMT")]
     fn formats(#[case] secs: u64, #[case] expected: &str) {
-        assert_eq!(std::str::from_utf8(&format_http_date(secs)).unwrap(), expected);
+        assert_eq!(
+            std::str::from_utf8(&format_http_date(secs)).unwrap(),
+            expected
+        );
     }
 
     #[test]

@@ -202,6 +202,9 @@ mod tests {
             let s = e.to_string();
             assert_eq!(s, s.to_lowercase());
         }
-        assert_eq!(EncodeError::InvalidStatus(42).to_string(), "invalid status code 42");
+        assert_eq!(
+            EncodeError::InvalidStatus(42).to_string(),
+            "invalid status code 42"
+        );
     }
 }

@@ -70,14 +70,21 @@ fn body_kind(version: Version, headers: &Headers, limits: &Limits) -> Result<Bod
         if n > limits.max_body_len {
             return Err(ParseError::BodyTooLarge);
         }
-        return Ok(if n == 0 { BodyKind::Empty } else { BodyKind::Length(n) });
+        return Ok(if n == 0 {
+            BodyKind::Empty
+        } else {
+            BodyKind::Length(n)
+        });
     }
     Ok(BodyKind::Empty)
 }
 
 /// Reads the transfer-coding list, which may span several field lines.
 fn transfer_coding(headers: &Headers) -> Result<BodyKind, ParseError> {
-    let codings: Vec<&[u8]> = headers.get_all("transfer-encoding").flat_map(list).collect();
+    let codings: Vec<&[u8]> = headers
+        .get_all("transfer-encoding")
+        .flat_map(list)
+        .collect();
     let chunked = |c: &&[u8]| c.eq_ignore_ascii_case(b"chunked");
     let last_is_chunked = codings.last().is_some_and(chunked);
     // RFC 9112 §6.3: "If a Transfer-Encoding header field is present in a
@@ -146,7 +153,10 @@ fn keep_alive(version: Version, headers: &Headers) -> bool {
 
 /// Splits a `#token` list (RFC 9110 §5.6.1), dropping empty elements.
 fn list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value.split(|&b| b == b',').map(trim).filter(|t| !t.is_empty())
+    value
+        .split(|&b| b == b',')
+        .map(trim)
+        .filter(|t| !t.is_empty())
 }
 
 /// Removes optional whitespace (SP, HTAB) from both ends.

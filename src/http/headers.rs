@@ -98,9 +98,18 @@ mod tests {
         Headers::new(
             buf,
             vec![
-                Field { name: 0..6, value: 8..9 },
-                Field { name: 11..14, value: 16..17 },
-                Field { name: 19..25, value: 27..28 },
+                Field {
+                    name: 0..6,
+                    value: 8..9,
+                },
+                Field {
+                    name: 11..14,
+                    value: 16..17,
+                },
+                Field {
+                    name: 19..25,
+                    value: 27..28,
+                },
             ],
         )
     }

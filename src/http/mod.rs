@@ -69,4 +69,6 @@ pub use response_head::{body_allowed, Framing, ResponseHead, CONTINUE};
 pub use status::reason_phrase;
 
 #[cfg(test)]
-mod tests;
+mod body_tests;
+#[cfg(test)]
+mod request_tests;

@@ -90,7 +90,10 @@ impl RequestHead {
     /// [`ParseError::InvalidContentLength`]) is found after the head was
     /// split off; either way the connection is to be closed after the error
     /// response, so what is left in `buf` no longer matters.
-    pub fn parse_split(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>, ParseError> {
+    pub fn parse_split(
+        buf: &mut BytesMut,
+        limits: &Limits,
+    ) -> Result<Option<RequestHead>, ParseError> {
         let Some(layout) = scan(buf, limits)? else {
             return Ok(None);
         };
@@ -234,13 +237,26 @@ fn scan(buf: &[u8], limits: &Limits) -> Result<Option<Layout>, ParseError> {
     // httparse fills every field on `Complete`; the defaults are unreachable.
     let method = range(req.method.unwrap_or_default().as_bytes());
     let target = range(req.path.unwrap_or_default().as_bytes());
-    let version = if req.version == Some(0) { Version::Http10 } else { Version::Http11 };
+    let version = if req.version == Some(0) {
+        Version::Http10
+    } else {
+        Version::Http11
+    };
     let fields = req
         .headers
         .iter()
-        .map(|h| Field { name: range(h.name.as_bytes()), value: range(h.value) })
+        .map(|h| Field {
+            name: range(h.name.as_bytes()),
+            value: range(h.value),
+        })
         .collect();
-    Ok(Some(Layout { used, method, target, version, fields }))
+    Ok(Some(Layout {
+        used,
+        method,
+        target,
+        version,
+        fields,
+    }))
 }
 
 /// Bounds the method and the request line, complete or not, so neither can
@@ -314,7 +330,10 @@ fn split_target(target: &[u8], base: usize) -> (Range<usize>, Option<Range<usize
             start = end;
         }
     }
-    let q = target[start..].iter().position(|&b| b == b'?').map(|p| start + p);
+    let q = target[start..]
+        .iter()
+        .position(|&b| b == b'?')
+        .map(|p| start + p);
     let path_end = q.unwrap_or(target.len());
     let query = q.map(|q| base + q + 1..base + target.len());
     (base + start..base + path_end, query)

@@ -45,7 +45,12 @@ impl Framing {
     /// assert_eq!(Framing::choose(Version::Http10, false, 200, None), Framing::Close);
     /// assert_eq!(Framing::choose(Version::Http11, false, 204, Some(3)), Framing::None);
     /// ```
-    pub fn choose(version: Version, method_is_head: bool, status: u16, len: Option<u64>) -> Framing {
+    pub fn choose(
+        version: Version,
+        method_is_head: bool,
+        status: u16,
+        len: Option<u64>,
+    ) -> Framing {
         if !body_allowed(method_is_head, status) {
             return match len {
                 Some(n) if method_is_head => Framing::Length(n),
@@ -157,7 +162,11 @@ impl ResponseHead {
     /// head.header("Content-Type", "text/plain").unwrap();
     /// assert_eq!(head.header("X", "a\r\nSet-Cookie: b").unwrap_err(), EncodeError::InvalidHeaderValue);
     /// ```
-    pub fn header(&mut self, name: &str, value: impl AsRef<[u8]>) -> Result<&mut Self, EncodeError> {
+    pub fn header(
+        &mut self,
+        name: &str,
+        value: impl AsRef<[u8]>,
+    ) -> Result<&mut Self, EncodeError> {
         let value = trim(value.as_ref());
         if name.is_empty() || !name.bytes().all(token_byte) {
             return Err(EncodeError::InvalidHeaderName);
@@ -208,7 +217,13 @@ impl ResponseHead {
     /// assert!(out.starts_with(b"HTTP/1.1 404 Not Found\r\nServer: greenline\r\nDate: "));
     /// assert!(out.ends_with(b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
     /// ```
-    pub fn encode(&self, framing: Framing, keep_alive: bool, version: Version, out: &mut BytesMut) -> bool {
+    pub fn encode(
+        &self,
+        framing: Framing,
+        keep_alive: bool,
+        version: Version,
+        out: &mut BytesMut,
+    ) -> bool {
         let reason = match &self.reason {
             Some(r) => r.as_str(),
             None => reason_phrase(self.status).unwrap_or(""),
@@ -216,7 +231,11 @@ impl ResponseHead {
         out.reserve(self.fields.len() + reason.len() + 128);
         out.put_slice(b"HTTP/1.1 ");
         let s = self.status;
-        out.put_slice(&[b'0' + (s / 100) as u8, b'0' + (s / 10 % 10) as u8, b'0' + (s % 10) as u8]);
+        out.put_slice(&[
+            b'0' + (s / 100) as u8,
+            b'0' + (s / 10 % 10) as u8,
+            b'0' + (s % 10) as u8,
+        ]);
         out.put_u8(b' ');
         out.put_slice(reason.as_bytes());
         out.put_slice(b"\r\n");
@@ -258,4 +277,214 @@ fn token_byte(b: u8) -> bool {
 /// refused (RFC 9110 §5.5: CR, LF and NUL "are invalid and dangerous").
 fn field_byte(b: u8) -> bool {
     b == b'\t' || (b >= 0x20 && b != 0x7f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    /// Encodes with a fixed `Date` so the output is exact.
+    fn encode(
+        head: &mut ResponseHead,
+        framing: Framing,
+        keep_alive: bool,
+        version: Version,
+    ) -> (String, bool) {
+        head.header("Date", "Thu, 01 Jan 1970 00:00:00 GMT")
+            .unwrap();
+        let mut out = BytesMut::new();
+        let persists = head.encode(framing, keep_alive, version, &mut out);
+        (String::from_utf8(out.to_vec()).unwrap(), persists)
+    }
+
+    const DATE: &str = "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n";
+
+    #[test]
+    fn ok_with_length() {
+        let mut head = ResponseHead::new(200).unwrap();
+        head.header("Content-Type", "text/plain").unwrap();
+        let (text, persists) = encode(&mut head, Framing::Length(11), true, Version::Http11);
+        let expected = format!(
+            "HTTP/1.1 200 OK\r\nServer: greenline\r\nContent-Type: text/plain\r\n{DATE}Content-Length: 11\r\n\r\n"
+        );
+        assert_eq!(text, expected);
+        assert!(persists);
+    }
+
+    #[rstest]
+    #[case::http11_keep(
+        Framing::Chunked,
+        true,
+        Version::Http11,
+        "Transfer-Encoding: chunked\r\n",
+        true
+    )]
+    #[case::http11_close(
+        Framing::Length(0),
+        false,
+        Version::Http11,
+        "Content-Length: 0\r\nConnection: close\r\n",
+        false
+    )]
+    #[case::http10_keep(
+        Framing::Length(1),
+        true,
+        Version::Http10,
+        "Content-Length: 1\r\nConnection: keep-alive\r\n",
+        true
+    )]
+    #[case::http10_close(
+        Framing::Length(1),
+        false,
+        Version::Http10,
+        "Content-Length: 1\r\nConnection: close\r\n",
+        false
+    )]
+    #[case::close_delimited(Framing::Close, true, Version::Http10, "Connection: close\r\n", false)]
+    #[case::no_body(Framing::None, true, Version::Http11, "", true)]
+    fn framing_headers(
+        #[case] framing: Framing,
+        #[case] keep_alive: bool,
+        #[case] version: Version,
+        #[case] tail: &str,
+        #[case] persists: bool,
+    ) {
+        let mut head = ResponseHead::new(200).unwrap();
+        let (text, p) = encode(&mut head, framing, keep_alive, version);
+        assert_eq!(
+            text,
+            format!("HTTP/1.1 200 OK\r\nServer: greenline\r\n{DATE}{tail}\r\n")
+        );
+        assert_eq!(p, persists);
+    }
+
+    #[rstest]
+    #[case::no_content(204)]
+    #[case::not_modified(304)]
+    #[case::switching(101)]
+    fn bodiless_statuses_get_no_length(#[case] status: u16) {
+        let mut head = ResponseHead::new(status).unwrap();
+        let (text, _) = encode(&mut head, Framing::Length(5), true, Version::Http11);
+        assert!(
+            !text.contains("Content-Length") && !text.contains("Transfer-Encoding"),
+            "{text}"
+        );
+        let (text, _) = encode(&mut head, Framing::Chunked, true, Version::Http11);
+        assert!(!text.contains("Transfer-Encoding"), "{text}");
+    }
+
+    #[rstest]
+    #[case::get_ok(false, 200, true)]
+    #[case::head_ok(true, 200, false)]
+    #[case::continue_(false, 100, false)]
+    #[case::no_content(false, 204, false)]
+    #[case::not_modified(false, 304, false)]
+    #[case::not_found(false, 404, true)]
+    #[case::reset_content(false, 205, true)]
+    fn body_rules(#[case] head: bool, #[case] status: u16, #[case] allowed: bool) {
+        assert_eq!(body_allowed(head, status), allowed);
+    }
+
+    #[rstest]
+    #[case::known(Version::Http11, false, 200, Some(3), Framing::Length(3))]
+    #[case::unknown_11(Version::Http11, false, 200, None, Framing::Chunked)]
+    #[case::unknown_10(Version::Http10, false, 200, None, Framing::Close)]
+    #[case::head_known(Version::Http11, true, 200, Some(3), Framing::Length(3))]
+    #[case::head_unknown(Version::Http10, true, 200, None, Framing::None)]
+    #[case::no_content(Version::Http11, false, 204, Some(3), Framing::None)]
+    #[case::not_modified(Version::Http11, false, 304, None, Framing::None)]
+    fn choose(
+        #[case] version: Version,
+        #[case] head: bool,
+        #[case] status: u16,
+        #[case] len: Option<u64>,
+        #[case] expected: Framing,
+    ) {
+        assert_eq!(Framing::choose(version, head, status, len), expected);
+    }
+
+    #[test]
+    fn reason_phrases() {
+        let mut head = ResponseHead::new(200).unwrap();
+        head.set_reason("Fine Thanks").unwrap();
+        assert!(encode(&mut head, Framing::None, true, Version::Http11)
+            .0
+            .starts_with("HTTP/1.1 200 Fine Thanks\r\n"));
+        let mut head = ResponseHead::new(599).unwrap();
+        assert!(encode(&mut head, Framing::None, true, Version::Http11)
+            .0
+            .starts_with("HTTP/1.1 599 \r\n"));
+        assert_eq!(
+            head.set_reason("a\r\nb").unwrap_err(),
+            EncodeError::InvalidReason
+        );
+        assert_eq!(
+            ResponseHead::new(99).unwrap_err(),
+            EncodeError::InvalidStatus(99)
+        );
+        assert_eq!(
+            ResponseHead::new(1000).unwrap_err(),
+            EncodeError::InvalidStatus(1000)
+        );
+    }
+
+    #[rstest]
+    #[case::crlf_value("X", "a\r\nSet-Cookie: x", EncodeError::InvalidHeaderValue)]
+    #[case::lf_value("X", "a\nb", EncodeError::InvalidHeaderValue)]
+    #[case::cr_value("X", "a\rb", EncodeError::InvalidHeaderValue)]
+    #[case::nul_value("X", "a\0b", EncodeError::InvalidHeaderValue)]
+    #[case::del_value("X", "a\x7fb", EncodeError::InvalidHeaderValue)]
+    #[case::crlf_name("X\r\nY", "v", EncodeError::InvalidHeaderName)]
+    #[case::colon_name("X:", "v", EncodeError::InvalidHeaderName)]
+    #[case::space_name("X Y", "v", EncodeError::InvalidHeaderName)]
+    #[case::empty_name("", "v", EncodeError::InvalidHeaderName)]
+    #[case::content_length("content-length", "5", EncodeError::ReservedHeader)]
+    #[case::transfer_encoding("Transfer-Encoding", "chunked", EncodeError::ReservedHeader)]
+    fn header_injection_refused(
+        #[case] name: &str,
+        #[case] value: &str,
+        #[case] expected: EncodeError,
+    ) {
+        let mut head = ResponseHead::new(200).unwrap();
+        assert_eq!(head.header(name, value).unwrap_err(), expected);
+        let mut out = BytesMut::new();
+        head.encode(Framing::None, true, Version::Http11, &mut out);
+        assert!(head.fields.is_empty(), "nothing stored");
+        assert_eq!(
+            out.iter().filter(|&&b| b == b'\n').count(),
+            4,
+            "status, server, date, end"
+        );
+    }
+
+    #[test]
+    fn caller_fields() {
+        let mut head = ResponseHead::new(200).unwrap();
+        head.header("Server", "custom").unwrap();
+        head.header("Set-Cookie", "a=1")
+            .unwrap()
+            .header("Set-Cookie", " b=2\t")
+            .unwrap();
+        head.header("X-Tab", "a\tb é").unwrap();
+        head.header("Connection", "close").unwrap();
+        let mut out = BytesMut::new();
+        let persists = head.encode(Framing::Length(0), true, Version::Http11, &mut out);
+        let text = String::from_utf8(out.to_vec()).unwrap();
+        assert!(!persists, "a caller-set Connection: close closes");
+        assert!(!text.contains("greenline"));
+        assert!(text
+            .contains("Server: custom\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Tab: a\tb é\r\n"));
+        assert_eq!(text.matches("Connection: close").count(), 1);
+        let mut many = ResponseHead::new(200).unwrap();
+        for i in 0..40 {
+            many.header(&format!("X-{i}"), "v").unwrap();
+        }
+        assert_eq!(many.fields.iter().filter(|&&b| b == b'\n').count(), 40);
+    }
+
+    #[test]
+    fn continue_is_a_complete_interim_response() {
+        assert_eq!(CONTINUE, b"HTTP/1.1 100 Continue\r\n\r\n");
+    }
 }
