@@ -7,8 +7,15 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     // Small limits so the fuzzer reaches them.
-    let limits = Limits { max_headers: 16, max_head_len: 2048, max_request_line: 256, max_body_len: 4096 };
-    let Ok(Some((head, used))) = RequestHead::parse(data, &limits) else { return };
+    let limits = Limits {
+        max_headers: 16,
+        max_head_len: 2048,
+        max_request_line: 256,
+        max_body_len: 4096,
+    };
+    let Ok(Some((head, used))) = RequestHead::parse(data, &limits) else {
+        return;
+    };
     let mut body = BodyDecoder::new(head.body_kind(), &limits);
     let mut rest = &data[used..];
     // Read sizes come from the head length, so one input explores one split.

@@ -96,6 +96,7 @@ impl BodyDecoder {
                 done: true,
             }),
             BodyDecoder::Length(remaining) => {
+                // At most `input.len()`, so the cast cannot truncate.
                 let n = (*remaining).min(input.len() as u64) as usize;
                 *remaining -= n as u64;
                 let done = *remaining == 0;

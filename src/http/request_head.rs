@@ -54,6 +54,11 @@ impl RequestHead {
     /// before the request line are skipped and counted in `used` (RFC 9112
     /// §2.2).
     ///
+    /// The parse is stateless: each call rescans `buf` from the start (with a
+    /// scratch array of `limits.max_headers` entries), so call it once per
+    /// read, not per byte. A head trickled in tiny reads costs at most
+    /// `max_head_len` bytes of scanning per read.
+    ///
     /// # Errors
     ///
     /// A [`ParseError`] whose [`status`](ParseError::status) the server
