@@ -24,7 +24,9 @@ pub enum Framing {
     /// (RFC 9112 §6.3 rule 8). Forces `Connection: close`.
     Close,
     /// No body and no framing header: for responses that cannot have a body
-    /// (see [`body_allowed`]) and whose length is not advertised.
+    /// (see [`body_allowed`]) and whose length is not advertised. Used with a
+    /// status that allows a body, outside HEAD, it would leave the client
+    /// reading until close: send `Length(0)` for an empty body instead.
     None,
 }
 
