@@ -72,6 +72,7 @@
 pub mod config;
 mod glue;
 mod greenlet;
+pub mod http;
 mod group;
 pub mod local;
 pub mod monitor;

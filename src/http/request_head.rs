@@ -1,0 +1,345 @@
+//! Parsing a request head: request line and header fields (RFC 9112 §2–5).
+
+use std::ops::Range;
+
+use bytes::{Bytes, BytesMut};
+
+use super::framing::{self, BodyKind};
+use super::headers::Field;
+use super::{Headers, Limits, ParseError};
+
+/// Longest method accepted; the longest registered method is 17 bytes.
+const MAX_METHOD_LEN: usize = 32;
+
+/// The HTTP version of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Version {
+    /// `HTTP/1.0`: connections close after each exchange unless the client
+    /// sends `Connection: keep-alive`.
+    Http10,
+    /// `HTTP/1.1`: connections persist unless either side sends
+    /// `Connection: close`.
+    Http11,
+}
+
+/// A parsed request head: request line, header fields, and the framing and
+/// persistence decisions that follow from them.
+///
+/// It owns its bytes (a [`Bytes`] holding exactly the head), so it can be
+/// handed to a handler while the connection keeps reading.
+#[derive(Clone, Debug)]
+pub struct RequestHead {
+    /// The head's bytes; the ranges below index into it.
+    buf: Bytes,
+    method: Range<usize>,
+    target: Range<usize>,
+    /// The path part of `target` (may be empty only for authority-form).
+    path: Range<usize>,
+    /// The query after `?`, without the `?`.
+    query: Option<Range<usize>>,
+    version: Version,
+    headers: Headers,
+    body: BodyKind,
+    keep_alive: bool,
+    expects_continue: bool,
+}
+
+impl RequestHead {
+    /// Parses the head at the start of `buf`, copying it out.
+    ///
+    /// Returns `Ok(None)` when `buf` holds only part of a head: read more and
+    /// call again with the longer buffer. Returns `Ok(Some((head, used)))`
+    /// when complete: the first `used` bytes were the head and the body (or
+    /// the next pipelined request) starts at `buf[used..]`. Empty lines
+    /// before the request line are skipped and counted in `used` (RFC 9112
+    /// §2.2).
+    ///
+    /// The parse is stateless: each call rescans `buf` from the start (with a
+    /// scratch array of `limits.max_headers` entries), so call it once per
+    /// read, not per byte. A head trickled in tiny reads costs at most
+    /// `max_head_len` bytes of scanning per read.
+    ///
+    /// # Errors
+    ///
+    /// A [`ParseError`] whose [`status`](ParseError::status) the server
+    /// should send before closing. Limits are checked on partial input, so
+    /// an unterminated head fails with [`ParseError::HeadTooLarge`] (or
+    /// [`ParseError::UriTooLong`]) once `buf` exceeds the limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::http::{BodyKind, Limits, RequestHead, Version};
+    /// let raw = b"POST /f?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi";
+    /// let (head, used) = RequestHead::parse(raw, &Limits::default()).unwrap().unwrap();
+    /// assert_eq!((head.method(), head.path(), head.query()), ("POST", "/f", Some("x=1")));
+    /// assert_eq!(head.version(), Version::Http11);
+    /// assert_eq!(head.body_kind(), BodyKind::Length(2));
+    /// assert_eq!(&raw[used..], b"hi");
+    /// ```
+    pub fn parse(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, usize)>, ParseError> {
+        let Some(layout) = scan(buf, limits)? else {
+            return Ok(None);
+        };
+        let used = layout.used;
+        let head = layout.build(Bytes::copy_from_slice(&buf[..used]), limits)?;
+        Ok(Some((head, used)))
+    }
+
+    /// Like [`parse`](Self::parse), but splits the head off the front of
+    /// `buf` without copying, leaving the body or next request in `buf`.
+    ///
+    /// # Errors
+    ///
+    /// As [`parse`](Self::parse). A framing error (such as
+    /// [`ParseError::InvalidContentLength`]) is found after the head was
+    /// split off; either way the connection is to be closed after the error
+    /// response, so what is left in `buf` no longer matters.
+    pub fn parse_split(
+        buf: &mut BytesMut,
+        limits: &Limits,
+    ) -> Result<Option<RequestHead>, ParseError> {
+        let Some(layout) = scan(buf, limits)? else {
+            return Ok(None);
+        };
+        let head_bytes = buf.split_to(layout.used).freeze();
+        layout.build(head_bytes, limits).map(Some)
+    }
+
+    /// The method, such as `GET`; case-sensitive (RFC 9110 §9.1).
+    pub fn method(&self) -> &str {
+        self.text(&self.method)
+    }
+
+    /// Whether the method is `HEAD`, whose response carries no body.
+    pub fn is_head(&self) -> bool {
+        self.method() == "HEAD"
+    }
+
+    /// The request-target exactly as sent, such as `/a/b?c=d`.
+    pub fn target(&self) -> &str {
+        self.text(&self.target)
+    }
+
+    /// The path of the target: `/a/b` for `/a/b?c=d` and for
+    /// `http://host/a/b?c=d` (absolute-form, `/` if it has no path), `*`
+    /// for asterisk-form, `host:port` for authority-form. Not percent-decoded.
+    pub fn path(&self) -> &str {
+        match self.text(&self.path) {
+            "" if self.target().contains("://") => "/",
+            path => path,
+        }
+    }
+
+    /// The query after the first `?`, without it; `None` if there is no `?`.
+    pub fn query(&self) -> Option<&str> {
+        self.query.as_ref().map(|r| self.text(r))
+    }
+
+    /// The protocol version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The header fields.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// How the body is framed; see [`BodyDecoder::new`](super::BodyDecoder::new).
+    pub fn body_kind(&self) -> BodyKind {
+        self.body
+    }
+
+    /// Whether the client asked to keep the connection open after this
+    /// exchange (RFC 9112 §9.3): HTTP/1.1 unless `Connection: close`,
+    /// HTTP/1.0 only with `Connection: keep-alive`.
+    pub fn keep_alive(&self) -> bool {
+        self.keep_alive
+    }
+
+    /// Whether an HTTP/1.1 client sent `Expect: 100-continue` and waits for
+    /// [`CONTINUE`](super::CONTINUE) before sending its body. A server may
+    /// instead answer with a final status and skip the body (then close, or
+    /// drain it).
+    pub fn expects_continue(&self) -> bool {
+        self.expects_continue
+    }
+
+    /// The head's bytes as received, including the final empty line.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    fn text(&self, range: &Range<usize>) -> &str {
+        // The ranges were taken from httparse's `&str`s, so this is always UTF-8.
+        std::str::from_utf8(&self.buf[range.clone()]).unwrap_or_default()
+    }
+}
+
+/// A complete head located in the input: offsets only, so the caller can
+/// choose to copy or split the bytes.
+struct Layout {
+    used: usize,
+    method: Range<usize>,
+    target: Range<usize>,
+    version: Version,
+    fields: Vec<Field>,
+}
+
+impl Layout {
+    /// Attaches the head bytes and applies the framing rules.
+    fn build(self, buf: Bytes, limits: &Limits) -> Result<RequestHead, ParseError> {
+        let headers = Headers::new(buf.clone(), self.fields);
+        // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request)
+        // status code to any HTTP/1.1 request message that lacks a Host
+        // header field and to any request message that contains more than one
+        // Host header field line".
+        match headers.get_all("host").count() {
+            0 if self.version == Version::Http11 => return Err(ParseError::MissingHost),
+            0 | 1 => {}
+            _ => return Err(ParseError::DuplicateHost),
+        }
+        let decision = framing::decide(self.version, &headers, limits)?;
+        let (path, query) = split_target(&buf[self.target.clone()], self.target.start);
+        Ok(RequestHead {
+            buf,
+            method: self.method,
+            target: self.target,
+            path,
+            query,
+            version: self.version,
+            headers,
+            body: decision.body,
+            keep_alive: decision.keep_alive,
+            expects_continue: decision.expects_continue,
+        })
+    }
+}
+
+/// Runs httparse and the limit checks; `Ok(None)` means need more.
+fn scan(buf: &[u8], limits: &Limits) -> Result<Option<Layout>, ParseError> {
+    // httparse needs a header array; sizing it to the limit turns "too many
+    // headers" into its `TooManyHeaders` error, even on partial input.
+    let mut storage = vec![httparse::EMPTY_HEADER; limits.max_headers];
+    let mut req = httparse::Request::new(&mut storage);
+    let status = req.parse(buf).map_err(|e| map_error(e, buf))?;
+    let line = &buf[skip_empty_lines(buf)..];
+    check_request_line(line, limits)?;
+    let httparse::Status::Complete(used) = status else {
+        // The head so far fills `buf`; if it has reached the limit without
+        // ending, it can only end beyond it.
+        if buf.len() >= limits.max_head_len {
+            return Err(ParseError::HeadTooLarge);
+        }
+        return Ok(None);
+    };
+    if used > limits.max_head_len {
+        return Err(ParseError::HeadTooLarge);
+    }
+    let offset = |s: &[u8]| s.as_ptr() as usize - buf.as_ptr() as usize;
+    let range = |s: &[u8]| offset(s)..offset(s) + s.len();
+    // httparse fills every field on `Complete`; the defaults are unreachable.
+    let method = range(req.method.unwrap_or_default().as_bytes());
+    let target = range(req.path.unwrap_or_default().as_bytes());
+    let version = if req.version == Some(0) {
+        Version::Http10
+    } else {
+        Version::Http11
+    };
+    let fields = req
+        .headers
+        .iter()
+        .map(|h| Field {
+            name: range(h.name.as_bytes()),
+            value: range(h.value),
+        })
+        .collect();
+    Ok(Some(Layout {
+        used,
+        method,
+        target,
+        version,
+        fields,
+    }))
+}
+
+/// Bounds the method and the request line, complete or not, so neither can
+/// grow without limit while the head is still arriving.
+fn check_request_line(line: &[u8], limits: &Limits) -> Result<(), ParseError> {
+    // RFC 9112 §3: "A server that receives a method longer than any that it
+    // implements SHOULD respond with a 501 (Not Implemented) status code."
+    let method_window = &line[..line.len().min(MAX_METHOD_LEN + 1)];
+    if line.len() > MAX_METHOD_LEN && !method_window.contains(&b' ') {
+        return Err(ParseError::MethodTooLong);
+    }
+    // RFC 9112 §3: "A server that receives a request-target longer than any
+    // URI it wishes to parse MUST respond with a 414 (URI Too Long)".
+    let max = limits.max_request_line;
+    let window = &line[..line.len().min(max + 2)];
+    let too_long = match window.iter().position(|&b| b == b'\n') {
+        Some(i) => i.saturating_sub(usize::from(i > 0 && line[i - 1] == b'\r')) > max,
+        None => line.len() > max + 1,
+    };
+    if too_long {
+        return Err(ParseError::UriTooLong);
+    }
+    Ok(())
+}
+
+/// Maps httparse's error, telling an unsupported version (505) from a
+/// malformed one (400) by looking at the third element of the request line.
+fn map_error(e: httparse::Error, buf: &[u8]) -> ParseError {
+    match e {
+        httparse::Error::TooManyHeaders => ParseError::TooManyHeaders,
+        httparse::Error::HeaderName | httparse::Error::HeaderValue => ParseError::InvalidHeader,
+        httparse::Error::NewLine => ParseError::InvalidNewline,
+        httparse::Error::Version => {
+            // RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT.
+            let line = &buf[skip_empty_lines(buf)..];
+            let mut parts = line.splitn(3, |&b| b == b' ');
+            match parts.nth(2) {
+                Some([b'H', b'T', b'T', b'P', b'/', d, ..]) if d.is_ascii_digit() => {
+                    ParseError::UnsupportedVersion
+                }
+                _ => ParseError::InvalidRequestLine,
+            }
+        }
+        _ => ParseError::InvalidRequestLine,
+    }
+}
+
+/// The number of CRLF or LF empty lines before the request line.
+fn skip_empty_lines(buf: &[u8]) -> usize {
+    let mut i = 0;
+    loop {
+        match &buf[i..] {
+            [b'\r', b'\n', ..] => i += 2,
+            [b'\n', ..] => i += 1,
+            _ => return i,
+        }
+    }
+}
+
+/// Splits a target into path and query ranges, offset by `base`.
+fn split_target(target: &[u8], base: usize) -> (Range<usize>, Option<Range<usize>>) {
+    // absolute-form (RFC 9112 §3.2.2): skip "scheme://authority".
+    let mut start = 0;
+    if target.first() != Some(&b'/') {
+        if let Some(i) = target.windows(3).position(|w| w == b"://") {
+            let after = i + 3;
+            let end = target[after..]
+                .iter()
+                .position(|&b| b == b'/' || b == b'?')
+                .map_or(target.len(), |p| after + p);
+            start = end;
+        }
+    }
+    let q = target[start..]
+        .iter()
+        .position(|&b| b == b'?')
+        .map(|p| start + p);
+    let path_end = q.unwrap_or(target.len());
+    let query = q.map(|q| base + q + 1..base + target.len());
+    (base + start..base + path_end, query)
+}

@@ -1,0 +1,492 @@
+//! Encoding a response head (RFC 9112 §4, §6) into a caller's buffer.
+
+use bytes::{BufMut, BytesMut};
+
+use super::date::write_date;
+use super::framing::trim;
+use super::{reason_phrase, EncodeError, Version};
+
+/// The interim response a server writes when a request
+/// [expects 100-continue](super::RequestHead::expects_continue) and the
+/// body is wanted.
+pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+/// How a response body is delimited; chosen by the caller, or by
+/// [`Framing::choose`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// `Content-Length: n`, then exactly `n` body bytes.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`, then [`write_chunk`](super::write_chunk)s
+    /// and a [`write_last_chunk`](super::write_last_chunk). HTTP/1.1 only.
+    Chunked,
+    /// No length: the body ends when the server closes the connection
+    /// (RFC 9112 §6.3 rule 8). Forces `Connection: close`.
+    Close,
+    /// No body and no framing header: for responses that cannot have a body
+    /// (see [`body_allowed`]) and whose length is not advertised. Used with a
+    /// status that allows a body, outside HEAD, it would leave the client
+    /// reading until close: send `Length(0)` for an empty body instead.
+    None,
+}
+
+impl Framing {
+    /// The framing a server should use for a response of `status` to a
+    /// request of `version`, whose body length is `len` if known.
+    ///
+    /// Known length: `Length`. Unknown: `Chunked` for HTTP/1.1 and `Close`
+    /// for HTTP/1.0, which has no chunked coding. Without a body (HEAD,
+    /// 1xx, 204, 304): `None`, except that a HEAD response may advertise
+    /// the length a GET would have (RFC 9110 §9.3.2), so `Length(n)` then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::http::{Framing, Version};
+    /// assert_eq!(Framing::choose(Version::Http11, false, 200, None), Framing::Chunked);
+    /// assert_eq!(Framing::choose(Version::Http10, false, 200, None), Framing::Close);
+    /// assert_eq!(Framing::choose(Version::Http11, false, 204, Some(3)), Framing::None);
+    /// ```
+    pub fn choose(
+        version: Version,
+        method_is_head: bool,
+        status: u16,
+        len: Option<u64>,
+    ) -> Framing {
+        if !body_allowed(method_is_head, status) {
+            return match len {
+                Some(n) if method_is_head => Framing::Length(n),
+                _ => Framing::None,
+            };
+        }
+        match (len, version) {
+            (Some(n), _) => Framing::Length(n),
+            (None, Version::Http11) => Framing::Chunked,
+            (None, Version::Http10) => Framing::Close,
+        }
+    }
+}
+
+/// Whether body bytes may follow a response head.
+///
+/// RFC 9112 §6.3: "Any response to a HEAD request and any response with a
+/// 1xx (Informational), 204 (No Content), or 304 (Not Modified) status code
+/// is always terminated by the first empty line after the header fields,
+/// regardless of the header fields present in the message, and thus cannot
+/// contain a message body". The server must write no body bytes when this
+/// is false, whatever the handler produced.
+pub fn body_allowed(method_is_head: bool, status: u16) -> bool {
+    !(method_is_head || no_framing_headers(status))
+}
+
+/// RFC 9110 §8.6: "A server MUST NOT send a Content-Length header field in
+/// any response with a status code of 1xx (Informational) or 204 (No
+/// Content)"; for 304 we send none rather than risk a wrong one.
+fn no_framing_headers(status: u16) -> bool {
+    (100..200).contains(&status) || status == 204 || status == 304
+}
+
+/// A response's status line and header fields, ready to encode.
+///
+/// Fields are validated as they are added and kept pre-serialized, so any
+/// number of them costs one buffer. `Date` and `Server: greenline` are
+/// added at encode time unless set; `Content-Length`, `Transfer-Encoding`
+/// and `Connection: close` come from [`encode`](Self::encode)'s arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseHead {
+    status: u16,
+    /// A caller's reason phrase; `None` uses [`reason_phrase`].
+    reason: Option<String>,
+    /// Serialized `name: value\r\n` lines, in insertion order.
+    fields: Vec<u8>,
+    has_date: bool,
+    has_server: bool,
+    /// The caller sent `Connection: close` itself.
+    closes: bool,
+}
+
+impl ResponseHead {
+    /// A head with this status and no fields.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::InvalidStatus`] unless `status` is three digits.
+    pub fn new(status: u16) -> Result<ResponseHead, EncodeError> {
+        if !(100..=999).contains(&status) {
+            return Err(EncodeError::InvalidStatus(status));
+        }
+        Ok(ResponseHead {
+            status,
+            reason: None,
+            fields: Vec::new(),
+            has_date: false,
+            has_server: false,
+            closes: false,
+        })
+    }
+
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Replaces the standard reason phrase, e.g. `200 Fine`.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::InvalidReason`] if it holds a control byte other than
+    /// HTAB (`reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )`).
+    pub fn set_reason(&mut self, reason: &str) -> Result<&mut Self, EncodeError> {
+        if !reason.bytes().all(field_byte) {
+            return Err(EncodeError::InvalidReason);
+        }
+        self.reason = Some(reason.to_owned());
+        Ok(self)
+    }
+
+    /// Appends a header field; repeats are kept as separate lines.
+    /// Surrounding whitespace of the value is removed.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::InvalidHeaderName`] if `name` is not a token,
+    /// [`EncodeError::InvalidHeaderValue`] if `value` holds CR, LF, NUL or
+    /// another control byte but HTAB (the header-injection guard),
+    /// [`EncodeError::ReservedHeader`] for `Content-Length` and
+    /// `Transfer-Encoding`, which come from the [`Framing`]. Nothing is
+    /// added on error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::http::{EncodeError, ResponseHead};
+    /// let mut head = ResponseHead::new(200).unwrap();
+    /// head.header("Content-Type", "text/plain").unwrap();
+    /// assert_eq!(head.header("X", "a\r\nSet-Cookie: b").unwrap_err(), EncodeError::InvalidHeaderValue);
+    /// ```
+    pub fn header(
+        &mut self,
+        name: &str,
+        value: impl AsRef<[u8]>,
+    ) -> Result<&mut Self, EncodeError> {
+        let value = trim(value.as_ref());
+        if name.is_empty() || !name.bytes().all(token_byte) {
+            return Err(EncodeError::InvalidHeaderName);
+        }
+        if !value.iter().copied().all(field_byte) {
+            return Err(EncodeError::InvalidHeaderValue);
+        }
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        if is("content-length") || is("transfer-encoding") {
+            return Err(EncodeError::ReservedHeader);
+        }
+        self.has_date |= is("date");
+        self.has_server |= is("server");
+        if is("connection") {
+            self.closes |= value
+                .split(|&b| b == b',')
+                .any(|t| trim(t).eq_ignore_ascii_case(b"close"));
+        }
+        self.fields.reserve(name.len() + value.len() + 4);
+        self.fields.extend_from_slice(name.as_bytes());
+        self.fields.extend_from_slice(b": ");
+        self.fields.extend_from_slice(value);
+        self.fields.extend_from_slice(b"\r\n");
+        Ok(self)
+    }
+
+    /// Writes the status line, the fields and the framing headers, ending
+    /// with the empty line, and returns whether the connection persists.
+    ///
+    /// `keep_alive` is the server's wish (usually
+    /// [`RequestHead::keep_alive`](super::RequestHead::keep_alive)); it is
+    /// overridden to false by [`Framing::Close`] or a caller-set
+    /// `Connection: close`, and `Connection: close` is then written.
+    /// `version` is the request's: an HTTP/1.0 client that keeps the
+    /// connection is told so with `Connection: keep-alive`. For 1xx, 204 and
+    /// 304 no `Content-Length`/`Transfer-Encoding` is written. The status
+    /// line always says HTTP/1.1 (RFC 9110 §6.2: a server sends its own
+    /// highest conformant version).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::http::{Framing, ResponseHead, Version};
+    /// let mut out = bytes::BytesMut::new();
+    /// let head = ResponseHead::new(404).unwrap();
+    /// let persists = head.encode(Framing::Length(0), false, Version::Http11, &mut out);
+    /// assert!(!persists);
+    /// assert!(out.starts_with(b"HTTP/1.1 404 Not Found\r\nServer: greenline\r\nDate: "));
+    /// assert!(out.ends_with(b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+    /// ```
+    pub fn encode(
+        &self,
+        framing: Framing,
+        keep_alive: bool,
+        version: Version,
+        out: &mut BytesMut,
+    ) -> bool {
+        let reason = match &self.reason {
+            Some(r) => r.as_str(),
+            None => reason_phrase(self.status).unwrap_or(""),
+        };
+        out.reserve(self.fields.len() + reason.len() + 128);
+        out.put_slice(b"HTTP/1.1 ");
+        let s = self.status;
+        out.put_slice(&[
+            b'0' + (s / 100) as u8,
+            b'0' + (s / 10 % 10) as u8,
+            b'0' + (s % 10) as u8,
+        ]);
+        out.put_u8(b' ');
+        out.put_slice(reason.as_bytes());
+        out.put_slice(b"\r\n");
+        if !self.has_server {
+            out.put_slice(b"Server: greenline\r\n");
+        }
+        if !self.has_date {
+            out.put_slice(b"Date: ");
+            write_date(out);
+            out.put_slice(b"\r\n");
+        }
+        out.put_slice(&self.fields);
+        if !no_framing_headers(self.status) {
+            match framing {
+                Framing::Length(n) => {
+                    out.put_slice(format!("Content-Length: {n}\r\n").as_bytes());
+                }
+                Framing::Chunked => out.put_slice(b"Transfer-Encoding: chunked\r\n"),
+                Framing::Close | Framing::None => {}
+            }
+        }
+        let persists = keep_alive && framing != Framing::Close && !self.closes;
+        if !persists && !self.closes {
+            out.put_slice(b"Connection: close\r\n");
+        } else if persists && version == Version::Http10 {
+            out.put_slice(b"Connection: keep-alive\r\n");
+        }
+        out.put_slice(b"\r\n");
+        persists
+    }
+}
+
+/// tchar (RFC 9110 §5.6.2).
+fn token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// field-vchar / SP / HTAB, obs-text included; every other control byte is
+/// refused (RFC 9110 §5.5: CR, LF and NUL "are invalid and dangerous").
+fn field_byte(b: u8) -> bool {
+    b == b'\t' || (b >= 0x20 && b != 0x7f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    /// Encodes with a fixed `Date` so the output is exact.
+    fn encode(
+        head: &mut ResponseHead,
+        framing: Framing,
+        keep_alive: bool,
+        version: Version,
+    ) -> (String, bool) {
+        head.header("Date", "Thu, 01 Jan 1970 00:00:00 GMT")
+            .unwrap();
+        let mut out = BytesMut::new();
+        let persists = head.encode(framing, keep_alive, version, &mut out);
+        (String::from_utf8(out.to_vec()).unwrap(), persists)
+    }
+
+    const DATE: &str = "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n";
+
+    #[test]
+    fn ok_with_length() {
+        let mut head = ResponseHead::new(200).unwrap();
+        head.header("Content-Type", "text/plain").unwrap();
+        let (text, persists) = encode(&mut head, Framing::Length(11), true, Version::Http11);
+        let expected = format!(
+            "HTTP/1.1 200 OK\r\nServer: greenline\r\nContent-Type: text/plain\r\n{DATE}Content-Length: 11\r\n\r\n"
+        );
+        assert_eq!(text, expected);
+        assert!(persists);
+    }
+
+    #[rstest]
+    #[case::http11_keep(
+        Framing::Chunked,
+        true,
+        Version::Http11,
+        "Transfer-Encoding: chunked\r\n",
+        true
+    )]
+    #[case::http11_close(
+        Framing::Length(0),
+        false,
+        Version::Http11,
+        "Content-Length: 0\r\nConnection: close\r\n",
+        false
+    )]
+    #[case::http10_keep(
+        Framing::Length(1),
+        true,
+        Version::Http10,
+        "Content-Length: 1\r\nConnection: keep-alive\r\n",
+        true
+    )]
+    #[case::http10_close(
+        Framing::Length(1),
+        false,
+        Version::Http10,
+        "Content-Length: 1\r\nConnection: close\r\n",
+        false
+    )]
+    #[case::close_delimited(Framing::Close, true, Version::Http10, "Connection: close\r\n", false)]
+    #[case::no_body(Framing::None, true, Version::Http11, "", true)]
+    fn framing_headers(
+        #[case] framing: Framing,
+        #[case] keep_alive: bool,
+        #[case] version: Version,
+        #[case] tail: &str,
+        #[case] persists: bool,
+    ) {
+        let mut head = ResponseHead::new(200).unwrap();
+        let (text, p) = encode(&mut head, framing, keep_alive, version);
+        assert_eq!(
+            text,
+            format!("HTTP/1.1 200 OK\r\nServer: greenline\r\n{DATE}{tail}\r\n")
+        );
+        assert_eq!(p, persists);
+    }
+
+    #[rstest]
+    #[case::no_content(204)]
+    #[case::not_modified(304)]
+    #[case::switching(101)]
+    fn bodiless_statuses_get_no_length(#[case] status: u16) {
+        let mut head = ResponseHead::new(status).unwrap();
+        let (text, _) = encode(&mut head, Framing::Length(5), true, Version::Http11);
+        assert!(
+            !text.contains("Content-Length") && !text.contains("Transfer-Encoding"),
+            "{text}"
+        );
+        let (text, _) = encode(&mut head, Framing::Chunked, true, Version::Http11);
+        assert!(!text.contains("Transfer-Encoding"), "{text}");
+    }
+
+    #[rstest]
+    #[case::get_ok(false, 200, true)]
+    #[case::head_ok(true, 200, false)]
+    #[case::continue_(false, 100, false)]
+    #[case::no_content(false, 204, false)]
+    #[case::not_modified(false, 304, false)]
+    #[case::not_found(false, 404, true)]
+    #[case::reset_content(false, 205, true)]
+    fn body_rules(#[case] head: bool, #[case] status: u16, #[case] allowed: bool) {
+        assert_eq!(body_allowed(head, status), allowed);
+    }
+
+    #[rstest]
+    #[case::known(Version::Http11, false, 200, Some(3), Framing::Length(3))]
+    #[case::unknown_11(Version::Http11, false, 200, None, Framing::Chunked)]
+    #[case::unknown_10(Version::Http10, false, 200, None, Framing::Close)]
+    #[case::head_known(Version::Http11, true, 200, Some(3), Framing::Length(3))]
+    #[case::head_unknown(Version::Http10, true, 200, None, Framing::None)]
+    #[case::no_content(Version::Http11, false, 204, Some(3), Framing::None)]
+    #[case::not_modified(Version::Http11, false, 304, None, Framing::None)]
+    fn choose(
+        #[case] version: Version,
+        #[case] head: bool,
+        #[case] status: u16,
+        #[case] len: Option<u64>,
+        #[case] expected: Framing,
+    ) {
+        assert_eq!(Framing::choose(version, head, status, len), expected);
+    }
+
+    #[test]
+    fn reason_phrases() {
+        let mut head = ResponseHead::new(200).unwrap();
+        head.set_reason("Fine Thanks").unwrap();
+        assert!(encode(&mut head, Framing::None, true, Version::Http11)
+            .0
+            .starts_with("HTTP/1.1 200 Fine Thanks\r\n"));
+        let mut head = ResponseHead::new(599).unwrap();
+        assert!(encode(&mut head, Framing::None, true, Version::Http11)
+            .0
+            .starts_with("HTTP/1.1 599 \r\n"));
+        assert_eq!(
+            head.set_reason("a\r\nb").unwrap_err(),
+            EncodeError::InvalidReason
+        );
+        assert_eq!(
+            ResponseHead::new(99).unwrap_err(),
+            EncodeError::InvalidStatus(99)
+        );
+        assert_eq!(
+            ResponseHead::new(1000).unwrap_err(),
+            EncodeError::InvalidStatus(1000)
+        );
+    }
+
+    #[rstest]
+    #[case::crlf_value("X", "a\r\nSet-Cookie: x", EncodeError::InvalidHeaderValue)]
+    #[case::lf_value("X", "a\nb", EncodeError::InvalidHeaderValue)]
+    #[case::cr_value("X", "a\rb", EncodeError::InvalidHeaderValue)]
+    #[case::nul_value("X", "a\0b", EncodeError::InvalidHeaderValue)]
+    #[case::del_value("X", "a\x7fb", EncodeError::InvalidHeaderValue)]
+    #[case::crlf_name("X\r\nY", "v", EncodeError::InvalidHeaderName)]
+    #[case::colon_name("X:", "v", EncodeError::InvalidHeaderName)]
+    #[case::space_name("X Y", "v", EncodeError::InvalidHeaderName)]
+    #[case::empty_name("", "v", EncodeError::InvalidHeaderName)]
+    #[case::content_length("content-length", "5", EncodeError::ReservedHeader)]
+    #[case::transfer_encoding("Transfer-Encoding", "chunked", EncodeError::ReservedHeader)]
+    fn header_injection_refused(
+        #[case] name: &str,
+        #[case] value: &str,
+        #[case] expected: EncodeError,
+    ) {
+        let mut head = ResponseHead::new(200).unwrap();
+        assert_eq!(head.header(name, value).unwrap_err(), expected);
+        let mut out = BytesMut::new();
+        head.encode(Framing::None, true, Version::Http11, &mut out);
+        assert!(head.fields.is_empty(), "nothing stored");
+        assert_eq!(
+            out.iter().filter(|&&b| b == b'\n').count(),
+            4,
+            "status, server, date, end"
+        );
+    }
+
+    #[test]
+    fn caller_fields() {
+        let mut head = ResponseHead::new(200).unwrap();
+        head.header("Server", "custom").unwrap();
+        head.header("Set-Cookie", "a=1")
+            .unwrap()
+            .header("Set-Cookie", " b=2\t")
+            .unwrap();
+        head.header("X-Tab", "a\tb é").unwrap();
+        head.header("Connection", "close").unwrap();
+        let mut out = BytesMut::new();
+        let persists = head.encode(Framing::Length(0), true, Version::Http11, &mut out);
+        let text = String::from_utf8(out.to_vec()).unwrap();
+        assert!(!persists, "a caller-set Connection: close closes");
+        assert!(!text.contains("greenline"));
+        assert!(text
+            .contains("Server: custom\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Tab: a\tb é\r\n"));
+        assert_eq!(text.matches("Connection: close").count(), 1);
+        let mut many = ResponseHead::new(200).unwrap();
+        for i in 0..40 {
+            many.header(&format!("X-{i}"), "v").unwrap();
+        }
+        assert_eq!(many.fields.iter().filter(|&&b| b == b'\n').count(), 40);
+    }
+
+    #[test]
+    fn continue_is_a_complete_interim_response() {
+        assert_eq!(CONTINUE, b"HTTP/1.1 100 Continue\r\n\r\n");
+    }
+}
