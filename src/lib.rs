@@ -72,8 +72,8 @@
 pub mod config;
 mod glue;
 mod greenlet;
-pub mod http;
 mod group;
+pub mod http;
 pub mod local;
 pub mod monitor;
 pub mod net;

@@ -79,12 +79,21 @@ pub fn current_deadline() -> Option<Instant> {
 /// harness and the blocking monitor.
 pub(crate) fn park(blocker: &Blocker, timeout: Option<Duration>, what: &'static str) -> bool {
     let ticket = crate::greenlet::enter_wait(what);
-    let timed_out = blocker.park(timeout).is_err();
+    let timed_out = blocker.park(timeout.map(may_timeout)).is_err();
     if timed_out {
         leave_timer_thread();
     }
     crate::greenlet::leave_wait(ticket);
     timed_out
+}
+
+/// Converts a timeout for may, which keeps park and socket timeouts in
+/// whole milliseconds, truncating, and reads 0 as "no timeout": 0.5 ms would
+/// wait forever and 1.9 ms would end after 1 ms. Rounding up to the next
+/// millisecond (at least 1) keeps both promises: never forever, never early.
+pub(crate) fn may_timeout(d: Duration) -> Duration {
+    let ms = d.as_nanos().div_ceil(1_000_000).max(1);
+    Duration::from_millis(ms.min(u64::MAX as u128) as u64)
 }
 
 /// Moves a greenlet that a timer resumed back onto a worker.
@@ -126,9 +135,16 @@ pub fn sleep(dur: Duration) -> io::Result<()> {
     if dur.is_zero() {
         yield_now();
     } else if may::coroutine::is_coroutine() {
+        let end = Instant::now() + dur;
         let ticket = crate::greenlet::enter_wait("sleep");
-        may::coroutine::sleep(dur);
-        leave_timer_thread();
+        // may's timer wheel can fire up to a tick early: sleep never returns
+        // before `dur` has passed.
+        let mut left = dur;
+        while !left.is_zero() {
+            may::coroutine::sleep(left);
+            leave_timer_thread();
+            left = end.saturating_duration_since(Instant::now());
+        }
         crate::greenlet::leave_wait(ticket);
     } else {
         std::thread::sleep(dur);

@@ -29,7 +29,10 @@ fn panic_becomes_an_error_with_name_and_message() {
             message: "boom in greenlet".into()
         }
     );
-    assert_eq!(err.to_string(), "greenlet 'doomed' panicked: boom in greenlet");
+    assert_eq!(
+        err.to_string(),
+        "greenlet 'doomed' panicked: boom in greenlet"
+    );
     // The process (and the runtime) keep working.
     assert_eq!(greenline::spawn(|| 1).join(), Ok(1));
 }
@@ -44,7 +47,10 @@ fn join_timeout_leaves_the_greenlet_running() {
             "done"
         })
     };
-    assert_eq!(g.join_timeout(Duration::from_millis(30)), Err(GreenletError::TimedOut));
+    assert_eq!(
+        g.join_timeout(Duration::from_millis(30)),
+        Err(GreenletError::TimedOut)
+    );
     assert!(!g.is_ready());
     go.set();
     assert_eq!(g.join_timeout(LONG), Ok("done"));
@@ -77,7 +83,12 @@ fn kill_unwinds_a_blocked_greenlet_and_runs_destructors() {
     started.wait_timeout(LONG).unwrap();
     g.kill_timeout(LONG).unwrap();
     assert!(dropped.load(Ordering::SeqCst));
-    assert_eq!(g.join(), Err(GreenletError::Killed { greenlet: "sleeper".into() }));
+    assert_eq!(
+        g.join(),
+        Err(GreenletError::Killed {
+            greenlet: "sleeper".into()
+        })
+    );
 }
 
 #[test]
@@ -88,7 +99,9 @@ fn a_greenlet_killed_before_it_starts_never_runs() {
     // another worker picked it up; spawn_later makes "not started" certain.
     let g = {
         let ran = ran.clone();
-        greenline::spawn_later(Duration::from_millis(200), move || ran.store(true, Ordering::SeqCst))
+        greenline::spawn_later(Duration::from_millis(200), move || {
+            ran.store(true, Ordering::SeqCst)
+        })
     };
     g.kill_timeout(LONG).unwrap();
     assert!(matches!(g.join(), Err(GreenletError::Killed { .. })));
@@ -122,7 +135,10 @@ fn joinall_and_killall() {
     let forever: Vec<_> = (0..5)
         .map(|_| greenline::spawn(|| greenline::sleep(Duration::from_secs(3600))))
         .collect();
-    assert!(!greenline::joinall(&forever, Some(Duration::from_millis(20))));
+    assert!(!greenline::joinall(
+        &forever,
+        Some(Duration::from_millis(20))
+    ));
     assert!(greenline::killall(&forever, Some(LONG)));
 }
 
@@ -137,11 +153,20 @@ fn spawn_later_waits_before_running() {
 fn builder_sets_name_and_stack_size_for_deep_recursion() {
     fn depth(n: u32) -> u32 {
         let pad = [n as u8; 512];
-        if n == 0 { std::hint::black_box(pad)[0] as u32 } else { depth(n - 1) + std::hint::black_box(pad)[1] as u32 * 0 }
+        std::hint::black_box(&pad);
+        if n == 0 {
+            0
+        } else {
+            1 + depth(n - 1)
+        }
     }
     // ~600 KiB of frames: needs more than the 128 KiB default.
-    let g = Builder::new().name("deep").stack_size(4 << 20).spawn(|| depth(1000)).unwrap();
-    assert_eq!(g.join(), Ok(0));
+    let g = Builder::new()
+        .name("deep")
+        .stack_size(4 << 20)
+        .spawn(|| depth(1000))
+        .unwrap();
+    assert_eq!(g.join(), Ok(1000));
 }
 
 #[test]
@@ -165,7 +190,9 @@ fn many_greenlets_interleave() {
 
 #[test]
 fn join_is_interrupted_by_a_timeout_scope() {
-    let sleeper = Arc::new(greenline::spawn(|| greenline::sleep(Duration::from_secs(3600))));
+    let sleeper = Arc::new(greenline::spawn(|| {
+        greenline::sleep(Duration::from_secs(3600))
+    }));
     let r = greenline::spawn({
         let sleeper = sleeper.clone();
         move || {
@@ -176,6 +203,9 @@ fn join_is_interrupted_by_a_timeout_scope() {
     .join()
     .unwrap();
     assert_eq!(r, Err(GreenletError::TimedOut));
-    assert_eq!(std::io::Error::from(GreenletError::TimedOut).kind(), ErrorKind::TimedOut);
+    assert_eq!(
+        std::io::Error::from(GreenletError::TimedOut).kind(),
+        ErrorKind::TimedOut
+    );
     sleeper.kill();
 }

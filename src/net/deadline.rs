@@ -36,7 +36,7 @@ pub(crate) fn call<S: Timeouts, R>(
         Some(left) if left.is_zero() => Err(timed_out()),
         Some(left) => {
             let t = own.map_or(left, |o| o.min(left));
-            sock.set_timeout(dir, Some(t))?;
+            sock.set_timeout(dir, Some(crate::time::may_timeout(t)))?;
             let r = op(sock);
             sock.set_timeout(dir, own)?;
             r

@@ -307,7 +307,7 @@ impl TcpStream {
     /// `InvalidInput` for a zero duration, as std.
     pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         reject_zero(t)?;
-        self.io.set_read_timeout(t)?;
+        self.io.set_read_timeout(t.map(crate::time::may_timeout))?;
         self.read_timeout.set(t);
         Ok(())
     }
@@ -315,7 +315,7 @@ impl TcpStream {
     /// Bounds each write, like [`set_read_timeout`](TcpStream::set_read_timeout).
     pub fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         reject_zero(t)?;
-        self.io.set_write_timeout(t)?;
+        self.io.set_write_timeout(t.map(crate::time::may_timeout))?;
         self.write_timeout.set(t);
         Ok(())
     }
@@ -355,8 +355,8 @@ pub(crate) fn reject_zero(t: Option<Duration>) -> io::Result<()> {
 impl Timeouts for TcpStream {
     fn set_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()> {
         match dir {
-            Dir::Read => self.io.set_read_timeout(t),
-            Dir::Write => self.io.set_write_timeout(t),
+            Dir::Read => self.io.set_read_timeout(t.map(crate::time::may_timeout)),
+            Dir::Write => self.io.set_write_timeout(t.map(crate::time::may_timeout)),
         }
     }
 }

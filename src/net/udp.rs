@@ -87,7 +87,7 @@ impl UdpSocket {
     /// Bounds each receive (`ErrorKind::TimedOut`); `None` waits forever.
     pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         reject_zero(t)?;
-        self.io.set_read_timeout(t)?;
+        self.io.set_read_timeout(t.map(crate::time::may_timeout))?;
         self.read_timeout.set(t);
         Ok(())
     }
@@ -95,7 +95,7 @@ impl UdpSocket {
     /// Bounds each send.
     pub fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         reject_zero(t)?;
-        self.io.set_write_timeout(t)?;
+        self.io.set_write_timeout(t.map(crate::time::may_timeout))?;
         self.write_timeout.set(t);
         Ok(())
     }
@@ -109,8 +109,8 @@ impl UdpSocket {
 impl Timeouts for &UdpSocket {
     fn set_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()> {
         match dir {
-            Dir::Read => self.io.set_read_timeout(t),
-            Dir::Write => self.io.set_write_timeout(t),
+            Dir::Read => self.io.set_read_timeout(t.map(crate::time::may_timeout)),
+            Dir::Write => self.io.set_write_timeout(t.map(crate::time::may_timeout)),
         }
     }
 }

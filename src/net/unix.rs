@@ -113,7 +113,7 @@ impl UnixStream {
     /// Bounds each read (`ErrorKind::TimedOut`); `None` waits forever.
     pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         reject_zero(t)?;
-        self.io.set_read_timeout(t)?;
+        self.io.set_read_timeout(t.map(crate::time::may_timeout))?;
         self.read_timeout.set(t);
         Ok(())
     }
@@ -121,7 +121,7 @@ impl UnixStream {
     /// Bounds each write.
     pub fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         reject_zero(t)?;
-        self.io.set_write_timeout(t)?;
+        self.io.set_write_timeout(t.map(crate::time::may_timeout))?;
         self.write_timeout.set(t);
         Ok(())
     }
@@ -135,8 +135,8 @@ impl UnixStream {
 impl Timeouts for UnixStream {
     fn set_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()> {
         match dir {
-            Dir::Read => self.io.set_read_timeout(t),
-            Dir::Write => self.io.set_write_timeout(t),
+            Dir::Read => self.io.set_read_timeout(t.map(crate::time::may_timeout)),
+            Dir::Write => self.io.set_write_timeout(t.map(crate::time::may_timeout)),
         }
     }
 }

@@ -150,7 +150,14 @@ pub(crate) fn wait_while<S, R>(
         guard = lock(state);
         if timed_out {
             // One last look: a value that arrived with the deadline is taken.
-            return poll(&mut guard).ok_or(WaitError::TimedOut);
+            if let Some(r) = poll(&mut guard) {
+                return Ok(r);
+            }
+            // may's timer wheel can fire up to a tick early; a wait never
+            // ends before its deadline, so the loop parks for the rest.
+            if deadline.remaining().is_some_and(|d| d.is_zero()) {
+                return Err(WaitError::TimedOut);
+            }
         }
     }
 }
