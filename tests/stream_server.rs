@@ -363,3 +363,42 @@ fn start_twice_is_harmless(echo_server: Running) {
         Some("again\n")
     );
 }
+
+#[test]
+fn killing_serve_forever_stops_the_server() {
+    let handler_gone = Event::new();
+    let reading = Event::new();
+    let server = {
+        let (handler_gone, reading) = (handler_gone.clone(), reading.clone());
+        StreamServer::bind("127.0.0.1:0", move |mut conn, _peer| {
+            struct SetOnDrop(Event);
+            impl Drop for SetOnDrop {
+                fn drop(&mut self) {
+                    self.0.set();
+                }
+            }
+            let _gone = SetOnDrop(handler_gone.clone());
+            reading.set();
+            let _ = conn.read(&mut [0; 16]);
+        })
+        .unwrap()
+    };
+    let addr = server.local_addr();
+    run(LONG, move || {
+        let serving = {
+            let server = server.clone();
+            greenline::spawn(move || server.serve_forever())
+        };
+        let mut client = TcpStream::connect(addr).unwrap();
+        reading.wait_timeout(LONG).unwrap();
+
+        // As in gevent, the server is stopped in the background: the
+        // handler gets one second, then is killed.
+        serving.kill();
+        handler_gone.wait_timeout(LONG).unwrap();
+        assert!(server.is_closed());
+        assert_eq!(client.read(&mut [0; 16]).unwrap(), 0);
+        let err = TcpStream::connect(addr).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+    });
+}
