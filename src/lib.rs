@@ -8,7 +8,8 @@
 //! It provides greenlets ([`spawn`], [`Greenlet`], [`joinall`], [`Group`],
 //! [`Pool`]), time ([`sleep`], [`yield_now`], [`Timeout`]), coordination
 //! ([`sync`]: `Event`, `AsyncResult`, `Queue`, `JoinableQueue`, `Channel`,
-//! semaphores, `RLock`), cooperative sockets ([`net`]), a thread pool for
+//! semaphores, `RLock`), cooperative sockets ([`net`]), a TCP server running
+//! a greenlet per connection ([`server`]), a thread pool for
 //! what cannot yield ([`threadpool`]), greenlet-local storage ([`local`]), a
 //! blocking detector ([`monitor`]) and a harness for coroutine test suites
 //! ([`testing`]).
@@ -77,6 +78,7 @@ pub mod http;
 pub mod local;
 pub mod monitor;
 pub mod net;
+pub mod server;
 pub mod sync;
 pub mod testing;
 pub mod threadpool;

@@ -1,0 +1,49 @@
+//! Servers: gevent's `gevent.server`.
+//!
+//! [`StreamServer`] accepts TCP connections and runs a handler for each in a
+//! greenlet of its own, so the handler is straight-line blocking code:
+//! read a request, write a reply, sleep, repeat. It owns the accept loop,
+//! the connection limit, the back-off when the process runs out of file
+//! descriptors, and a graceful stop.
+//!
+//! # Lifecycle
+//!
+//! ```text
+//!  bind / new ──► ready ──start / serve_forever──► started ──stop(t)──► closed ──► stopped
+//!                   │     (accept loop greenlet)      │   listener closed:       handlers done
+//!                   │                                 │   connects refused;      or killed after t;
+//!                   └──────────── stop(t) ────────────┤   waits up to t for      serve_forever
+//!                                                     │   handlers               returns
+//!                          listener broken (EBADF) ───┘
+//! ```
+//!
+//! * **ready**: the socket listens; connections queue in the kernel's
+//!   backlog, nobody accepts them.
+//! * **started**: a greenlet named `accept-<addr>` loops on `accept` and
+//!   spawns `conn-<peer>` greenlets running the handler. With
+//!   [`ServerOptions::max_connections`] it takes a free slot before each
+//!   `accept`, so a full server leaves new connections in the backlog.
+//! * **closed**: [`StreamServer::stop`] has killed the accept greenlet, which
+//!   drops the listener: new connections are refused. Handlers still
+//!   running get the timeout to finish, then are killed (each unwinds at its
+//!   next blocking call and its socket closes).
+//!
+//! # Errors while accepting
+//!
+//! * Out of descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`,
+//!   `ENOMEM`): the loop sleeps 10 ms, doubling up to 1 s while the error
+//!   lasts, and logs one `warn` per episode; it never spins.
+//! * A connection reset before it was accepted (`ECONNABORTED`, `EPROTO`,
+//!   and the network errors Linux reports through accept): skipped.
+//! * A broken listener (`EBADF`, `EINVAL`, `ENOTSOCK`): the loop ends and
+//!   [`StreamServer::serve_forever`] stops the server and returns the error.
+//!
+//! A handler that panics is logged with `log::error!` (the peer and the
+//! message) and costs only its own connection.
+
+mod accept;
+mod options;
+mod stream;
+
+pub use options::ServerOptions;
+pub use stream::StreamServer;
