@@ -68,10 +68,20 @@ fn curl_expect_continue_upload() {
     let server = serve(handler, quiet());
     let url = format!("http://{}/echo", server.local_addr());
     let out = curl(
-        &["-i", "-H", "Expect: 100-continue", "--data", "uploaded-body", &url],
+        &[
+            "-i",
+            "-H",
+            "Expect: 100-continue",
+            "--data",
+            "uploaded-body",
+            &url,
+        ],
         None,
     );
-    assert!(out.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"), "{out}");
+    assert!(
+        out.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"),
+        "{out}"
+    );
     assert!(out.ends_with("\r\n\r\nuploaded-body"), "{out}");
 }
 

@@ -113,7 +113,9 @@ fn ignored_body_gets_no_continue_and_the_connection_closes() {
     let (handler, calls) = app();
     let server = serve(handler, quiet());
     let mut c = Client::connect(server.local_addr());
-    c.send(b"POST /ignore HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+    c.send(
+        b"POST /ignore HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n",
+    );
     let r = c.response();
     assert_eq!((r.status, r.text().as_str()), (200, "ignored"));
     assert_eq!(r.header("connection"), Some("close"));
@@ -139,8 +141,16 @@ fn an_unread_body_is_never_served_as_a_request() {
         .send(smuggled)
         .send(b"\r\n0\r\n\r\n");
     assert_eq!(c.response().text(), "ignored");
-    assert_eq!(c.send(b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n").response().text(), "/next");
-    assert_eq!(*calls.lock().unwrap(), ["POST /ignore", "POST /ignore", "GET /next"]);
+    assert_eq!(
+        c.send(b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+            .response()
+            .text(),
+        "/next"
+    );
+    assert_eq!(
+        *calls.lock().unwrap(),
+        ["POST /ignore", "POST /ignore", "GET /next"]
+    );
 }
 
 /// Sends `raw` and expects `status` with `Connection: close`, then EOF;
@@ -278,7 +288,13 @@ fn handler_panic_is_a_generic_500_and_serving_goes_on() {
     assert!(!r.text().contains("secret"), "{}", r.text());
     // The framing was intact: the same connection goes on, and new ones work.
     assert_eq!(c.send(GET).response().status, 200);
-    assert_eq!(Client::connect(server.local_addr()).send(GET).response().status, 200);
+    assert_eq!(
+        Client::connect(server.local_addr())
+            .send(GET)
+            .response()
+            .status,
+        200
+    );
 }
 
 #[test]
@@ -297,7 +313,9 @@ fn header_injection_becomes_500() {
     let (handler, _) = app();
     let server = serve(handler, quiet());
     let mut c = Client::connect(server.local_addr());
-    let r = c.send(b"GET /inject HTTP/1.1\r\nHost: x\r\n\r\n").response();
+    let r = c
+        .send(b"GET /inject HTTP/1.1\r\nHost: x\r\n\r\n")
+        .response();
     assert_eq!(r.status, 500);
     assert_eq!(r.header("set-cookie"), None);
     assert_eq!(r.header("x-evil"), None);
@@ -331,12 +349,16 @@ fn head_gets_the_length_but_no_body() {
     let (handler, _) = app();
     let server = serve(handler, quiet());
     let mut c = Client::connect(server.local_addr());
-    let r = c.send(b"HEAD /abcd HTTP/1.1\r\nHost: x\r\n\r\n").response_to("HEAD");
+    let r = c
+        .send(b"HEAD /abcd HTTP/1.1\r\nHost: x\r\n\r\n")
+        .response_to("HEAD");
     assert_eq!(r.header("content-length"), Some("5"));
     // Had a body been sent, it would be read as the next status line.
     assert_eq!(c.send(GET).response().text(), "/");
     // A streamed body is not sent to HEAD either.
-    let r = c.send(b"HEAD /stream HTTP/1.1\r\nHost: x\r\n\r\n").response_to("HEAD");
+    let r = c
+        .send(b"HEAD /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        .response_to("HEAD");
     assert_eq!(r.header("content-length"), None);
     assert_eq!(c.send(GET).response().text(), "/");
 }
@@ -361,7 +383,9 @@ fn streamed_body_is_chunked_on_http11() {
     let (handler, _) = app();
     let server = serve(handler, quiet());
     let mut c = Client::connect(server.local_addr());
-    let r = c.send(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n").response();
+    let r = c
+        .send(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        .response();
     assert!(r.chunked);
     assert_eq!(r.text(), "hello streamed world");
     assert_eq!(c.send(GET).response().text(), "/");
@@ -429,11 +453,18 @@ fn slow_head_gets_408_and_is_closed() {
 fn access_log_lines_have_pywsgi_format() {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let sink = lines.clone();
-    let config = quiet().access_log(AccessLog::sink(move |e| sink.lock().unwrap().push(e.to_string())));
+    let config = quiet().access_log(AccessLog::sink(move |e| {
+        sink.lock().unwrap().push(e.to_string())
+    }));
     let (handler, _) = app();
     let server = serve(handler, config);
     let mut c = Client::connect(server.local_addr());
-    assert_eq!(c.send(b"GET /logme?x=1 HTTP/1.1\r\nHost: x\r\n\r\n").response().status, 200);
+    assert_eq!(
+        c.send(b"GET /logme?x=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .response()
+            .status,
+        200
+    );
     assert_eq!(c.send(b"G@T / HTTP/1.1\r\n\r\n").response().status, 400);
     c.expect_eof();
     // Each line is written before its response is sent.
@@ -449,7 +480,11 @@ fn access_log_lines_have_pywsgi_format() {
     let (fixed, seconds) = rest.rsplit_once(' ').unwrap();
     assert_eq!(fixed, "\"GET /logme?x=1 HTTP/1.1\" 200 6");
     assert_eq!(seconds.split_once('.').unwrap().1.len(), 6, "{line}");
-    assert!(lines[1].contains("\"G@T / HTTP/1.1\" 400 12 "), "{}", lines[1]);
+    assert!(
+        lines[1].contains("\"G@T / HTTP/1.1\" 400 12 "),
+        "{}",
+        lines[1]
+    );
 }
 
 #[test]
@@ -457,7 +492,12 @@ fn stop_closes_the_listener() {
     let server = serve(|_: &mut Request| Response::text(200, "up"), quiet());
     let addr = server.local_addr();
     let mut c = Client::connect(addr);
-    assert_eq!(c.send(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").response().text(), "up");
+    assert_eq!(
+        c.send(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .response()
+            .text(),
+        "up"
+    );
     c.expect_eof();
     drop(c);
     server.stop(Duration::from_secs(2));

@@ -268,7 +268,11 @@ impl Conn<'_> {
     }
 
     /// Serves one request; returns whether the connection persists.
-    fn exchange<H: Handler + ?Sized>(&mut self, head: RequestHead, handler: &H) -> io::Result<bool> {
+    fn exchange<H: Handler + ?Sized>(
+        &mut self,
+        head: RequestHead,
+        handler: &H,
+    ) -> io::Result<bool> {
         let log_on = self.config.access_log.enabled();
         let started = log_on.then(Instant::now);
         let mut req = Request::new(
