@@ -18,109 +18,29 @@
 //! (`Io::fill`), so a client waiting for a response is never also waited on.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::{Buf, BytesMut};
+use bytes::Buf;
 
 use super::request::BodyState;
 use super::response::Body;
+use super::wire::Io;
 use super::{
     body_allowed, write_chunk, write_last_chunk, AccessEntry, BodyDecoder, Framing, Handler,
     Request, RequestHead, Response, ServerConfig,
 };
 use crate::net::TcpStream;
 
-/// Spare room guaranteed before each socket read.
-const READ_RESERVE: usize = 8 * 1024;
-/// Most bytes asked of one read (the spare room is zeroed first: reads into
-/// uninitialised memory would need `unsafe`).
-const READ_MAX: usize = 16 * 1024;
 /// Queued output past this is written before the next request is handled,
 /// so a long pipeline cannot grow the batch without bound.
 const FLUSH_AT: usize = 64 * 1024;
 /// A body at least this large is written straight from its buffer rather
 /// than copied into the batch.
 const DIRECT_WRITE: usize = 32 * 1024;
-/// How long, and how much, a closing connection reads and discards after
-/// its last response, so unread input does not make the kernel reset the
-/// connection and destroy that response before the client reads it.
-const LINGER_TIME: Duration = Duration::from_secs(2);
-const LINGER_BYTES: usize = 256 * 1024;
-
-/// A connection's socket and buffers, shared by the loop and the body reader.
-#[derive(Debug)]
-pub(crate) struct Io {
-    stream: TcpStream,
-    /// Bytes received and not yet parsed or consumed as body.
-    pub(crate) rbuf: BytesMut,
-    /// Responses encoded and not yet written: the batch.
-    pub(crate) wbuf: BytesMut,
-    /// The read timeout currently set on the socket; setting it is a system
-    /// call, so it is changed only when the phase needs another value.
-    read_timeout: Option<Duration>,
-}
-
-impl Io {
-    fn new(stream: TcpStream) -> Io {
-        Io {
-            stream,
-            rbuf: BytesMut::with_capacity(READ_RESERVE),
-            wbuf: BytesMut::with_capacity(READ_RESERVE),
-            read_timeout: None,
-        }
-    }
-
-    /// Writes the queued output, then waits for input (at most `timeout`)
-    /// and appends it to `rbuf`. Returns 0 at end of file.
-    pub(crate) fn fill(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
-        self.flush()?;
-        if self.read_timeout != timeout {
-            self.stream.set_read_timeout(timeout)?;
-            self.read_timeout = timeout;
-        }
-        let len = self.rbuf.len();
-        // Steady state, the buffer is uniquely owned again once the last
-        // request's head is dropped, so this reclaims space, not allocates.
-        self.rbuf.reserve(READ_RESERVE);
-        let room = (self.rbuf.capacity() - len).min(READ_MAX);
-        self.rbuf.resize(len + room, 0);
-        let r = self.stream.read(&mut self.rbuf[len..]);
-        self.rbuf.truncate(len + r.as_ref().map_or(0, |n| *n));
-        r
-    }
-
-    /// Writes the queued output in one `write_all`.
-    pub(crate) fn flush(&mut self) -> io::Result<()> {
-        if !self.wbuf.is_empty() {
-            self.stream.write_all(&self.wbuf)?;
-            self.wbuf.clear();
-        }
-        Ok(())
-    }
-
-    /// Ends the connection gracefully: send what is queued, half-close, and
-    /// discard input until the client closes too (bounded).
-    fn close(mut self) -> io::Result<()> {
-        self.flush()?;
-        let _ = self.stream.shutdown(Shutdown::Write);
-        let deadline = Instant::now() + LINGER_TIME;
-        let mut discarded = 0;
-        while discarded < LINGER_BYTES {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            self.rbuf.clear();
-            match self.fill(Some(left)) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => discarded += n,
-            }
-        }
-        Ok(())
-    }
-}
+/// Bytes asked of a response body stream per read.
+const STREAM_READ: usize = 16 * 1024;
 
 /// Serves HTTP/1.1 on one accepted connection until it closes: gevent
 /// pywsgi's `WSGIHandler.handle()`.
@@ -431,7 +351,7 @@ impl Conn<'_> {
     /// dropped without the last chunk, so the client sees a truncated body
     /// rather than a complete wrong one.
     fn send_stream(&mut self, reader: &mut dyn Read, framing: Framing) -> io::Result<u64> {
-        let mut scratch = vec![0; READ_MAX];
+        let mut scratch = vec![0; STREAM_READ];
         let mut sent = 0u64;
         loop {
             let n = match reader.read(&mut scratch) {

@@ -94,6 +94,7 @@ mod response;
 mod response_head;
 mod server;
 mod status;
+mod wire;
 
 pub use body::{BodyDecoder, Decoded};
 pub use chunked::{write_chunk, write_last_chunk, ChunkedDecoder};

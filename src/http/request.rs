@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 
-use super::conn::Io;
+use super::wire::Io;
 use super::{BodyDecoder, BodyKind, Headers, Limits, ParseError, RequestHead, Version, CONTINUE};
 
 /// An HTTP request being served: gevent pywsgi's `environ`, with
