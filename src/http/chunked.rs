@@ -243,7 +243,20 @@ pub fn write_chunk(data: &[u8], out: &mut BytesMut) {
         return;
     }
     out.reserve(data.len() + 20);
-    out.put_slice(format!("{:x}\r\n", data.len()).as_bytes());
+    // The size in hex, formatted on the stack: no allocation per chunk.
+    let mut size = [0u8; 16];
+    let mut i = size.len();
+    let mut n = data.len();
+    loop {
+        i -= 1;
+        size[i] = b"0123456789abcdef"[n % 16];
+        n /= 16;
+        if n == 0 {
+            break;
+        }
+    }
+    out.put_slice(&size[i..]);
+    out.put_slice(b"\r\n");
     out.put_slice(data);
     out.put_slice(b"\r\n");
 }
@@ -257,6 +270,16 @@ pub fn write_last_chunk(out: &mut BytesMut) {
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    #[test]
+    fn chunk_sizes_in_hex() {
+        for n in [1usize, 15, 16, 255, 4096, 100_000] {
+            let mut out = BytesMut::new();
+            write_chunk(&vec![b'x'; n], &mut out);
+            assert!(out.starts_with(format!("{n:x}\r\n").as_bytes()));
+            assert_eq!(out.len(), format!("{n:x}").len() + 2 + n + 2);
+        }
+    }
 
     /// Decodes all of `input` in pieces of at most `piece` bytes, returning
     /// the body and the bytes left after it, or the first error.

@@ -1,7 +1,38 @@
-//! HTTP/1.1 message framing, sans-I/O: request heads and bodies in,
-//! response heads and chunks out.
+//! HTTP/1.1: a server (gevent's `pywsgi.WSGIServer`) on a sans-I/O
+//! framing layer.
 //!
-//! Nothing here reads or writes a socket. Parsers take `&[u8]` and answer
+//! # The server
+//!
+//! [`HttpServer`] accepts connections and serves each in a greenlet with
+//! [`serve_connection`], calling a [`Handler`] (any
+//! `Fn(&mut Request) -> Response`) once per request. A [`Request`] carries
+//! the parsed head and reads its body from the connection on demand; a
+//! [`Response`] is a status, header fields and a [`Body`] (bytes, or a
+//! stream sent chunked). [`ServerConfig`] holds the limits, timeouts and
+//! the [`AccessLog`].
+//!
+//! ```
+//! use greenline::http::{HttpServer, Request, Response};
+//! let server = HttpServer::bind("127.0.0.1:0", |req: &mut Request| {
+//!     Response::text(200, format!("you asked for {}\n", req.path()))
+//! }).unwrap();
+//! server.start().unwrap();
+//! // ... server.serve_forever() to block, server.stop(timeout) to end.
+//! server.stop(std::time::Duration::from_secs(1));
+//! ```
+//!
+//! Per connection, the loop reads into one buffer, parses **every**
+//! complete request in it (pipelining), calls the handler for each in
+//! order, appends each encoded response to one output buffer, and writes
+//! that batch with one write when no complete request is left (or it grew
+//! past 64 KiB). Queued output is always written before the connection
+//! waits to read, so neither a pipelining client nor one waiting for
+//! `100 Continue` can deadlock with the server. See `conn.rs` for the
+//! state diagram, and [`serve_connection`] for when a connection ends.
+//!
+//! # The framing layer
+//!
+//! Nothing below the server reads or writes a socket. Parsers take `&[u8]` and answer
 //! "need more" or "complete, with the bytes used"; encoders append to a
 //! caller's [`bytes::BytesMut`]. The HTTP server drives them:
 //!
@@ -48,24 +79,39 @@
 
 mod body;
 mod chunked;
+mod config;
+mod conn;
 mod date;
 mod error;
 mod framing;
+mod handler;
 mod headers;
 mod limits;
+mod log;
+mod request;
 mod request_head;
+mod response;
 mod response_head;
+mod server;
 mod status;
+mod wire;
 
 pub use body::{BodyDecoder, Decoded};
 pub use chunked::{write_chunk, write_last_chunk, ChunkedDecoder};
+pub use config::ServerConfig;
+pub use conn::serve_connection;
 pub use date::{format_http_date, write_date, HTTP_DATE_LEN};
 pub use error::{EncodeError, ParseError};
 pub use framing::BodyKind;
+pub use handler::{Handler, IntoResponse};
 pub use headers::Headers;
 pub use limits::Limits;
+pub use log::{AccessEntry, AccessLog, ACCESS_TARGET};
+pub use request::Request;
 pub use request_head::{RequestHead, Version};
+pub use response::{Body, Response};
 pub use response_head::{body_allowed, Framing, ResponseHead, CONTINUE};
+pub use server::HttpServer;
 pub use status::reason_phrase;
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Parsing a request head: request line and header fields (RFC 9112 §2–5).
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use bytes::{Bytes, BytesMut};
@@ -10,6 +11,10 @@ use super::{Headers, Limits, ParseError};
 
 /// Longest method accepted; the longest registered method is 17 bytes.
 const MAX_METHOD_LEN: usize = 32;
+
+/// Header scratch entries kept on the stack (32 bytes each); a larger
+/// [`Limits::max_headers`] uses a heap array.
+const STACK_HEADERS: usize = 128;
 
 /// The HTTP version of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,7 +60,8 @@ impl RequestHead {
     /// §2.2).
     ///
     /// The parse is stateless: each call rescans `buf` from the start (with a
-    /// scratch array of `limits.max_headers` entries), so call it once per
+    /// scratch array of `limits.max_headers` entries, on the stack up to
+    /// 128), so call it once per
     /// read, not per byte. A head trickled in tiny reads costs at most
     /// `max_head_len` bytes of scanning per read.
     ///
@@ -220,10 +226,21 @@ impl Layout {
 /// Runs httparse and the limit checks; `Ok(None)` means need more.
 fn scan(buf: &[u8], limits: &Limits) -> Result<Option<Layout>, ParseError> {
     // httparse needs a header array; sizing it to the limit turns "too many
-    // headers" into its `TooManyHeaders` error, even on partial input.
-    let mut storage = vec![httparse::EMPTY_HEADER; limits.max_headers];
-    let mut req = httparse::Request::new(&mut storage);
-    let status = req.parse(buf).map_err(|e| map_error(e, buf))?;
+    // headers" into its `TooManyHeaders` error, even on partial input. Up
+    // to STACK_HEADERS it lives uninitialised on the stack: this runs once
+    // per request and per read, so it must not allocate or fill 3 KiB.
+    let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
+    let mut heap = Vec::new();
+    let storage = if limits.max_headers <= STACK_HEADERS {
+        &mut stack[..limits.max_headers]
+    } else {
+        heap.resize_with(limits.max_headers, MaybeUninit::uninit);
+        &mut heap[..]
+    };
+    let mut req = httparse::Request::new(&mut []);
+    let status = req
+        .parse_with_uninit_headers(buf, storage)
+        .map_err(|e| map_error(e, buf))?;
     let line = &buf[skip_empty_lines(buf)..];
     check_request_line(line, limits)?;
     let httparse::Status::Complete(used) = status else {

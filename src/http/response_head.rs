@@ -253,7 +253,9 @@ impl ResponseHead {
         if !no_framing_headers(self.status) {
             match framing {
                 Framing::Length(n) => {
-                    out.put_slice(format!("Content-Length: {n}\r\n").as_bytes());
+                    out.put_slice(b"Content-Length: ");
+                    put_decimal(n, out);
+                    out.put_slice(b"\r\n");
                 }
                 Framing::Chunked => out.put_slice(b"Transfer-Encoding: chunked\r\n"),
                 Framing::Close | Framing::None => {}
@@ -268,6 +270,22 @@ impl ResponseHead {
         out.put_slice(b"\r\n");
         persists
     }
+}
+
+/// Appends `n` in decimal without going through `fmt` (which would
+/// allocate a `String` per response).
+fn put_decimal(mut n: u64, out: &mut BytesMut) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.put_slice(&digits[i..]);
 }
 
 /// tchar (RFC 9110 §5.6.2).
@@ -301,6 +319,15 @@ mod tests {
     }
 
     const DATE: &str = "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n";
+
+    #[test]
+    fn decimal_lengths() {
+        for n in [0, 7, 10, 4096, u64::MAX] {
+            let mut out = BytesMut::new();
+            put_decimal(n, &mut out);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
+    }
 
     #[test]
     fn ok_with_length() {

@@ -1,0 +1,440 @@
+//! One connection's request loop: read, parse every buffered request, call
+//! the handler for each, batch the responses into one write.
+//!
+//! ```text
+//!          ┌────────────────────────────────────────────────────────────┐
+//!          ▼                                                            │
+//!   parse_split(rbuf) ──Some(head)──▶ handler ─▶ drain buffered body ─▶ encode into wbuf
+//!          │ None (no complete head)                                  │ close? ─▶ flush, linger, end
+//!          ▼                                                            
+//!   flush wbuf (one write for the whole batch), then read:
+//!     rbuf empty: keep-alive timeout ── expires ─▶ close silently
+//!     rbuf holds part of a head: head deadline ── expires ─▶ 408, close
+//!          │ Err(e) from the parser: e.status(), Connection: close, close
+//! ```
+//!
+//! The one rule that keeps pipelining and `Expect: 100-continue` from
+//! deadlocking: **queued output is written before every read that waits**
+//! (`Io::fill`), so a client waiting for a response is never also waited on.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::panic::{self, AssertUnwindSafe};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Buf;
+
+use super::request::BodyState;
+use super::response::Body;
+use super::wire::Io;
+use super::{
+    body_allowed, write_chunk, write_last_chunk, AccessEntry, BodyDecoder, Framing, Handler,
+    Request, RequestHead, Response, ServerConfig,
+};
+use crate::net::TcpStream;
+
+/// Queued output past this is written before the next request is handled,
+/// so a long pipeline cannot grow the batch without bound.
+const FLUSH_AT: usize = 64 * 1024;
+/// A body at least this large is written straight from its buffer rather
+/// than copied into the batch.
+const DIRECT_WRITE: usize = 32 * 1024;
+/// Bytes asked of a response body stream per read.
+const STREAM_READ: usize = 16 * 1024;
+
+/// Serves HTTP/1.1 on one accepted connection until it closes: gevent
+/// pywsgi's `WSGIHandler.handle()`.
+///
+/// Requests are answered in order; every complete request already received
+/// is handled before the batch of responses is written with one write
+/// (pipelining). The connection persists per RFC 9112 §9.3 and ends on
+/// `Connection: close`, an HTTP/1.0 request without keep-alive, a malformed
+/// request (answered with its status), the keep-alive timeout, or end of
+/// file. `TCP_NODELAY` and the write timeout are set on the stream here.
+///
+/// Runs in the calling greenlet and returns when the connection is done.
+/// Killing the greenlet unwinds out of it (and out of a running handler);
+/// the socket closes as it drops.
+///
+/// # Errors
+///
+/// An I/O error that ended the connection: a reset, a write timeout, a
+/// failing response body stream. Client closes and timeouts that end the
+/// connection in an orderly way return `Ok(())`.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use greenline::http::{serve_connection, Request, Response, ServerConfig, AccessLog};
+/// use greenline::net::{TcpListener, TcpStream};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+/// let addr = listener.local_addr().unwrap();
+/// let server = greenline::spawn(move || {
+///     let (stream, peer) = listener.accept().unwrap();
+///     let hello = |_: &mut Request| Response::text(200, "hi");
+///     let config = ServerConfig::new().access_log(AccessLog::Off);
+///     serve_connection(stream, peer, &hello, &config)
+/// });
+/// let mut client = TcpStream::connect(addr).unwrap();
+/// client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+/// let mut answer = String::new();
+/// client.read_to_string(&mut answer).unwrap();
+/// assert!(answer.starts_with("HTTP/1.1 200 OK\r\n") && answer.ends_with("\r\n\r\nhi"));
+/// server.join().unwrap().unwrap();
+/// ```
+pub fn serve_connection<H: Handler + ?Sized>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    handler: &H,
+    config: &ServerConfig,
+) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    stream.set_write_timeout(config.write_timeout)?;
+    let mut conn = Conn {
+        io: Io::new(stream),
+        peer,
+        config,
+    };
+    match conn.run(handler)? {
+        End::Close => conn.io.close(),
+        End::Drop => Ok(()),
+    }
+}
+
+/// How a connection ends once the loop returns.
+enum End {
+    /// Flush, half-close and linger: a response may still be in flight.
+    Close,
+    /// Nothing more to send (the client closed, or went idle).
+    Drop,
+}
+
+struct Conn<'a> {
+    io: Io,
+    peer: SocketAddr,
+    config: &'a ServerConfig,
+}
+
+impl Conn<'_> {
+    fn run<H: Handler + ?Sized>(&mut self, handler: &H) -> io::Result<End> {
+        // When the first byte of the head being received arrived.
+        let mut head_started: Option<Instant> = None;
+        loop {
+            match RequestHead::parse_split(&mut self.io.rbuf, &self.config.limits) {
+                Ok(Some(head)) => {
+                    head_started = None;
+                    if !self.exchange(head, handler)? {
+                        return Ok(End::Close);
+                    }
+                    if self.io.wbuf.len() >= FLUSH_AT {
+                        self.io.flush()?;
+                    }
+                }
+                Ok(None) => {
+                    let timeout = if self.io.rbuf.is_empty() {
+                        head_started = None;
+                        self.config.keepalive_timeout
+                    } else {
+                        let started = *head_started.get_or_insert_with(Instant::now);
+                        let left = self.config.head_timeout.saturating_sub(started.elapsed());
+                        if left.is_zero() {
+                            return self.reject(408, "request head timed out");
+                        }
+                        Some(left)
+                    };
+                    match self.io.fill(timeout) {
+                        Ok(0) => return Ok(End::Drop),
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                            if self.io.rbuf.is_empty() {
+                                // RFC 9112 §9.5: a server may close an idle
+                                // connection at any time.
+                                return Ok(End::Drop);
+                            }
+                            return self.reject(408, "request head timed out");
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(e) => return self.reject(e.status(), &e.to_string()),
+            }
+        }
+    }
+
+    /// Answers a request that cannot be served with `status` and a plain
+    /// text body, and closes the connection.
+    fn reject(&mut self, status: u16, why: &str) -> io::Result<End> {
+        log::debug!("http {}: {status} {why}", self.peer);
+        let response = error_response(status);
+        let (head, _, _) = response.into_parts();
+        let body = error_body(status);
+        head.encode(
+            Framing::Length(body.len() as u64),
+            false,
+            super::Version::Http11,
+            &mut self.io.wbuf,
+        );
+        self.io.wbuf.extend_from_slice(body.as_bytes());
+        if self.config.access_log.enabled() {
+            // The request line as far as it arrived, escaped for the log.
+            let line_end = self.io.rbuf.iter().position(|&b| b == b'\r' || b == b'\n');
+            let line = &self.io.rbuf[..line_end.unwrap_or(self.io.rbuf.len()).min(256)];
+            let line = line.escape_ascii().to_string();
+            self.log(&line, status, body.len() as u64, Duration::ZERO);
+        }
+        Ok(End::Close)
+    }
+
+    /// Serves one request; returns whether the connection persists.
+    fn exchange<H: Handler + ?Sized>(
+        &mut self,
+        head: RequestHead,
+        handler: &H,
+    ) -> io::Result<bool> {
+        let log_on = self.config.access_log.enabled();
+        let started = log_on.then(Instant::now);
+        let mut req = Request::new(
+            head,
+            self.peer,
+            &mut self.io,
+            &self.config.limits,
+            self.config.read_timeout,
+        );
+        let called = panic::catch_unwind(AssertUnwindSafe(|| handler.call(&mut req)));
+        let (head, mut body) = req.into_parts();
+        let mut response = match called {
+            Ok(r) => r,
+            Err(payload) => {
+                // A kill unwinds through the handler as a panic: let it.
+                if crate::greenlet::current().is_some_and(|h| h.kill_requested()) {
+                    panic::resume_unwind(payload);
+                }
+                log::error!(
+                    "http handler panicked on {} {}: {}",
+                    head.method(),
+                    head.target(),
+                    panic_text(payload.as_ref())
+                );
+                Response::internal_error()
+            }
+        };
+        let mut keep = head.keep_alive() && !body.broken;
+        if let Some(e) = body.error {
+            // The body's framing is broken or over the limit: the server's
+            // answer replaces the handler's, and the connection closes.
+            response = error_response(e.status());
+            keep = false;
+        }
+        if keep {
+            keep = self.discard_buffered(&mut body);
+        }
+        let (status, sent, mut keep) = self.write_response(response, &head, keep)?;
+        if keep && !body.decoder.is_done() {
+            keep = self.drain(&mut body.decoder);
+        }
+        if let Some(started) = started {
+            let line = request_line(&head);
+            self.log(&line, status, sent, started.elapsed());
+        }
+        Ok(keep)
+    }
+
+    /// Consumes the unread body bytes already received, without waiting;
+    /// returns whether the rest, if any, may be drained after the response.
+    fn discard_buffered(&mut self, body: &mut BodyState) -> bool {
+        while !body.decoder.is_done() && !self.io.rbuf.is_empty() {
+            match body.decoder.decode(&self.io.rbuf) {
+                Ok(step) => self.io.rbuf.advance(step.consumed),
+                Err(_) => return false,
+            }
+        }
+        if body.decoder.is_done() {
+            return true;
+        }
+        // RFC 9110 §10.1.1: a client that sent Expect: 100-continue may or
+        // may not send the body after a final response; we cannot tell
+        // which bytes come next, so we close.
+        if body.continue_pending {
+            return false;
+        }
+        match body.decoder {
+            BodyDecoder::Length(left) => left <= self.config.drain_limit,
+            _ => true,
+        }
+    }
+
+    /// Reads and discards the rest of an unread body, up to the drain limit;
+    /// returns whether it ended in time (else the connection closes).
+    fn drain(&mut self, decoder: &mut BodyDecoder) -> bool {
+        let mut budget = self.config.drain_limit;
+        while !decoder.is_done() {
+            if self.io.rbuf.is_empty() {
+                match self.io.fill(self.config.read_timeout) {
+                    Ok(0) | Err(_) => return false,
+                    Ok(_) => {}
+                }
+            }
+            match decoder.decode(&self.io.rbuf) {
+                Ok(step) if (step.consumed as u64) <= budget => {
+                    budget -= step.consumed as u64;
+                    self.io.rbuf.advance(step.consumed);
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// Encodes `response` into the batch (streaming bodies are written as
+    /// they are read); returns the status, body bytes sent, and whether the
+    /// connection persists.
+    fn write_response(
+        &mut self,
+        response: Response,
+        req: &RequestHead,
+        keep: bool,
+    ) -> io::Result<(u16, u64, bool)> {
+        let (head, error, body) = response.into_parts();
+        let (head, body) = match error {
+            None => (head, body),
+            Some(e) => {
+                log::error!(
+                    "http handler built an invalid response to {} {}: {e}",
+                    req.method(),
+                    req.target()
+                );
+                let (head, _, body) = Response::internal_error().into_parts();
+                (head, body)
+            }
+        };
+        let (is_head, version, status) = (req.is_head(), req.version(), head.status());
+        let allowed = body_allowed(is_head, status);
+        let wbuf = &mut self.io.wbuf;
+        match body {
+            Body::Empty => {
+                let framing = Framing::choose(version, is_head, status, Some(0));
+                let keep = head.encode(framing, keep, version, wbuf);
+                Ok((status, 0, keep))
+            }
+            Body::Bytes(bytes) => {
+                let framing = Framing::choose(version, is_head, status, Some(bytes.len() as u64));
+                let keep = head.encode(framing, keep, version, wbuf);
+                if !allowed || bytes.is_empty() {
+                    return Ok((status, 0, keep));
+                }
+                if bytes.len() >= DIRECT_WRITE {
+                    self.io.flush()?;
+                    self.io.stream.write_all(&bytes)?;
+                } else {
+                    wbuf.extend_from_slice(&bytes);
+                }
+                Ok((status, bytes.len() as u64, keep))
+            }
+            Body::Stream { mut reader, len } => {
+                let framing = Framing::choose(version, is_head, status, len);
+                let keep = head.encode(framing, keep, version, wbuf);
+                if !allowed {
+                    return Ok((status, 0, keep));
+                }
+                let sent = self.send_stream(reader.as_mut(), framing)?;
+                Ok((status, sent, keep))
+            }
+        }
+    }
+
+    /// Copies a streaming body to the client in the chosen framing.
+    ///
+    /// A reader error, or a length other than the declared one, leaves the
+    /// response unfinished: the error is returned and the connection is
+    /// dropped without the last chunk, so the client sees a truncated body
+    /// rather than a complete wrong one.
+    fn send_stream(&mut self, reader: &mut dyn Read, framing: Framing) -> io::Result<u64> {
+        let mut scratch = vec![0; STREAM_READ];
+        let mut sent = 0u64;
+        loop {
+            let n = match reader.read(&mut scratch) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log::error!("http response body stream failed: {e}");
+                    return Err(e);
+                }
+            };
+            sent += n as u64;
+            match framing {
+                Framing::Chunked => write_chunk(&scratch[..n], &mut self.io.wbuf),
+                _ => self.io.wbuf.extend_from_slice(&scratch[..n]),
+            }
+            if matches!(framing, Framing::Length(len) if sent > len) {
+                break;
+            }
+            if self.io.wbuf.len() >= FLUSH_AT {
+                self.io.flush()?;
+            }
+        }
+        match framing {
+            Framing::Chunked => write_last_chunk(&mut self.io.wbuf),
+            Framing::Length(len) if sent != len => {
+                let e = io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("response body stream gave {sent} bytes, declared {len}"),
+                );
+                log::error!("http {e}");
+                self.io.wbuf.clear();
+                return Err(e);
+            }
+            _ => {}
+        }
+        Ok(sent)
+    }
+
+    fn log(&self, request_line: &str, status: u16, body_len: u64, duration: Duration) {
+        self.config.access_log.write(&AccessEntry {
+            peer: self.peer,
+            request_line,
+            status,
+            body_len,
+            duration,
+            time: SystemTime::now(),
+        });
+    }
+}
+
+/// The server's own answer for `status`: a short text body, no detail.
+fn error_response(status: u16) -> Response {
+    Response::text(status, error_body(status))
+}
+
+fn error_body(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request\n",
+        408 => "Request Timeout\n",
+        413 => "Content Too Large\n",
+        414 => "URI Too Long\n",
+        431 => "Request Header Fields Too Large\n",
+        501 => "Not Implemented\n",
+        505 => "HTTP Version Not Supported\n",
+        _ => "Error\n",
+    }
+}
+
+fn request_line(head: &RequestHead) -> String {
+    let version = match head.version() {
+        super::Version::Http10 => "HTTP/1.0",
+        super::Version::Http11 => "HTTP/1.1",
+    };
+    format!("{} {} {version}", head.method(), head.target())
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "<non-string panic payload>"
+    }
+}

@@ -1,0 +1,94 @@
+//! A connection's socket with its read and write buffers: the only code
+//! that reads or writes the socket while a connection is served.
+
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+
+use crate::net::TcpStream;
+
+/// Spare room guaranteed before each socket read.
+const READ_RESERVE: usize = 8 * 1024;
+/// Most bytes asked of one read (the spare room is zeroed first: reads into
+/// uninitialised memory would need `unsafe`).
+const READ_MAX: usize = 16 * 1024;
+/// How long, and how much, a closing connection reads and discards after
+/// its last response, so unread input does not make the kernel reset the
+/// connection and destroy that response before the client reads it.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 256 * 1024;
+
+/// A connection's socket and buffers, shared by the loop and the body reader.
+#[derive(Debug)]
+pub(crate) struct Io {
+    pub(crate) stream: TcpStream,
+    /// Bytes received and not yet parsed or consumed as body.
+    pub(crate) rbuf: BytesMut,
+    /// Responses encoded and not yet written: the batch.
+    pub(crate) wbuf: BytesMut,
+    /// The read timeout currently set on the socket; setting it is a system
+    /// call, so it is changed only when the phase needs another value.
+    read_timeout: Option<Duration>,
+}
+
+impl Io {
+    pub(crate) fn new(stream: TcpStream) -> Io {
+        Io {
+            stream,
+            rbuf: BytesMut::with_capacity(READ_RESERVE),
+            wbuf: BytesMut::with_capacity(READ_RESERVE),
+            read_timeout: None,
+        }
+    }
+
+    /// Writes the queued output, then waits for input (at most `timeout`)
+    /// and appends it to `rbuf`. Returns 0 at end of file.
+    pub(crate) fn fill(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+        self.flush()?;
+        if self.read_timeout != timeout {
+            self.stream.set_read_timeout(timeout)?;
+            self.read_timeout = timeout;
+        }
+        let len = self.rbuf.len();
+        // Steady state, the buffer is uniquely owned again once the last
+        // request's head is dropped, so this reclaims space, not allocates.
+        self.rbuf.reserve(READ_RESERVE);
+        let room = (self.rbuf.capacity() - len).min(READ_MAX);
+        self.rbuf.resize(len + room, 0);
+        let r = self.stream.read(&mut self.rbuf[len..]);
+        self.rbuf.truncate(len + r.as_ref().map_or(0, |n| *n));
+        r
+    }
+
+    /// Writes the queued output in one `write_all`.
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        if !self.wbuf.is_empty() {
+            self.stream.write_all(&self.wbuf)?;
+            self.wbuf.clear();
+        }
+        Ok(())
+    }
+
+    /// Ends the connection gracefully: send what is queued, half-close, and
+    /// discard input until the client closes too (bounded).
+    pub(crate) fn close(mut self) -> io::Result<()> {
+        self.flush()?;
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let deadline = Instant::now() + LINGER_TIME;
+        let mut discarded = 0;
+        while discarded < LINGER_BYTES {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            self.rbuf.clear();
+            match self.fill(Some(left)) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => discarded += n,
+            }
+        }
+        Ok(())
+    }
+}
