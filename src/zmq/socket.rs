@@ -366,8 +366,10 @@ fn shutdown(core: &Arc<Core>, linger: Option<Duration>) {
         let peers: Vec<u64> = inner.peers.iter().map(|p| p.id).collect();
         (tasks, peers)
     };
+    // Waiting for the kill means the port or path is free when close
+    // returns; the bound guards a greenlet that could not die promptly.
     for (_, _, task) in tasks {
-        task.kill_nowait();
+        let _ = task.kill_timeout(Duration::from_secs(1));
     }
     for id in peers {
         core.detach(id);
