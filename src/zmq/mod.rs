@@ -98,6 +98,8 @@ mod inproc;
 mod options;
 mod pattern;
 mod pipe;
+mod poller;
+mod proxy;
 mod routing;
 mod send_recv;
 mod signal;
@@ -107,6 +109,8 @@ mod transport;
 pub use self::codec::SocketType;
 pub use self::context::Context;
 pub use self::error::ZmqError;
+pub use self::poller::{Poller, POLLIN, POLLOUT};
+pub use self::proxy::{forwarder, proxy, queue, streamer};
 pub use self::socket::{Socket, DONTWAIT, SNDMORE};
 
 /// pyzmq's `zmq.NOBLOCK`: the same as [`DONTWAIT`].
