@@ -26,12 +26,10 @@ fn main() -> std::io::Result<ExitCode> {
 
     for i in 0..10 {
         let msg = format!("msg {i}");
-        let reply = socket
-            .send(msg.clone(), 0)
-            .and_then(|()| {
-                println!("Sending {msg}");
-                socket.recv(0)
-            });
+        let reply = socket.send(msg.clone(), 0).and_then(|()| {
+            println!("Sending {msg}");
+            socket.recv(0)
+        });
         let reply = match reply {
             Ok(reply) => String::from_utf8_lossy(&reply).into_owned(),
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {

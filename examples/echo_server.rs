@@ -14,14 +14,16 @@ use greenline::zmq;
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let endpoint = args.next().unwrap_or_else(|| "tcp://127.0.0.1:5000".into());
-    let count: Option<u64> = args.next().map(|c| c.parse().expect("COUNT must be a number"));
+    let count: Option<u64> = args
+        .next()
+        .map(|c| c.parse().expect("COUNT must be a number"));
 
     let context = zmq::Context::new();
     let socket = context.socket(zmq::REP)?;
     socket.bind(&endpoint)?;
 
     let mut served = 0;
-    while count.is_none_or(|c| served < c) {
+    while count.map_or(true, |c| served < c) {
         let msg = socket.recv(0)?;
         println!("Received {}", String::from_utf8_lossy(&msg));
         socket.send(msg, 0)?;

@@ -30,7 +30,10 @@ fn main() -> std::io::Result<()> {
         for request in 0..10 {
             socket.send("Hello", 0)?;
             let message = socket.recv(0)?;
-            println!("Received reply  {request} [ {} ]", String::from_utf8_lossy(&message));
+            println!(
+                "Received reply  {request} [ {} ]",
+                String::from_utf8_lossy(&message)
+            );
         }
         Ok(())
     });

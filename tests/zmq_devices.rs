@@ -16,7 +16,10 @@ fn queue_device_over_tcp() {
         frontend.bind("tcp://127.0.0.1:*").unwrap();
         let backend = ctx.socket(zmq::DEALER).unwrap();
         backend.bind("tcp://127.0.0.1:*").unwrap();
-        let (fe, be) = (frontend.last_endpoint().unwrap(), backend.last_endpoint().unwrap());
+        let (fe, be) = (
+            frontend.last_endpoint().unwrap(),
+            backend.last_endpoint().unwrap(),
+        );
         let device = greenline::spawn(move || zmq::queue(&frontend, &backend));
         let worker = ctx.socket(zmq::REP).unwrap();
         worker.connect(&be).unwrap();
@@ -84,8 +87,7 @@ fn streamer_with_capture() {
         capture.bind("inproc://stream-capture").unwrap();
         let tap = ctx.socket(zmq::PULL).unwrap();
         tap.connect("inproc://stream-capture").unwrap();
-        let device =
-            greenline::spawn(move || zmq::proxy(&frontend, &backend, Some(&capture)));
+        let device = greenline::spawn(move || zmq::proxy(&frontend, &backend, Some(&capture)));
         let producer = ctx.socket(zmq::PUSH).unwrap();
         producer.connect("inproc://stream-in").unwrap();
         let consumer = ctx.socket(zmq::PULL).unwrap();
@@ -112,7 +114,10 @@ fn poller_reports_in_and_out() {
         assert_eq!(ready.len(), 1);
         assert_eq!(ready[0].1, POLLOUT);
         poller.register(&a, POLLIN);
-        assert!(poller.poll(Some(Duration::from_millis(10))).unwrap().is_empty());
+        assert!(poller
+            .poll(Some(Duration::from_millis(10)))
+            .unwrap()
+            .is_empty());
         // A greenlet sends while we wait: the poll wakes.
         let sender = greenline::spawn(move || {
             greenline::sleep(Duration::from_millis(10)).unwrap();

@@ -81,7 +81,10 @@ fn pull_fair_queue_in(#[values("tcp", "ipc", "inproc")] transport: &'static str)
             // arrived, so only completeness and per-peer order are checked.
             for i in 0..5 {
                 let first = got.iter().position(|m| *m == format!("first {i}")).unwrap();
-                let second = got.iter().position(|m| *m == format!("second {i}")).unwrap();
+                let second = got
+                    .iter()
+                    .position(|m| *m == format!("second {i}"))
+                    .unwrap();
                 assert!(first < second, "{got:?}");
             }
         }
@@ -105,7 +108,10 @@ fn inproc_hwm_is_the_sum() {
             sent += 1;
         }
         assert_eq!(sent, 7);
-        assert_eq!(push.send("x", zmq::DONTWAIT).unwrap_err().kind(), ErrorKind::WouldBlock);
+        assert_eq!(
+            push.send("x", zmq::DONTWAIT).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
         pull.recv(0).unwrap();
         push.send("x", zmq::DONTWAIT).unwrap();
     });
@@ -146,7 +152,10 @@ fn connect_side_queues_up_to_hwm() {
         for _ in 0..5 {
             push.send("queued", zmq::DONTWAIT).unwrap();
         }
-        assert_eq!(push.send("x", zmq::DONTWAIT).unwrap_err().kind(), ErrorKind::WouldBlock);
+        assert_eq!(
+            push.send("x", zmq::DONTWAIT).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
     });
 }
 

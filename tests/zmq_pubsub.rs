@@ -49,7 +49,10 @@ fn prefix_filtering(
         publisher.send("B nope", 0).unwrap();
         publisher.send_multipart(["AB", "second frame"], 0).unwrap();
         publisher.send("A1", 0).unwrap();
-        assert_eq!(subscriber.recv_multipart(0).unwrap(), ["AB", "second frame"]);
+        assert_eq!(
+            subscriber.recv_multipart(0).unwrap(),
+            ["AB", "second frame"]
+        );
         assert_eq!(subscriber.recv(0).unwrap(), "A1");
         subscriber.unsubscribe("A").unwrap();
         subscriber.subscribe("B").unwrap();
@@ -66,9 +69,18 @@ fn wrong_direction_is_not_supported() {
         let ctx = zmq::Context::new();
         let publisher = ctx.socket(zmq::PUB).unwrap();
         let subscriber = ctx.socket(zmq::SUB).unwrap();
-        assert_eq!(publisher.recv(0).unwrap_err().kind(), ErrorKind::Unsupported);
-        assert_eq!(subscriber.send("x", 0).unwrap_err().kind(), ErrorKind::Unsupported);
-        assert_eq!(publisher.subscribe("x").unwrap_err().kind(), ErrorKind::Unsupported);
+        assert_eq!(
+            publisher.recv(0).unwrap_err().kind(),
+            ErrorKind::Unsupported
+        );
+        assert_eq!(
+            subscriber.send("x", 0).unwrap_err().kind(),
+            ErrorKind::Unsupported
+        );
+        assert_eq!(
+            publisher.subscribe("x").unwrap_err().kind(),
+            ErrorKind::Unsupported
+        );
     });
 }
 

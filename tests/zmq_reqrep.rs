@@ -41,7 +41,10 @@ fn connect_before_bind(#[values("tcp", "ipc", "inproc")] transport: &'static str
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let endpoint = match transport {
-            "tcp" => format!("tcp://127.0.0.1:{}", greenline::testing::free_port().unwrap()),
+            "tcp" => format!(
+                "tcp://127.0.0.1:{}",
+                greenline::testing::free_port().unwrap()
+            ),
             t => common::fresh(t),
         };
         let req = ctx.socket(zmq::REQ).unwrap();

@@ -76,7 +76,7 @@ fn zmtp_3_0_subscriber_with_message_subscriptions() {
         let (mut s, theirs) = raw_peer(&publisher.last_endpoint().unwrap(), 0, "SUB");
         assert_eq!(&theirs[10..12], &[3, 1]);
         s.write_all(b"\x00\x02\x01A").unwrap(); // subscribe "A", 3.0 form
-        // The subscription is applied on the publisher's next send.
+                                                // The subscription is applied on the publisher's next send.
         s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
         loop {
             publisher.send("B0", 0).unwrap();
@@ -97,7 +97,10 @@ fn zmtp_3_0_subscriber_with_message_subscriptions() {
 fn subscriber_sends_commands_to_3_1_and_messages_to_3_0() {
     run(DEADLINE, || {
         let ctx = zmq::Context::new();
-        for (minor, expected) in [(1u8, &b"\x04\x0b\x09SUBSCRIBEA"[..]), (0, &b"\x00\x02\x01A"[..])] {
+        for (minor, expected) in [
+            (1u8, &b"\x04\x0b\x09SUBSCRIBEA"[..]),
+            (0, &b"\x00\x02\x01A"[..]),
+        ] {
             let listener = greenline::testing::local_listener().unwrap();
             let addr = listener.local_addr().unwrap();
             let sub = ctx.socket(zmq::SUB).unwrap();

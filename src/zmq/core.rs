@@ -123,7 +123,9 @@ impl Core {
         let mut wake = Wakeups::default();
         let id = {
             let mut inner = lock(&self.inner);
-            inner.peers.retain(|p| !(p.tx.is_closed() && p.rx.is_finished()));
+            inner
+                .peers
+                .retain(|p| !(p.tx.is_closed() && p.rx.is_finished()));
             if self.kind == SocketType::Pair && !inner.peers.is_empty() {
                 // pair.cpp::xattach_pipe: "a second peer is terminated".
                 return None;
@@ -173,6 +175,23 @@ impl Core {
             let mut inner = lock(&self.inner);
             if let Some(i) = inner.peers.iter().position(|p| p.id == id) {
                 let p = inner.peers.remove(i);
+                for s in p.tx.close().into_iter().chain(p.rx.close()) {
+                    wake.push(s);
+                }
+            }
+        }
+        wake.run();
+        self.signal.notify();
+    }
+
+    /// A connection ended: its pipes close, but what it already delivered
+    /// stays readable; the peer is forgotten once that is read
+    /// ([`routing::prune`](super::routing::prune)).
+    pub(crate) fn release(&self, id: u64) {
+        let mut wake = Wakeups::default();
+        {
+            let inner = lock(&self.inner);
+            if let Some(p) = inner.peers.iter().find(|p| p.id == id) {
                 for s in p.tx.close().into_iter().chain(p.rx.close()) {
                     wake.push(s);
                 }

@@ -29,8 +29,15 @@ impl Endpoint {
                 if host.is_empty() {
                     return Err(bad());
                 }
-                let port = if port == "*" { 0 } else { port.parse().map_err(|_| bad())? };
-                Ok(Endpoint::Tcp { host: host.to_string(), port })
+                let port = if port == "*" {
+                    0
+                } else {
+                    port.parse().map_err(|_| bad())?
+                };
+                Ok(Endpoint::Tcp {
+                    host: host.to_string(),
+                    port,
+                })
             }
             "ipc" if !rest.is_empty() => Ok(Endpoint::Ipc(PathBuf::from(rest))),
             "inproc" if !rest.is_empty() => Ok(Endpoint::Inproc(rest.to_string())),
@@ -66,10 +73,31 @@ mod tests {
     #[test]
     fn parses_the_three_transports() {
         let cases: [(&str, Option<Endpoint>); 8] = [
-            ("tcp://127.0.0.1:5555", Some(Endpoint::Tcp { host: "127.0.0.1".into(), port: 5555 })),
-            ("tcp://*:*", Some(Endpoint::Tcp { host: "*".into(), port: 0 })),
-            ("tcp://[::1]:7", Some(Endpoint::Tcp { host: "::1".into(), port: 7 })),
-            ("ipc:///tmp/x.sock", Some(Endpoint::Ipc("/tmp/x.sock".into()))),
+            (
+                "tcp://127.0.0.1:5555",
+                Some(Endpoint::Tcp {
+                    host: "127.0.0.1".into(),
+                    port: 5555,
+                }),
+            ),
+            (
+                "tcp://*:*",
+                Some(Endpoint::Tcp {
+                    host: "*".into(),
+                    port: 0,
+                }),
+            ),
+            (
+                "tcp://[::1]:7",
+                Some(Endpoint::Tcp {
+                    host: "::1".into(),
+                    port: 7,
+                }),
+            ),
+            (
+                "ipc:///tmp/x.sock",
+                Some(Endpoint::Ipc("/tmp/x.sock".into())),
+            ),
             ("inproc://a", Some(Endpoint::Inproc("a".into()))),
             ("tcp://127.0.0.1", None),
             ("udp://1.2.3.4:5", None),

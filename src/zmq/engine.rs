@@ -97,7 +97,10 @@ pub(crate) fn run(
             match core.attach(peer) {
                 Some(id) => guard.peer = Some(id),
                 None => {
-                    log::info!("zmq {endpoint}: {} already has its peer, closing", core.kind);
+                    log::info!(
+                        "zmq {endpoint}: {} already has its peer, closing",
+                        core.kind
+                    );
                     return Ok(());
                 }
             }
@@ -167,7 +170,10 @@ fn handshake(
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(io::Error::new(io::ErrorKind::TimedOut, "handshake timed out"));
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "handshake timed out",
+            ));
         }
         stream.set_read_timeout(Some(left))?;
         if read_some(stream, buf)? == 0 {
@@ -220,7 +226,8 @@ impl Reader<'_> {
     /// answered here, subscriptions become messages for a PUB, the rest is
     /// ignored.
     fn command(&self, body: &Bytes) -> io::Result<()> {
-        let cmd = Command::parse(body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        let cmd =
+            Command::parse(body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         if let Some(pong) = cmd.ping_reply() {
             lock(&self.shared).commands.push(pong);
             self.signal.notify();
@@ -248,20 +255,22 @@ impl Reader<'_> {
         }
         let mut slot = Some(msg);
         let mut wake = Wakeups::default();
-        let pushed = self.signal.wait(None, "zmq inbound queue full", &mut wake, |w| {
-            let msg = slot.take()?;
-            match self.rx.try_push(msg) {
-                Ok(s) => {
-                    w.push(s);
-                    Some(true)
+        let pushed = self
+            .signal
+            .wait(None, "zmq inbound queue full", &mut wake, |w| {
+                let msg = slot.take()?;
+                match self.rx.try_push(msg) {
+                    Ok(s) => {
+                        w.push(s);
+                        Some(true)
+                    }
+                    Err(_) if self.rx.is_closed() => Some(false),
+                    Err(msg) => {
+                        slot = Some(msg);
+                        None
+                    }
                 }
-                Err(_) if self.rx.is_closed() => Some(false),
-                Err(msg) => {
-                    slot = Some(msg);
-                    None
-                }
-            }
-        });
+            });
         match pushed {
             Ok(true) => Ok(()),
             _ => Err(io::ErrorKind::BrokenPipe.into()),
@@ -288,23 +297,30 @@ impl Writer {
         let mut next_ping = self.heartbeat.map(|d| Instant::now() + d);
         let subscriber = matches!(self.kind, SocketType::Sub | SocketType::XSub);
         loop {
-            let got = self.signal.wait(next_ping, "zmq writer idle", &mut wake, |w| {
-                let mut shared = lock(&self.shared);
-                if shared.closed {
-                    return Some(None);
-                }
-                let commands = std::mem::take(&mut shared.commands);
-                w.push(self.tx.pop_batch(256, &mut batch));
-                (!commands.is_empty() || !batch.is_empty()).then_some(Some(commands))
-            });
+            let got = self
+                .signal
+                .wait(next_ping, "zmq writer idle", &mut wake, |w| {
+                    let mut shared = lock(&self.shared);
+                    if shared.closed {
+                        return Some(None);
+                    }
+                    let commands = std::mem::take(&mut shared.commands);
+                    w.push(self.tx.pop_batch(256, &mut batch));
+                    (!commands.is_empty() || !batch.is_empty()).then_some(Some(commands))
+                });
             let commands = match got {
                 Ok(Some(commands)) => commands,
                 Ok(None) => return Ok(()),
                 Err(_) => {
                     // Heartbeat due: RFC 37 PING with our TTL in deciseconds.
-                    let ttl = self.ttl.map_or(0, |t| (t.as_millis() / 100).min(u16::MAX as u128) as u16);
+                    let ttl = self
+                        .ttl
+                        .map_or(0, |t| (t.as_millis() / 100).min(u16::MAX as u128) as u16);
                     next_ping = self.heartbeat.map(|d| Instant::now() + d);
-                    vec![Command::Ping { ttl, context: Bytes::new() }]
+                    vec![Command::Ping {
+                        ttl,
+                        context: Bytes::new(),
+                    }]
                 }
             };
             for c in &commands {
@@ -332,7 +348,8 @@ impl Writer {
 }
 
 /// Ends a connection on every path, including a kill: stops the writer,
-/// shuts the stream (so a blocked peer read returns) and detaches per-connection pipes.
+/// shuts the stream (so a blocked read returns) and closes per-connection
+/// pipes.
 struct Cleanup {
     core: Arc<Core>,
     peer: Option<u64>,
@@ -351,7 +368,7 @@ impl Drop for Cleanup {
             w.kill_nowait();
         }
         if let Some(id) = self.peer {
-            self.core.detach(id);
+            self.core.release(id);
         }
     }
 }

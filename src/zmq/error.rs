@@ -27,7 +27,7 @@ pub enum ZmqError {
     /// Kind `Unsupported`.
     NotSupported,
     /// ROUTER with `router_mandatory`: no peer has that identity (libzmq
-    /// `EHOSTUNREACH`). Kind `HostUnreachable`.
+    /// `EHOSTUNREACH`). Kind `NotConnected` (`HostUnreachable` needs Rust 1.83, above our MSRV).
     HostUnreachable,
     /// The endpoint string is malformed or names an unknown transport
     /// (libzmq `EINVAL`/`EPROTONOSUPPORT`). Kind `InvalidInput`.
@@ -48,7 +48,7 @@ impl ZmqError {
         match self {
             ZmqError::InvalidState | ZmqError::InvalidEndpoint(_) => io::ErrorKind::InvalidInput,
             ZmqError::NotSupported => io::ErrorKind::Unsupported,
-            ZmqError::HostUnreachable => io::ErrorKind::HostUnreachable,
+            ZmqError::HostUnreachable => io::ErrorKind::NotConnected,
             ZmqError::NoSuchEndpoint(_) => io::ErrorKind::NotFound,
             ZmqError::AddressInUse(_) => io::ErrorKind::AddrInUse,
             ZmqError::ContextTerminated => io::ErrorKind::ConnectionAborted,
@@ -64,7 +64,9 @@ impl ZmqError {
 impl fmt::Display for ZmqError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ZmqError::InvalidState => f.write_str("operation not allowed in the socket's current state"),
+            ZmqError::InvalidState => {
+                f.write_str("operation not allowed in the socket's current state")
+            }
             ZmqError::NotSupported => f.write_str("operation not supported by this socket type"),
             ZmqError::HostUnreachable => f.write_str("no peer with that routing id"),
             ZmqError::InvalidEndpoint(e) => write!(f, "invalid endpoint {e:?}"),

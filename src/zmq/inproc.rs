@@ -107,7 +107,12 @@ impl Registry {
     pub(crate) fn unbind(&self, core: &Arc<Core>, name: &str) -> bool {
         let mut names = lock(&self.names);
         match names.get_mut(name) {
-            Some(entry) if entry.bound.as_ref().is_some_and(|w| w.as_ptr() == Arc::as_ptr(core)) => {
+            Some(entry)
+                if entry
+                    .bound
+                    .as_ref()
+                    .is_some_and(|w| w.as_ptr() == Arc::as_ptr(core)) =>
+            {
                 entry.bound = None;
                 if entry.pending.is_empty() {
                     names.remove(name);

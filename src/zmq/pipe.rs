@@ -123,7 +123,9 @@ impl Pipe {
     /// The first frame of the oldest message.
     pub(crate) fn peek_first(&self) -> Option<Bytes> {
         let s = lock(&self.state);
-        s.queue.front().map(|m| m.first().cloned().unwrap_or_default())
+        s.queue
+            .front()
+            .map(|m| m.first().cloned().unwrap_or_default())
     }
 
     /// Takes the oldest message, and the writer's signal to notify (room

@@ -61,7 +61,11 @@ impl<'a> Poller<'a> {
             return self.unregister(socket);
         }
         socket.core().signal.observe(&self.signal);
-        match self.items.iter_mut().find(|(s, _)| std::ptr::eq(*s, socket)) {
+        match self
+            .items
+            .iter_mut()
+            .find(|(s, _)| std::ptr::eq(*s, socket))
+        {
             Some(item) => item.1 = events,
             None => self.items.push((socket, events)),
         }
@@ -86,22 +90,25 @@ impl<'a> Poller<'a> {
     pub fn poll(&self, timeout: Option<Duration>) -> io::Result<Vec<(&'a Socket, i16)>> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut wake = Wakeups::default();
-        let r = self.signal.wait(deadline, "zmq::Poller::poll", &mut wake, |_| {
-            if self.items.iter().any(|(s, _)| s.core().is_terminated()) {
-                return Some(Err(ZmqError::ContextTerminated.into()));
-            }
-            let ready: Vec<(&'a Socket, i16)> = self
-                .items
-                .iter()
-                .filter_map(|&(s, wanted)| {
-                    let (can_recv, can_send) = s.events();
-                    let have = (if can_recv { POLLIN } else { 0 }) | (if can_send { POLLOUT } else { 0 });
-                    let got = have & wanted;
-                    (got != 0).then_some((s, got))
-                })
-                .collect();
-            (!ready.is_empty()).then_some(Ok(ready))
-        });
+        let r = self
+            .signal
+            .wait(deadline, "zmq::Poller::poll", &mut wake, |_| {
+                if self.items.iter().any(|(s, _)| s.core().is_terminated()) {
+                    return Some(Err(ZmqError::ContextTerminated.into()));
+                }
+                let ready: Vec<(&'a Socket, i16)> = self
+                    .items
+                    .iter()
+                    .filter_map(|&(s, wanted)| {
+                        let (can_recv, can_send) = s.events();
+                        let have = (if can_recv { POLLIN } else { 0 })
+                            | (if can_send { POLLOUT } else { 0 });
+                        let got = have & wanted;
+                        (got != 0).then_some((s, got))
+                    })
+                    .collect();
+                (!ready.is_empty()).then_some(Ok(ready))
+            });
         r.unwrap_or_else(|_| Ok(Vec::new()))
     }
 }

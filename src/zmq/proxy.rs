@@ -43,7 +43,11 @@ pub fn proxy(frontend: &Socket, backend: &Socket, capture: Option<&Socket>) -> i
     poller.register(backend, POLLIN);
     loop {
         for (socket, _) in poller.poll(None)? {
-            let to = if std::ptr::eq(socket, frontend) { backend } else { frontend };
+            let to = if std::ptr::eq(socket, frontend) {
+                backend
+            } else {
+                frontend
+            };
             let msg = match socket.recv_multipart(DONTWAIT) {
                 Ok(msg) => msg,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,

@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::error::ZmqError;
 use super::pattern;
 use super::pipe::Msg;
 use super::signal::Wakeups;
 use super::socket::{wait_error, Socket, DONTWAIT, SNDMORE};
-use super::error::ZmqError;
 use crate::sync::waiter::lock;
 
 impl Socket {
@@ -30,7 +30,7 @@ impl Socket {
     ///   `sndtimeo` or the caller's `Timeout`. The message is dropped.
     /// - `InvalidInput` ([`ZmqError::InvalidState`]) when the pattern forbids
     ///   a send now (REQ awaiting a reply, REP with no request).
-    /// - `Unsupported` on SUB and PULL; `HostUnreachable` on a ROUTER with
+    /// - `Unsupported` on SUB and PULL; `NotConnected` ([`ZmqError::HostUnreachable`]) on a ROUTER with
     ///   `router_mandatory` and an unknown routing id.
     /// - `ConnectionAborted` once the context is terminated.
     ///
@@ -85,7 +85,10 @@ impl Socket {
             std::mem::take(&mut local.pending_out)
         };
         if msg.is_empty() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "a message needs at least one frame"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a message needs at least one frame",
+            ));
         }
         self.send_msg(msg, flags)
     }

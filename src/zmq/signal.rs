@@ -56,7 +56,11 @@ impl Signal {
     /// Makes `observer` hear about every change on this signal.
     pub(crate) fn observe(&self, observer: &Arc<Signal>) {
         let mut s = waiter::lock(&self.state);
-        if !s.observers.iter().any(|o| o.as_ptr() == Arc::as_ptr(observer)) {
+        if !s
+            .observers
+            .iter()
+            .any(|o| o.as_ptr() == Arc::as_ptr(observer))
+        {
             s.observers.push(Arc::downgrade(observer));
         }
     }

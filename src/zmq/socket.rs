@@ -105,7 +105,9 @@ impl Socket {
         let (listener, resolved) = Listener::bind(&ep)?;
         let core = self.core.clone();
         let name = resolved.clone();
-        let task = Builder::new().name("zmq-listener").spawn(move || accept_loop(core, listener, name))?;
+        let task = Builder::new()
+            .name("zmq-listener")
+            .spawn(move || accept_loop(core, listener, name))?;
         let mut inner = lock(&self.core.inner);
         inner.last_endpoint = Some(resolved.clone());
         inner.endpoints.push((endpoint.to_string(), resolved, task));
@@ -270,7 +272,12 @@ impl Socket {
         let mut wake = Wakeups::default();
         {
             let mut inner = lock(&self.core.inner);
-            pattern::set_subscription(&mut inner, change, &Bytes::copy_from_slice(topic), &mut wake);
+            pattern::set_subscription(
+                &mut inner,
+                change,
+                &Bytes::copy_from_slice(topic),
+                &mut wake,
+            );
         }
         wake.run();
         Ok(())

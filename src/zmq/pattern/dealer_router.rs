@@ -26,7 +26,11 @@ pub(super) fn router_send(
 ) -> Option<io::Result<()>> {
     let mandatory = inner.options.router_mandatory;
     let msg = slot.as_ref()?;
-    let Some(peer) = inner.peers.iter().find(|p| msg.first() == Some(&p.identity)) else {
+    let Some(peer) = inner
+        .peers
+        .iter()
+        .find(|p| msg.first() == Some(&p.identity))
+    else {
         slot.take();
         return Some(if mandatory {
             Err(ZmqError::HostUnreachable.into())

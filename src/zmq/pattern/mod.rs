@@ -71,16 +71,19 @@ pub(crate) fn events(kind: SocketType, inner: &mut Inner, wake: &mut Wakeups) ->
     routing::prune(inner);
     match kind {
         SocketType::Req => (
-            inner.pattern.req_peer.is_some_and(|id| {
-                inner.peers.iter().any(|p| p.id == id && p.rx.has_message())
-            }),
+            inner
+                .pattern
+                .req_peer
+                .is_some_and(|id| inner.peers.iter().any(|p| p.id == id && p.rx.has_message())),
             inner.pattern.req_peer.is_none() && routing::lb_ready(inner),
         ),
         SocketType::Rep => (
             inner.pattern.rep_envelope.is_none() && routing::fq_ready(inner),
             inner.pattern.rep_envelope.is_some(),
         ),
-        SocketType::Dealer | SocketType::Pair => (routing::fq_ready(inner), routing::lb_ready(inner)),
+        SocketType::Dealer | SocketType::Pair => {
+            (routing::fq_ready(inner), routing::lb_ready(inner))
+        }
         SocketType::Push => (false, routing::lb_ready(inner)),
         SocketType::Pull => (routing::fq_ready(inner), false),
         SocketType::Router => (routing::fq_ready(inner), true),

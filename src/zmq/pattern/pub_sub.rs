@@ -138,7 +138,12 @@ pub(super) fn xsub_send(
 
 /// SUB/XSUB: records a subscription change and tells every peer. An
 /// unsubscribe from a topic we are not subscribed to does nothing.
-pub(crate) fn set_subscription(inner: &mut Inner, change: Change, topic: &Bytes, wake: &mut Wakeups) {
+pub(crate) fn set_subscription(
+    inner: &mut Inner,
+    change: Change,
+    topic: &Bytes,
+    wake: &mut Wakeups,
+) {
     let subs = &mut inner.pattern.subscriptions;
     let flag = match change {
         Change::Subscribe => {
