@@ -194,8 +194,3 @@ fn start_slow() {
     });
     STARTED.store(true, Ordering::Release);
 }
-
-/// The default stack size in force, in bytes.
-pub(crate) fn default_stack_size() -> usize {
-    current().stack_size
-}

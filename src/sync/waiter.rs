@@ -87,10 +87,6 @@ impl WaitQueue {
         }
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.waiters.is_empty()
-    }
-
     fn remove(&mut self, w: &Arc<Waiter>) -> bool {
         match self.waiters.iter().position(|x| Arc::ptr_eq(x, w)) {
             Some(i) => {

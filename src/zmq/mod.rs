@@ -1,7 +1,140 @@
-//! ZeroMQ-compatible messaging.
+//! ZeroMQ-compatible messaging in pure Rust, with pyzmq's API: sockets
+//! that yield like gevent's `zmq.green` and speak ZMTP 3.1 to libzmq peers.
 //!
-//! [`codec`] is the ZMTP 3.0/3.1 wire protocol without I/O: greeting, frames,
-//! commands, the NULL handshake and socket-type rules. The sockets built on it
-//! speak to libzmq peers (pyzmq, czmq, ...) over TCP.
+//! It provides [`Context`] and [`Socket`] with the eleven classic socket
+//! types (REQ/REP, DEALER/ROUTER, PUB/SUB, XPUB/XSUB, PUSH/PULL, PAIR),
+//! the `tcp://`, `ipc://` and `inproc://` transports, a [`Poller`], and
+//! [`proxy`] with the three classic devices. [`codec`] is the wire protocol
+//! without I/O. Multicast (`pgm://`, `epgm://`), CURVE/PLAIN security and
+//! the draft socket types are out of scope.
+//!
+//! # Examples
+//!
+//! A REP greenlet answering a REQ over TCP, as in zguide's hello world:
+//!
+//! ```
+//! use greenline::zmq;
+//!
+//! let ctx = zmq::Context::new();
+//! let rep = ctx.socket(zmq::REP)?;
+//! rep.bind("tcp://127.0.0.1:*")?;
+//! let endpoint = rep.last_endpoint().unwrap();
+//! let server = greenline::spawn(move || -> std::io::Result<()> {
+//!     let request = rep.recv(0)?;
+//!     assert_eq!(request, "Hello");
+//!     rep.send("World", 0)
+//! });
+//! let req = ctx.socket(zmq::REQ)?;
+//! req.connect(&endpoint)?;
+//! req.send("Hello", 0)?;
+//! assert_eq!(req.recv(0)?, "World");
+//! server.join().unwrap()?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Socket types
+//!
+//! | type | send | recv | at HWM / no peer |
+//! |---|---|---|---|
+//! | REQ | round-robin, `""` delimiter prepended | only from the peer asked | blocks |
+//! | REP | to the requester, envelope restored | fair-queue, envelope stored | reply dropped |
+//! | DEALER | round-robin | fair-queue | blocks |
+//! | ROUTER | by first frame (routing id) | fair-queue, routing id prepended | drops (`router_mandatory`: blocks / `HostUnreachable`) |
+//! | PUB, XPUB | to every matching subscriber | XPUB: `\x01topic`/`\x00topic` | drops, never blocks |
+//! | SUB, XSUB | XSUB: subscription messages | fair-queue, prefix filter | n/a |
+//! | PUSH | round-robin to peers with room | `Unsupported` | blocks |
+//! | PULL | `Unsupported` | fair-queue | n/a |
+//! | PAIR | the one peer | the one peer | blocks |
+//!
+//! REQ and REP enforce strict alternation (libzmq's `EFSM`, here
+//! `InvalidInput` with [`ZmqError::InvalidState`] inside):
+//!
+//! ```text
+//!      REQ                                   REP
+//!   ┌────────┐ send ["", body]  ──────▶  ┌─────────┐
+//!   │  Idle  │───────────────┐           │  Idle   │ recv: stores ["",] envelope,
+//!   └────────┘               ▼           └─────────┘ returns [body]
+//!       ▲             ┌────────────┐           │
+//!       │ recv reply  │  Waiting   │           ▼
+//!       │ (that peer) │ send: EFSM │     ┌───────────┐
+//!       └─────────────┤            │◀────│ Replying  │ send: envelope + [reply]
+//!                     └────────────┘     │ recv: EFSM│
+//!                                        └───────────┘
+//! ```
+//!
+//! # How it works underneath
+//!
+//! There are no I/O threads. A socket is shared state (its peers, each a
+//! pair of bounded message queues called pipes, and its pattern state)
+//! plus greenlets:
+//!
+//! * one **listener** greenlet per bound tcp/ipc endpoint, accepting;
+//! * one **connecter** greenlet per connected endpoint, which (re)connects
+//!   with back-off and runs the connection;
+//! * per connection, the greenlet that accepted or connected it does the
+//!   ZMTP handshake and then **reads** (decodes frames, answers PING,
+//!   collects multipart messages into the socket's inbound pipe), and a
+//!   **writer** greenlet takes every message queued for the peer, encodes
+//!   them into one buffer and writes it with one `write_all`.
+//!
+//! inproc peers have no greenlets at all: the two sockets share the pipes.
+//! A `send` or `recv` never does I/O itself; it moves whole messages in or
+//! out of pipes and, when it must wait, parks on the socket's signal (a
+//! greenlet yields, a plain thread blocks), to be woken by whoever changes
+//! a pipe. So a socket works from a plain thread talking to a greenlet and
+//! the other way round.
+//!
+//! Messages are `Vec<Bytes>` end to end: frames are sliced out of the
+//! receive buffer without copying, and an inproc message is the sender's
+//! own `Bytes`.
 
 pub mod codec;
+mod context;
+mod core;
+mod endpoint;
+mod engine;
+mod error;
+mod inproc;
+mod options;
+mod pattern;
+mod pipe;
+mod poller;
+mod proxy;
+mod routing;
+mod send_recv;
+mod signal;
+mod socket;
+mod transport;
+
+pub use self::codec::SocketType;
+pub use self::context::Context;
+pub use self::error::ZmqError;
+pub use self::poller::{Poller, POLLIN, POLLOUT};
+pub use self::proxy::{forwarder, proxy, queue, streamer};
+pub use self::socket::{Socket, DONTWAIT, SNDMORE};
+
+/// pyzmq's `zmq.NOBLOCK`: the same as [`DONTWAIT`].
+pub const NOBLOCK: i32 = DONTWAIT;
+
+/// [`SocketType::Pair`].
+pub const PAIR: SocketType = SocketType::Pair;
+/// [`SocketType::Pub`].
+pub const PUB: SocketType = SocketType::Pub;
+/// [`SocketType::Sub`].
+pub const SUB: SocketType = SocketType::Sub;
+/// [`SocketType::Req`].
+pub const REQ: SocketType = SocketType::Req;
+/// [`SocketType::Rep`].
+pub const REP: SocketType = SocketType::Rep;
+/// [`SocketType::Dealer`].
+pub const DEALER: SocketType = SocketType::Dealer;
+/// [`SocketType::Router`].
+pub const ROUTER: SocketType = SocketType::Router;
+/// [`SocketType::Pull`].
+pub const PULL: SocketType = SocketType::Pull;
+/// [`SocketType::Push`].
+pub const PUSH: SocketType = SocketType::Push;
+/// [`SocketType::XPub`].
+pub const XPUB: SocketType = SocketType::XPub;
+/// [`SocketType::XSub`].
+pub const XSUB: SocketType = SocketType::XSub;

@@ -1,0 +1,27 @@
+//! PUSH, DEALER and PAIR sends: round-robin to a peer with room, blocking
+//! when none has (RFC 30: "SHALL block on sending, or return a suitable
+//! error, when it has no available peers"). Their receives are a plain fair
+//! queue (see [`routing::fq_recv`]). PAIR is DEALER with at most one peer:
+//! [`Core::attach`](super::super::core::Core::attach) refuses a second.
+
+use std::io;
+
+use super::super::core::Inner;
+use super::super::pipe::Msg;
+use super::super::routing;
+use super::super::signal::Wakeups;
+
+pub(super) fn lb_send(
+    inner: &mut Inner,
+    slot: &mut Option<Msg>,
+    wake: &mut Wakeups,
+) -> Option<io::Result<()>> {
+    let msg = slot.take()?;
+    match routing::lb_send(inner, msg, wake) {
+        Ok(_) => Some(Ok(())),
+        Err(msg) => {
+            *slot = Some(msg);
+            None
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Sending and receiving messages: pyzmq's `send`, `recv`,
+//! `send_multipart`, `recv_multipart`.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::error::ZmqError;
+use super::pattern;
+use super::pipe::Msg;
+use super::signal::Wakeups;
+use super::socket::{wait_error, Socket, DONTWAIT, SNDMORE};
+use crate::sync::waiter::lock;
+
+impl Socket {
+    /// Sends one frame; with [`SNDMORE`] in `flags` it is held until the
+    /// frame without SNDMORE completes the message, which then goes out
+    /// whole (a message is never delivered in part).
+    ///
+    /// Where it goes and when it blocks depends on the type: see the table
+    /// in the [module docs](super#socket-types). A blocking send waits for
+    /// a peer with room; it is woken when a peer connects or drains its
+    /// queue. Frames held with SNDMORE are only checked when the last
+    /// frame is sent.
+    ///
+    /// # Errors
+    ///
+    /// - `WouldBlock` with [`DONTWAIT`] when it would wait; `TimedOut` after
+    ///   `sndtimeo` or the caller's `Timeout`. The message is dropped.
+    /// - `InvalidInput` ([`ZmqError::InvalidState`]) when the pattern forbids
+    ///   a send now (REQ awaiting a reply, REP with no request).
+    /// - `Unsupported` on SUB and PULL; `NotConnected` ([`ZmqError::HostUnreachable`]) on a ROUTER with
+    ///   `router_mandatory` and an unknown routing id.
+    /// - `ConnectionAborted` once the context is terminated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::zmq;
+    /// let ctx = zmq::Context::new();
+    /// let pull = ctx.socket(zmq::PULL)?;
+    /// pull.bind("inproc://frames")?;
+    /// let push = ctx.socket(zmq::PUSH)?;
+    /// push.connect("inproc://frames")?;
+    /// push.send("a", zmq::SNDMORE)?;
+    /// push.send("b", 0)?;
+    /// assert_eq!(pull.recv_multipart(0)?, ["a", "b"]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn send(&self, data: impl Into<Bytes>, flags: i32) -> io::Result<()> {
+        let msg = {
+            let mut local = self.local();
+            local.pending_out.push(data.into());
+            if flags & SNDMORE != 0 {
+                return Ok(());
+            }
+            std::mem::take(&mut local.pending_out)
+        };
+        self.send_msg(msg, flags)
+    }
+
+    /// `send(data, SNDMORE)`: one frame of a message still being built.
+    pub fn send_more(&self, data: impl Into<Bytes>) -> io::Result<()> {
+        self.send(data, SNDMORE)
+    }
+
+    /// Sends all `parts` as one message (after any frames held with
+    /// SNDMORE). With [`SNDMORE`] in `flags` they are held for more.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Socket::send).
+    pub fn send_multipart<I>(&self, parts: I, flags: i32) -> io::Result<()>
+    where
+        I: IntoIterator,
+        I::Item: Into<Bytes>,
+    {
+        let msg = {
+            let mut local = self.local();
+            local.pending_out.extend(parts.into_iter().map(Into::into));
+            if flags & SNDMORE != 0 {
+                return Ok(());
+            }
+            std::mem::take(&mut local.pending_out)
+        };
+        if msg.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a message needs at least one frame",
+            ));
+        }
+        self.send_msg(msg, flags)
+    }
+
+    fn send_msg(&self, msg: Msg, flags: i32) -> io::Result<()> {
+        let dontwait = flags & DONTWAIT != 0;
+        let deadline = self.deadline(dontwait, self.core().options().sndtimeo);
+        let core = self.core();
+        let mut slot = Some(msg);
+        let mut wake = Wakeups::default();
+        core.signal
+            .wait(deadline, "zmq::Socket::send", &mut wake, |w| {
+                if core.is_terminated() {
+                    return Some(Err(ZmqError::ContextTerminated.into()));
+                }
+                let mut inner = lock(&core.inner);
+                pattern::try_send(core.kind, &mut inner, &mut slot, w)
+            })
+            .map_err(|e| wait_error(e, dontwait))?
+    }
+
+    /// Receives the next frame. The first call takes a whole message off a
+    /// peer's queue and returns its first frame; while
+    /// [`get_rcvmore`](Socket::get_rcvmore) is true the next calls return
+    /// the rest without waiting.
+    ///
+    /// Waits until a message arrives (woken by the connection or inproc peer
+    /// that queues it).
+    ///
+    /// # Errors
+    ///
+    /// - `WouldBlock` with [`DONTWAIT`] when nothing is queued; `TimedOut`
+    ///   after `rcvtimeo` or the caller's `Timeout`.
+    /// - `InvalidInput` ([`ZmqError::InvalidState`]) when the pattern forbids
+    ///   a recv now (REQ before a send, REP before replying).
+    /// - `Unsupported` on PUB and PUSH; `ConnectionAborted` once the context
+    ///   is terminated.
+    pub fn recv(&self, flags: i32) -> io::Result<Bytes> {
+        {
+            let mut local = self.local();
+            if let Some(frame) = local.pending_in.pop_front() {
+                local.rcvmore = !local.pending_in.is_empty();
+                return Ok(frame);
+            }
+        }
+        let mut msg = self.recv_msg(flags)?.into_iter();
+        let first = msg.next().unwrap_or_default();
+        let mut local = self.local();
+        local.pending_in.extend(msg);
+        local.rcvmore = !local.pending_in.is_empty();
+        Ok(first)
+    }
+
+    /// Receives a whole message (or the rest of one whose first frames
+    /// [`recv`](Socket::recv) returned).
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Socket::recv).
+    pub fn recv_multipart(&self, flags: i32) -> io::Result<Vec<Bytes>> {
+        {
+            let mut local = self.local();
+            if !local.pending_in.is_empty() {
+                local.rcvmore = false;
+                return Ok(local.pending_in.drain(..).collect());
+            }
+        }
+        let msg = self.recv_msg(flags)?;
+        self.local().rcvmore = false;
+        Ok(msg)
+    }
+
+    /// Whether the frame the last [`recv`](Socket::recv) returned has more
+    /// frames after it (libzmq `ZMQ_RCVMORE`).
+    pub fn get_rcvmore(&self) -> bool {
+        self.local().rcvmore
+    }
+
+    fn recv_msg(&self, flags: i32) -> io::Result<Msg> {
+        let dontwait = flags & DONTWAIT != 0;
+        let deadline = self.deadline(dontwait, self.core().options().rcvtimeo);
+        let core = self.core();
+        let mut wake = Wakeups::default();
+        core.signal
+            .wait(deadline, "zmq::Socket::recv", &mut wake, |w| {
+                if core.is_terminated() {
+                    return Some(Err(ZmqError::ContextTerminated.into()));
+                }
+                let mut inner = lock(&core.inner);
+                pattern::try_recv(core.kind, &mut inner, w)
+            })
+            .map_err(|e| wait_error(e, dontwait))?
+    }
+
+    fn deadline(&self, dontwait: bool, timeout: Option<Duration>) -> Option<Instant> {
+        if dontwait {
+            Some(Instant::now())
+        } else {
+            timeout.map(|t| Instant::now() + t)
+        }
+    }
+}

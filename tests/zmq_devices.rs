@@ -1,0 +1,132 @@
+//! The proxy, the three classic devices and the Poller.
+
+use std::io::ErrorKind;
+use std::time::Duration;
+
+use greenline::testing::run;
+use greenline::zmq::{self, Poller, POLLIN, POLLOUT};
+
+const DEADLINE: Duration = Duration::from_secs(10);
+
+#[test]
+fn queue_device_over_tcp() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        let frontend = ctx.socket(zmq::ROUTER).unwrap();
+        frontend.bind("tcp://127.0.0.1:*").unwrap();
+        let backend = ctx.socket(zmq::DEALER).unwrap();
+        backend.bind("tcp://127.0.0.1:*").unwrap();
+        let (fe, be) = (
+            frontend.last_endpoint().unwrap(),
+            backend.last_endpoint().unwrap(),
+        );
+        let device = greenline::spawn(move || zmq::queue(&frontend, &backend));
+        let worker = ctx.socket(zmq::REP).unwrap();
+        worker.connect(&be).unwrap();
+        let server = greenline::spawn(move || {
+            for _ in 0..3 {
+                let m = worker.recv(0).unwrap();
+                worker.send(m, 0).unwrap();
+            }
+        });
+        let client = ctx.socket(zmq::REQ).unwrap();
+        client.connect(&fe).unwrap();
+        for i in 0..3 {
+            client.send(format!("req {i}"), 0).unwrap();
+            assert_eq!(client.recv(0).unwrap(), format!("req {i}").as_bytes());
+        }
+        server.join().unwrap();
+        ctx.term();
+        let e = device.join().unwrap().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ConnectionAborted);
+    });
+}
+
+#[test]
+fn forwarder_passes_subscriptions_upstream() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        let frontend = ctx.socket(zmq::XSUB).unwrap();
+        frontend.bind("inproc://fwd-in").unwrap();
+        let backend = ctx.socket(zmq::XPUB).unwrap();
+        backend.bind("tcp://127.0.0.1:*").unwrap();
+        let be = backend.last_endpoint().unwrap();
+        let device = greenline::spawn(move || zmq::forwarder(&frontend, &backend));
+        let publisher = ctx.socket(zmq::PUB).unwrap();
+        publisher.connect("inproc://fwd-in").unwrap();
+        let subscriber = ctx.socket(zmq::SUB).unwrap();
+        subscriber.subscribe("weather").unwrap();
+        subscriber.connect(&be).unwrap();
+        subscriber.set_rcvtimeo(Some(Duration::from_millis(10)));
+        // The subscription travels SUB → XPUB → proxy → XSUB → PUB.
+        loop {
+            publisher.send("sports", 0).unwrap();
+            publisher.send("weather: sunny", 0).unwrap();
+            match subscriber.recv(0) {
+                Ok(m) => {
+                    assert_eq!(m, "weather: sunny");
+                    break;
+                }
+                Err(e) => assert_eq!(e.kind(), ErrorKind::TimedOut),
+            }
+        }
+        ctx.term();
+        assert!(device.join().unwrap().is_err());
+    });
+}
+
+#[test]
+fn streamer_with_capture() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        let frontend = ctx.socket(zmq::PULL).unwrap();
+        frontend.bind("inproc://stream-in").unwrap();
+        let backend = ctx.socket(zmq::PUSH).unwrap();
+        backend.bind("inproc://stream-out").unwrap();
+        let capture = ctx.socket(zmq::PUSH).unwrap();
+        capture.bind("inproc://stream-capture").unwrap();
+        let tap = ctx.socket(zmq::PULL).unwrap();
+        tap.connect("inproc://stream-capture").unwrap();
+        let device = greenline::spawn(move || zmq::proxy(&frontend, &backend, Some(&capture)));
+        let producer = ctx.socket(zmq::PUSH).unwrap();
+        producer.connect("inproc://stream-in").unwrap();
+        let consumer = ctx.socket(zmq::PULL).unwrap();
+        consumer.connect("inproc://stream-out").unwrap();
+        producer.send_multipart(["task", "1"], 0).unwrap();
+        assert_eq!(consumer.recv_multipart(0).unwrap(), ["task", "1"]);
+        assert_eq!(tap.recv_multipart(0).unwrap(), ["task", "1"]);
+        ctx.term();
+        assert!(device.join().unwrap().is_err());
+    });
+}
+
+#[test]
+fn poller_reports_in_and_out() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        let a = ctx.socket(zmq::PAIR).unwrap();
+        a.bind("inproc://poll").unwrap();
+        let b = ctx.socket(zmq::PAIR).unwrap();
+        b.connect("inproc://poll").unwrap();
+        let mut poller = Poller::new();
+        poller.register(&a, POLLIN | POLLOUT);
+        let ready = poller.poll(Some(Duration::ZERO)).unwrap();
+        assert_eq!(ready.len(), 1);
+        assert_eq!(ready[0].1, POLLOUT);
+        poller.register(&a, POLLIN);
+        assert!(poller
+            .poll(Some(Duration::from_millis(10)))
+            .unwrap()
+            .is_empty());
+        // A greenlet sends while we wait: the poll wakes.
+        let sender = greenline::spawn(move || {
+            greenline::sleep(Duration::from_millis(10)).unwrap();
+            b.send("wake", 0).unwrap();
+            b
+        });
+        let ready = poller.poll(None).unwrap();
+        assert_eq!(ready[0].1, POLLIN);
+        assert_eq!(a.recv(0).unwrap(), "wake");
+        drop(sender.join().unwrap());
+    });
+}

@@ -1,0 +1,189 @@
+//! Raw ZMTP bytes, written by hand over a plain TCP stream, against
+//! greenline sockets.
+
+use std::io::{ErrorKind, Read, Write};
+use std::time::Duration;
+
+use greenline::net::TcpStream;
+use greenline::testing::run;
+use greenline::zmq;
+
+const DEADLINE: Duration = Duration::from_secs(10);
+
+fn greeting(minor: u8) -> Vec<u8> {
+    let mut g = vec![0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, minor];
+    g.extend_from_slice(b"NULL");
+    g.resize(64, 0);
+    g
+}
+
+fn ready(socket_type: &str) -> Vec<u8> {
+    let mut body = vec![5];
+    body.extend_from_slice(b"READY");
+    body.push(11);
+    body.extend_from_slice(b"Socket-Type");
+    body.extend_from_slice(&(socket_type.len() as u32).to_be_bytes());
+    body.extend_from_slice(socket_type.as_bytes());
+    let mut frame = vec![0x04, body.len() as u8];
+    frame.extend_from_slice(&body);
+    frame
+}
+
+/// Reads one short frame: (flags, body).
+fn read_frame(s: &mut TcpStream) -> std::io::Result<(u8, Vec<u8>)> {
+    let mut header = [0u8; 2];
+    s.read_exact(&mut header)?;
+    let mut body = vec![0u8; header[1] as usize];
+    s.read_exact(&mut body)?;
+    Ok((header[0], body))
+}
+
+/// Connects to `endpoint` and does the NULL handshake as a ZMTP 3.`minor`
+/// `socket_type` peer; returns the stream and the peer's greeting.
+fn raw_peer(endpoint: &str, minor: u8, socket_type: &str) -> (TcpStream, Vec<u8>) {
+    let addr: std::net::SocketAddr = endpoint.trim_start_matches("tcp://").parse().unwrap();
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(&greeting(minor)).unwrap();
+    s.write_all(&ready(socket_type)).unwrap();
+    let mut theirs = vec![0u8; 64];
+    s.read_exact(&mut theirs).unwrap();
+    let (flags, body) = read_frame(&mut s).unwrap();
+    assert_eq!(flags, 0x04);
+    assert_eq!(&body[..6], b"\x05READY");
+    (s, theirs)
+}
+
+/// Reads until EOF or error: the connection was closed on us.
+fn assert_closed(s: &mut TcpStream) {
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 256];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => continue, // an ERROR command, say
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => return,
+            Err(e) => panic!("expected the connection to close, got {e}"),
+        }
+    }
+}
+
+#[test]
+fn zmtp_3_0_subscriber_with_message_subscriptions() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        let publisher = ctx.socket(zmq::PUB).unwrap();
+        publisher.bind("tcp://127.0.0.1:*").unwrap();
+        let (mut s, theirs) = raw_peer(&publisher.last_endpoint().unwrap(), 0, "SUB");
+        assert_eq!(&theirs[10..12], &[3, 1]);
+        s.write_all(b"\x00\x02\x01A").unwrap(); // subscribe "A", 3.0 form
+                                                // The subscription is applied on the publisher's next send.
+        s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+        loop {
+            publisher.send("B0", 0).unwrap();
+            publisher.send("A1", 0).unwrap();
+            let mut frame = [0u8; 4];
+            match s.read_exact(&mut frame) {
+                Ok(()) => {
+                    assert_eq!(&frame, b"\x00\x02A1");
+                    break;
+                }
+                Err(e) => assert_eq!(e.kind(), ErrorKind::TimedOut),
+            }
+        }
+    });
+}
+
+#[test]
+fn subscriber_sends_commands_to_3_1_and_messages_to_3_0() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        for (minor, expected) in [
+            (1u8, &b"\x04\x0b\x09SUBSCRIBEA"[..]),
+            (0, &b"\x00\x02\x01A"[..]),
+        ] {
+            let listener = greenline::testing::local_listener().unwrap();
+            let addr = listener.local_addr().unwrap();
+            let sub = ctx.socket(zmq::SUB).unwrap();
+            sub.subscribe("A").unwrap();
+            sub.connect(&format!("tcp://{addr}")).unwrap();
+            let (mut s, _) = listener.accept().unwrap();
+            s.write_all(&greeting(minor)).unwrap();
+            s.write_all(&ready("PUB")).unwrap();
+            let mut theirs = vec![0u8; 64];
+            s.read_exact(&mut theirs).unwrap();
+            read_frame(&mut s).unwrap(); // READY
+            let mut got = vec![0u8; expected.len()];
+            s.read_exact(&mut got).unwrap();
+            assert_eq!(got, expected, "minor {minor}");
+        }
+    });
+}
+
+#[test]
+fn ping_gets_pong_with_the_context() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        let router = ctx.socket(zmq::ROUTER).unwrap();
+        router.bind("tcp://127.0.0.1:*").unwrap();
+        let (mut s, _) = raw_peer(&router.last_endpoint().unwrap(), 1, "DEALER");
+        s.write_all(b"\x04\x0d\x04PING\x00\x0actx123").unwrap();
+        let (flags, body) = read_frame(&mut s).unwrap();
+        assert_eq!(flags, 0x04);
+        assert_eq!(body, b"\x04PONGctx123");
+        // Commands never reach the socket: a message still does, alone.
+        s.write_all(b"\x00\x02hi").unwrap();
+        let msg = router.recv_multipart(0).unwrap();
+        assert_eq!(msg[1], "hi");
+    });
+}
+
+#[test]
+fn bad_greeting_closes_only_that_connection() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        let pull = ctx.socket(zmq::PULL).unwrap();
+        pull.bind("tcp://127.0.0.1:*").unwrap();
+        let ep = pull.last_endpoint().unwrap();
+        let addr: std::net::SocketAddr = ep.trim_start_matches("tcp://").parse().unwrap();
+        let mut bad = TcpStream::connect(addr).unwrap();
+        bad.write_all(&[0x42; 64]).unwrap();
+        assert_closed(&mut bad);
+        let push = ctx.socket(zmq::PUSH).unwrap();
+        push.connect(&ep).unwrap();
+        push.send("still serving", 0).unwrap();
+        assert_eq!(pull.recv(0).unwrap(), "still serving");
+    });
+}
+
+#[test]
+fn oversize_frame_closes_and_is_never_delivered() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        let pull = ctx.socket(zmq::PULL).unwrap();
+        pull.set_maxmsgsize(Some(10));
+        pull.bind("tcp://127.0.0.1:*").unwrap();
+        let (mut s, _) = raw_peer(&pull.last_endpoint().unwrap(), 1, "PUSH");
+        s.write_all(b"\x00\x0512345").unwrap(); // fits
+        s.write_all(b"\x00\x0b12345678901").unwrap(); // 11 > 10
+        assert_closed(&mut s);
+        assert_eq!(pull.recv(0).unwrap(), "12345");
+        let e = pull.recv(zmq::DONTWAIT).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::WouldBlock);
+    });
+}
+
+#[test]
+fn incompatible_socket_type_closes() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        let pull = ctx.socket(zmq::PULL).unwrap();
+        pull.bind("tcp://127.0.0.1:*").unwrap();
+        let ep = pull.last_endpoint().unwrap();
+        let addr: std::net::SocketAddr = ep.trim_start_matches("tcp://").parse().unwrap();
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(&greeting(1)).unwrap();
+        s.write_all(&ready("PUB")).unwrap();
+        assert_closed(&mut s);
+        assert_eq!(pull.peer_count(), 0);
+    });
+}
