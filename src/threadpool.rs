@@ -136,7 +136,7 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn submit(job: Job) {
-    let mut s = lock(&POOL.state);
+    let mut s = pool_lock();
     s.jobs.push_back(job);
     if s.idle > 0 {
         POOL.work.notify_one();
@@ -147,19 +147,24 @@ fn submit(job: Job) {
             .name("greenline-blocking".into())
             .spawn(run_thread);
         if let Err(e) = spawned {
-            lock(&POOL.state).threads -= 1;
+            pool_lock().threads -= 1;
             log::error!("greenline threadpool: cannot start a thread: {e}");
         }
     }
 }
 
+/// Pool threads are plain OS threads: a std guard and condvar are right here.
+fn pool_lock() -> std::sync::MutexGuard<'static, PoolState> {
+    POOL.state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn run_thread() {
-    let mut s = lock(&POOL.state);
+    let mut s = pool_lock();
     loop {
         if let Some(job) = s.jobs.pop_front() {
             drop(s);
             job();
-            s = lock(&POOL.state);
+            s = pool_lock();
             continue;
         }
         s.idle += 1;

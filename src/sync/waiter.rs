@@ -20,12 +20,17 @@
 //!              └──► (guard dequeues; a notification it swallowed is passed on)
 //! ```
 //!
+//! Nothing here yields while holding a primitive's mutex: not parking, and
+//! not dropping a waiter either (dropping may's park can yield).
+//!
 //! A wake-up is a hint, never a hand-over: the woken caller re-polls. That is
 //! what makes timeouts and kills race-free: a waiter that leaves after being
 //! notified passes the notification to the next waiter in its guard's `Drop`,
 //! which also runs when a kill unwinds the greenlet out of `park`.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -50,10 +55,20 @@ impl Waiter {
         })
     }
 
-    fn wake(&self) {
+    /// Wakes the waiter. The notifier's reference is not dropped here but
+    /// after the lock is released (see `StateGuard`): if it is the last one,
+    /// dropping may's park can yield.
+    fn wake(self: Arc<Self>) {
         self.notified.store(true, Ordering::Release);
         self.blocker.unpark();
+        SPENT.with(|spent| spent.borrow_mut().push(self));
     }
+}
+
+thread_local! {
+    /// Waiters woken under a lock on this thread, dropped once it is
+    /// released. Touched only between yields.
+    static SPENT: RefCell<Vec<Arc<Waiter>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// FIFO of parked callers, kept inside a primitive's mutex.
@@ -107,8 +122,33 @@ pub(crate) enum WaitError {
 
 /// Locks a primitive's state, ignoring poisoning: greenline never panics
 /// while holding one of these locks, and a user panic cannot happen inside.
-pub(crate) fn lock<S>(m: &Mutex<S>) -> MutexGuard<'_, S> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+pub(crate) fn lock<S>(m: &Mutex<S>) -> StateGuard<'_, S> {
+    StateGuard(Some(m.lock().unwrap_or_else(|e| e.into_inner())))
+}
+
+/// A primitive's locked state. Dropping it unlocks first, then drops the
+/// waiters woken meanwhile, so nothing that can yield runs under the lock.
+pub(crate) struct StateGuard<'a, S>(Option<MutexGuard<'a, S>>);
+
+impl<S> Deref for StateGuard<'_, S> {
+    type Target = S;
+    fn deref(&self) -> &S {
+        self.0.as_ref().expect("held until drop")
+    }
+}
+
+impl<S> DerefMut for StateGuard<'_, S> {
+    fn deref_mut(&mut self) -> &mut S {
+        self.0.as_mut().expect("held until drop")
+    }
+}
+
+impl<S> Drop for StateGuard<'_, S> {
+    fn drop(&mut self) {
+        drop(self.0.take());
+        let spent = SPENT.with(|spent| std::mem::take(&mut *spent.borrow_mut()));
+        drop(spent);
+    }
 }
 
 /// Waits until `poll` returns `Some`, or the deadline passes.
@@ -136,13 +176,22 @@ pub(crate) fn wait_while<S, R>(
         let waiter = Waiter::new();
         queue(&mut guard).waiters.push_back(waiter.clone());
         drop(guard);
-        let leave = Leave {
-            state,
-            queue: &queue,
-            waiter: &waiter,
+        let timed_out = {
+            let leave = Leave {
+                state,
+                queue: &queue,
+                waiter: &waiter,
+            };
+            let timed_out = time::park(&waiter.blocker, remaining, what);
+            drop(leave);
+            timed_out
         };
-        let timed_out = time::park(&waiter.blocker, remaining, what);
-        drop(leave);
+        // Drop the waiter before taking the lock again: dropping may's park
+        // can yield (it waits for a timer thread still touching it), and a
+        // greenlet must never yield while it holds a primitive's std mutex:
+        // others would block their worker threads on it, with the holder
+        // queued behind them (seen as a deadlock under load).
+        drop(waiter);
         guard = lock(state);
         if timed_out {
             // One last look: a value that arrived with the deadline is taken.

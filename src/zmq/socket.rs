@@ -76,7 +76,7 @@ impl Socket {
         &self.core
     }
 
-    pub(super) fn local(&self) -> std::sync::MutexGuard<'_, Local> {
+    pub(super) fn local(&self) -> crate::sync::waiter::StateGuard<'_, Local> {
         lock(&self.local)
     }
 

@@ -1,0 +1,272 @@
+//! Cooperative sockets: bind errors, timeouts and deadlines, create_connection,
+//! makefile(), UDP and Unix sockets, kill closing sockets.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::time::{Duration, Instant};
+
+use greenline::net::{
+    create_connection, ConnectOptions, ListenOptions, TcpListener, TcpStream, UdpSocket,
+    UnixListener, UnixStream,
+};
+use greenline::sync::Event;
+use rstest::{fixture, rstest};
+
+const LONG: Duration = Duration::from_secs(10);
+
+#[fixture]
+fn listener() -> TcpListener {
+    greenline::testing::local_listener().unwrap()
+}
+
+/// Accepts one connection and echoes it until EOF.
+fn echo_once(l: TcpListener) -> greenline::Greenlet<std::io::Result<u64>> {
+    greenline::spawn(move || {
+        let (mut s, _) = l.accept()?;
+        let mut w = s.try_clone()?;
+        std::io::copy(&mut s, &mut w)
+    })
+}
+
+#[rstest]
+fn busy_port_is_addr_in_use_unless_reuse_port_is_asked(listener: TcpListener) {
+    let addr = listener.local_addr().unwrap();
+    assert_eq!(
+        TcpListener::bind(addr).unwrap_err().kind(),
+        ErrorKind::AddrInUse
+    );
+    // Opting in on both sides shares the port, as SO_REUSEPORT does.
+    let a = TcpListener::bind_with("127.0.0.1:0", ListenOptions::new().reuse_port(true)).unwrap();
+    let b = TcpListener::bind_with(
+        a.local_addr().unwrap(),
+        ListenOptions::new().reuse_port(true).backlog(16),
+    );
+    assert!(b.is_ok());
+}
+
+#[rstest]
+fn echo_through_makefile_line_by_line(listener: TcpListener) {
+    let addr = listener.local_addr().unwrap();
+    let server = echo_once(listener);
+    let lines = greenline::testing::run(LONG, move || {
+        let mut f = TcpStream::connect(addr).unwrap().makefile();
+        for i in 0..3 {
+            writeln!(f, "line {i}").unwrap();
+        }
+        f.flush().unwrap();
+        f.get_ref().shutdown(Shutdown::Write).unwrap();
+        std::iter::from_fn(|| f.readline().unwrap()).collect::<Vec<_>>()
+    });
+    assert_eq!(lines, ["line 0\n", "line 1\n", "line 2\n"]);
+    assert_eq!(server.join().unwrap().unwrap(), 21);
+}
+
+#[rstest]
+fn read_timeout_is_timed_out(listener: TcpListener) {
+    let addr = listener.local_addr().unwrap();
+    let _keep = greenline::spawn(move || {
+        listener.accept().map(|(s, _)| {
+            // Hold the connection open without writing.
+            let _ = greenline::sleep(LONG);
+            drop(s);
+        })
+    });
+    let (kind, took) = greenline::spawn(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(30))).unwrap();
+        let t = Instant::now();
+        (s.read(&mut [0; 8]).unwrap_err().kind(), t.elapsed())
+    })
+    .join()
+    .unwrap();
+    assert_eq!(kind, ErrorKind::TimedOut);
+    assert!(took >= Duration::from_millis(30), "{took:?}");
+    assert_eq!(
+        TcpStream::connect(addr)
+            .unwrap()
+            .set_read_timeout(Some(Duration::ZERO))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+}
+
+#[rstest]
+fn a_timeout_scope_bounds_read_and_accept(listener: TcpListener) {
+    let addr = listener.local_addr().unwrap();
+    let r = greenline::spawn(move || {
+        let accept =
+            greenline::with_timeout(Duration::from_millis(20), || listener.accept().map(drop));
+        let _client = std::net::TcpStream::connect(addr).unwrap();
+        let (mut conn, _) = listener.accept().unwrap();
+        let read = greenline::with_timeout(Duration::from_millis(20), || conn.read(&mut [0; 4]));
+        (accept.unwrap_err().kind(), read.unwrap_err().kind())
+    })
+    .join()
+    .unwrap();
+    assert_eq!(r, (ErrorKind::TimedOut, ErrorKind::TimedOut));
+}
+
+#[test]
+fn accept_timeout_on_a_plain_thread() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let t = Instant::now();
+    assert_eq!(
+        l.accept_timeout(Duration::from_millis(20))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::TimedOut
+    );
+    assert!(t.elapsed() >= Duration::from_millis(20));
+}
+
+#[rstest]
+fn killing_a_greenlet_closes_its_socket(listener: TcpListener) {
+    let addr = listener.local_addr().unwrap();
+    let accepted = Event::new();
+    let holder = {
+        let accepted = accepted.clone();
+        greenline::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            accepted.set();
+            let _ = s.read(&mut [0; 1]); // blocks until killed
+        })
+    };
+    let mut client = std::net::TcpStream::connect(addr).unwrap();
+    client.set_read_timeout(Some(LONG)).unwrap();
+    accepted.wait_timeout(LONG).unwrap();
+    holder.kill_timeout(LONG).unwrap();
+    // The killed greenlet's socket was dropped: the client sees EOF.
+    assert_eq!(client.read(&mut [0; 1]).unwrap(), 0);
+}
+
+#[rstest]
+fn create_connection_resolves_names_and_tries_every_address(listener: TcpListener) {
+    let port = listener.local_addr().unwrap().port();
+    let server = echo_once(listener);
+    let mut s = greenline::spawn(move || {
+        create_connection(("localhost", port), ConnectOptions::new().timeout(LONG))
+    })
+    .join()
+    .unwrap()
+    .unwrap();
+    s.write_all(b"hi").unwrap();
+    let mut buf = [0; 2];
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"hi");
+    drop(s);
+    server.join().unwrap().unwrap();
+}
+
+#[test]
+fn create_connection_errors() {
+    // Nothing listens on a port we just freed: refused.
+    let port = greenline::testing::free_port().unwrap();
+    let refused = create_connection(("127.0.0.1", port), ConnectOptions::new()).unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::ConnectionRefused);
+    // A name that cannot resolve fails without hanging (and off the workers).
+    let unresolved = greenline::spawn(|| {
+        create_connection(
+            ("no-such-host.invalid", 80),
+            ConnectOptions::new().timeout(LONG),
+        )
+    })
+    .join()
+    .unwrap();
+    assert!(unresolved.is_err());
+}
+
+#[rstest]
+fn create_connection_with_a_source_address(listener: TcpListener) {
+    let addr = listener.local_addr().unwrap();
+    let peer = greenline::spawn(move || listener.accept().map(|(_, peer)| peer));
+    let src: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let s = create_connection(addr, ConnectOptions::new().source_address(src)).unwrap();
+    assert_eq!(peer.join().unwrap().unwrap(), s.local_addr().unwrap());
+}
+
+#[test]
+fn socket_options() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let s = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    s.set_nodelay(true).unwrap();
+    assert!(s.nodelay().unwrap());
+    s.set_keepalive(Some(Duration::from_secs(30))).unwrap();
+    assert!(s.keepalive().unwrap());
+    s.set_keepalive(None).unwrap();
+    assert!(!s.keepalive().unwrap());
+}
+
+#[test]
+fn udp_round_trip_and_timeout() {
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let a_addr = a.local_addr().unwrap();
+    assert_eq!(
+        UdpSocket::bind(a_addr).unwrap_err().kind(),
+        ErrorKind::AddrInUse
+    );
+    let got = greenline::spawn(move || {
+        let mut buf = [0; 32];
+        let (n, from) = a.recv_from(&mut buf).unwrap();
+        a.send_to(&buf[..n], from).unwrap();
+        a.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+        a.recv_from(&mut buf).unwrap_err().kind()
+    });
+    b.send_to(b"ping", a_addr).unwrap();
+    let mut buf = [0; 32];
+    let (n, _) = b.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"ping");
+    assert_eq!(got.join().unwrap(), ErrorKind::TimedOut);
+}
+
+#[test]
+fn unix_stream_pair_and_listener() {
+    let (a, b) = UnixStream::pair().unwrap();
+    let echo = greenline::spawn(move || {
+        let mut f = b.makefile();
+        let line = f.readline().unwrap().unwrap();
+        f.write_all(line.to_uppercase().as_bytes()).unwrap();
+        f.flush().unwrap();
+    });
+    let mut f = a.makefile();
+    f.write_all(b"shout\n").unwrap();
+    f.flush().unwrap();
+    assert_eq!(f.readline().unwrap().as_deref(), Some("SHOUT\n"));
+    echo.join().unwrap();
+
+    let path = std::env::temp_dir().join(format!("greenline-net-test-{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let l = UnixListener::bind(&path).unwrap();
+    let server = greenline::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        text
+    });
+    UnixStream::connect(&path)
+        .unwrap()
+        .write_all(b"over ipc")
+        .unwrap();
+    assert_eq!(server.join().unwrap(), "over ipc");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn a_thread_and_a_greenlet_share_a_connection() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let server = echo_once(l);
+    // The client runs on a plain thread with greenline's stream: it blocks
+    // the thread, while the echo greenlet yields.
+    let t = std::thread::spawn(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(b"from a thread").unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        let mut back = String::new();
+        s.read_to_string(&mut back).unwrap();
+        back
+    });
+    assert_eq!(t.join().unwrap(), "from a thread");
+    server.join().unwrap().unwrap();
+}
