@@ -13,7 +13,11 @@ use greenline::net::{TcpListener, TcpStream};
 
 fn one_worker() {
     let _ = config::configure(Config::from_env().workers(1));
-    assert_eq!(config::current().get_workers(), 1, "this binary needs one worker");
+    assert_eq!(
+        config::current().get_workers(),
+        1,
+        "this binary needs one worker"
+    );
 }
 
 #[test]
@@ -60,7 +64,10 @@ fn a_yield_now_loop_lets_sockets_make_progress() {
     stop.store(true, Ordering::SeqCst);
     let spins = spinner.join().unwrap();
     // With may's bare yield_now the echo would wait for the spinner's 5 s.
-    assert!(took < Duration::from_secs(2), "10 round trips took {took:?} beside a spinner");
+    assert!(
+        took < Duration::from_secs(2),
+        "10 round trips took {took:?} beside a spinner"
+    );
     assert!(spins > 0);
 }
 

@@ -23,7 +23,10 @@ fn a_passing_body_returns_its_value(listener: TcpListener, deadline: Duration) {
     let got = greenline::testing::run(deadline, move || {
         let server = greenline::spawn(move || listener.accept().map(|(_, peer)| peer));
         let client = TcpStream::connect(addr).unwrap();
-        (server.join().unwrap().unwrap(), client.local_addr().unwrap())
+        (
+            server.join().unwrap().unwrap(),
+            client.local_addr().unwrap(),
+        )
     });
     assert_eq!(got.0, got.1);
 }
@@ -56,7 +59,10 @@ fn a_panicking_body_fails_with_its_message() {
         greenline::testing::run(Duration::from_secs(5), || panic!("assertion inside"))
     })
     .unwrap_err();
-    let msg = payload.downcast_ref::<String>().cloned().unwrap_or_default();
+    let msg = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
     assert!(msg.contains("assertion inside"), "{msg}");
 }
 

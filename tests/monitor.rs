@@ -42,7 +42,10 @@ fn a_std_sleep_in_a_greenlet_is_reported_with_its_name() {
         assert_ne!(r.greenlet, "polite", "a greenline sleep is not blocking");
     };
     assert_eq!(report.greenlet_id, rude_id);
-    assert!(report.blocked_for >= Duration::from_millis(50), "{report:?}");
+    assert!(
+        report.blocked_for >= Duration::from_millis(50),
+        "{report:?}"
+    );
     // One report per episode.
     while let Ok(r) = reports.try_get() {
         assert_ne!(r.greenlet, "rude-blocker", "reported twice: {r:?}");

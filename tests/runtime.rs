@@ -58,7 +58,10 @@ fn greenlet_local_values_are_per_greenlet_across_yields() {
         })
         .collect();
     for (i, g) in gs.into_iter().enumerate() {
-        assert_eq!(g.join().unwrap(), (Some(format!("g{i}")), Some(i as u32), None));
+        assert_eq!(
+            g.join().unwrap(),
+            (Some(format!("g{i}")), Some(i as u32), None)
+        );
     }
     // A plain thread has its own slot.
     assert_eq!(NAME.get(), None);
@@ -70,19 +73,31 @@ fn spawn_blocking_runs_off_the_workers() {
         std::thread::sleep(Duration::from_millis(20));
         std::thread::current().name().map(str::to_string)
     });
-    let name = greenline::spawn(move || task.join()).join().unwrap().unwrap();
+    let name = greenline::spawn(move || task.join())
+        .join()
+        .unwrap()
+        .unwrap();
     assert_eq!(name.as_deref(), Some("greenline-blocking"));
 
     let panicked = greenline::threadpool::spawn_blocking(|| -> u32 { panic!("in the pool") });
     let err = panicked.join().unwrap_err();
     assert!(err.to_string().contains("in the pool"));
 
-    let slow = greenline::threadpool::spawn_blocking(|| std::thread::sleep(Duration::from_millis(500)));
-    assert_eq!(slow.join_timeout(Duration::from_millis(10)).unwrap_err().kind(), ErrorKind::TimedOut);
+    let slow =
+        greenline::threadpool::spawn_blocking(|| std::thread::sleep(Duration::from_millis(500)));
+    assert_eq!(
+        slow.join_timeout(Duration::from_millis(10))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::TimedOut
+    );
 
     let path = std::env::temp_dir().join(format!("greenline-fs-{}", std::process::id()));
     greenline::threadpool::fs::write(&path, "pool io").unwrap();
-    assert_eq!(greenline::threadpool::fs::read_to_string(&path).unwrap(), "pool io");
+    assert_eq!(
+        greenline::threadpool::fs::read_to_string(&path).unwrap(),
+        "pool io"
+    );
     std::fs::remove_file(&path).unwrap();
     let out = greenline::threadpool::process::output(std::process::Command::new("echo")).unwrap();
     assert!(out.status.success());
@@ -139,9 +154,14 @@ fn pool_bounds_concurrency_and_maps_in_order() {
     assert_eq!(pool.free_count(), 0);
     let blocked = {
         let pool = pool.clone();
-        greenline::spawn(move || greenline::with_timeout(Duration::from_millis(20), || pool.spawn(|| ()).map(drop)))
+        greenline::spawn(move || {
+            greenline::with_timeout(Duration::from_millis(20), || pool.spawn(|| ()).map(drop))
+        })
     };
-    assert_eq!(blocked.join().unwrap().unwrap_err().kind(), ErrorKind::TimedOut);
+    assert_eq!(
+        blocked.join().unwrap().unwrap_err().kind(),
+        ErrorKind::TimedOut
+    );
     gate.set();
     assert!(greenline::joinall(&held, Some(LONG)));
     assert!(pool.join(Some(LONG)));

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# scripts/test.sh: everything the test suite needs, then the whole suite.
+#
+#   bash scripts/test.sh            # from any directory
+#
+# 1. compat/setup.sh installs the reference peers (Debian's Ruby and PHP ZeroMQ
+#    bindings, libzmq, curl, wrk; a venv with gevent and pyzmq). Idempotent.
+# 2. compat/selftest.sh checks that the originals work against each other, so
+#    a failure comparing a port with them is the port's.
+# 3. cargo test: unit tests, integration tests (including the side-by-side
+#    runs against the originals and the libzmq interop matrix), doctests, and a
+#    build of every example.
+# 4. The optional may_minihttp engine is built and tested on its own when the
+#    feature exists, so the default build never compiles it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash compat/setup.sh
+COMPAT_SKIP_SETUP=1 bash compat/selftest.sh
+cargo test --locked
+if grep -q '^minihttp *=' Cargo.toml; then
+    cargo test --locked --features minihttp --test http_minihttp
+fi
