@@ -91,3 +91,8 @@ pub use greenlet::{
 };
 pub use group::{Group, Pool};
 pub use time::{current_deadline, sleep, with_timeout, yield_now, Timeout};
+
+/// The README's example is compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
