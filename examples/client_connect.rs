@@ -27,7 +27,9 @@ fn client_connect(address: String) -> std::io::Result<()> {
 }
 
 fn main() -> std::io::Result<()> {
-    let address = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:1234".into());
+    let address = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:1234".into());
     greenline::spawn(move || client_connect(address))
         .join()
         .map_err(std::io::Error::from)?

@@ -209,3 +209,29 @@ fn join_is_interrupted_by_a_timeout_scope() {
     );
     sleeper.kill();
 }
+
+#[test]
+fn a_stack_overflow_ends_the_greenlet_with_an_error_not_a_hang() {
+    fn depth(n: u64) -> u64 {
+        let pad = [n as u8; 1024];
+        std::hint::black_box(&pad);
+        if n == 0 {
+            0
+        } else {
+            1 + depth(n - 1)
+        }
+    }
+    let g = Builder::new()
+        .name("too-deep")
+        .stack_size(64 * 1024)
+        .spawn(|| depth(100_000))
+        .unwrap();
+    assert_eq!(
+        g.join_timeout(LONG),
+        Err(GreenletError::StackOverflow {
+            greenlet: "too-deep".into()
+        })
+    );
+    // The runtime keeps working.
+    assert_eq!(greenline::spawn(|| 1).join(), Ok(1));
+}

@@ -21,6 +21,13 @@ pub enum GreenletError {
         /// The greenlet's name, or `greenlet#<id>`.
         greenlet: String,
     },
+    /// The greenlet overflowed its stack. It ended without unwinding: its
+    /// destructors did not run, so what it held (locks, sockets) leaked.
+    /// Give it a bigger stack with [`Builder::stack_size`](crate::Builder::stack_size).
+    StackOverflow {
+        /// The greenlet's name, or `greenlet#<id>`.
+        greenlet: String,
+    },
     /// The join's timeout (or the caller's `Timeout`) passed first; the
     /// greenlet is still running.
     TimedOut,
@@ -35,6 +42,9 @@ impl fmt::Display for GreenletError {
                 write!(f, "greenlet '{greenlet}' panicked: {message}")
             }
             GreenletError::Killed { greenlet } => write!(f, "greenlet '{greenlet}' was killed"),
+            GreenletError::StackOverflow { greenlet } => {
+                write!(f, "greenlet '{greenlet}' overflowed its stack")
+            }
             GreenletError::TimedOut => f.write_str("timed out waiting for the greenlet"),
             GreenletError::AlreadyJoined => f.write_str("greenlet value already taken"),
         }

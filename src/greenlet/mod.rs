@@ -108,9 +108,7 @@ impl Builder {
             Ok(r) => r?,
             Err(payload) => return Err(spawn_failure(&panic_message(payload.as_ref()))),
         };
-        header.set_coroutine(handle.coroutine().clone());
-        // may's handle is not needed: completion is tracked by the header.
-        drop(handle);
+        header.set_coroutine(handle);
         Ok(Greenlet { header, value })
     }
 }
@@ -240,8 +238,9 @@ impl<T> Greenlet<T> {
     ///
     /// # Errors
     ///
-    /// [`GreenletError::Panicked`] or [`GreenletError::Killed`] when it
-    /// produced no value; [`GreenletError::TimedOut`] when the caller's
+    /// [`GreenletError::Panicked`], [`GreenletError::Killed`] or
+    /// [`GreenletError::StackOverflow`] when it produced no value (an
+    /// overflow is noticed within 100 ms: the greenlet could not report it); [`GreenletError::TimedOut`] when the caller's
     /// [`Timeout`](crate::Timeout) passes first; [`GreenletError::AlreadyJoined`]
     /// when [`join_timeout`](Greenlet::join_timeout) took the value earlier.
     pub fn join(self) -> Result<T, GreenletError> {
@@ -257,9 +256,14 @@ impl<T> Greenlet<T> {
 
     fn join_deadline(&self, deadline: Option<Instant>) -> Result<T, GreenletError> {
         match self.header.wait(deadline) {
-            Ok(()) => waiter::lock(&self.value)
-                .take()
-                .unwrap_or(Err(GreenletError::AlreadyJoined)),
+            Ok(()) => {
+                let value = waiter::lock(&self.value).take();
+                value.unwrap_or_else(|| match self.header.outcome() {
+                    // Ended without storing a value: the stack overflowed.
+                    Some(Err(e)) => Err(e),
+                    _ => Err(GreenletError::AlreadyJoined),
+                })
+            }
             Err(WaitError::TimedOut) => Err(GreenletError::TimedOut),
         }
     }
