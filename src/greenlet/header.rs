@@ -26,9 +26,7 @@ pub(crate) struct Header {
     state: Mutex<State>,
     /// Set by `kill`; checked before the body starts so it never runs.
     kill_requested: AtomicBool,
-    /// may's handle, set right after spawning: cancels the coroutine, and
-    /// tells a joiner that it ended without finishing (a stack overflow ends
-    /// a coroutine without unwinding, so `finish` never runs).
+    /// may's handle, set right after spawning; used to cancel the coroutine.
     coroutine: OnceLock<may::coroutine::JoinHandle<()>>,
     /// What the greenlet is parked in, while instrumentation is on.
     waiting_on: Mutex<Option<&'static str>>,
@@ -43,9 +41,6 @@ struct State {
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// How often a joiner checks for a greenlet that died without finishing.
-const OVERFLOW_CHECK: std::time::Duration = std::time::Duration::from_millis(100);
 
 impl Header {
     pub(crate) fn new(name: Option<String>, scope: Option<u64>) -> Arc<Header> {
@@ -112,36 +107,14 @@ impl Header {
     }
 
     /// Waits until the greenlet has finished.
-    ///
-    /// A greenlet whose stack overflowed never reaches `finish`; a waiter
-    /// looks at may's handle once a `OVERFLOW_CHECK` and records the end
-    /// itself, so joins do not hang.
     pub(crate) fn wait(&self, deadline: Option<Instant>) -> Result<(), WaitError> {
-        // The caller's Timeout included, so the loop below ends with it.
-        let deadline = crate::time::Deadline::effective(deadline).instant();
-        loop {
-            let slice = Instant::now() + OVERFLOW_CHECK;
-            let until = deadline.map_or(slice, |d| d.min(slice));
-            let r = waiter::wait_while(
-                &self.state,
-                Some(until),
-                "join",
-                |s| s.outcome.as_ref().map(|_| ()),
-                |s| &mut s.waiters,
-            );
-            match r {
-                Ok(()) => return Ok(()),
-                Err(e) if deadline.is_some_and(|d| Instant::now() >= d) => return Err(e),
-                Err(_) => {
-                    let ended = self.coroutine.get().is_some_and(|h| h.is_done());
-                    if ended && !self.is_done() {
-                        self.finish(Err(GreenletError::StackOverflow {
-                            greenlet: self.label(),
-                        }));
-                    }
-                }
-            }
-        }
+        waiter::wait_while(
+            &self.state,
+            deadline,
+            "join",
+            |s| s.outcome.as_ref().map(|_| ()),
+            |s| &mut s.waiters,
+        )
     }
 
     /// Records the end, wakes joiners, and hands the links to a new greenlet.

@@ -26,7 +26,24 @@ use header::Header;
 
 use crate::sync::waiter::{self, WaitError};
 
-may::coroutine_local!(static CURRENT: RefCell<Option<Arc<Header>>> = RefCell::new(None));
+may::coroutine_local!(static CURRENT: RefCell<Option<Current>> = RefCell::new(None));
+
+/// The running greenlet's header, in may's coroutine-local storage.
+///
+/// may drops a coroutine's local storage when the coroutine ends, whichever
+/// way it ends. A stack overflow ends it without unwinding, so the body never
+/// records its end; this guard's `Drop` does it instead, and joiners wake.
+struct Current(Arc<Header>);
+
+impl Drop for Current {
+    fn drop(&mut self) {
+        if !self.0.is_done() {
+            self.0.finish(Err(GreenletError::StackOverflow {
+                greenlet: self.0.label(),
+            }));
+        }
+    }
+}
 
 /// A handle to a running (or finished) greenlet: gevent's `Greenlet`.
 ///
@@ -136,7 +153,7 @@ where
             greenlet: header.label(),
         })
     } else {
-        CURRENT.with(|c| *c.borrow_mut() = Some(header.clone()));
+        CURRENT.with(|c| *c.borrow_mut() = Some(Current(header.clone())));
         crate::monitor::greenlet_running(&header);
         let r = panic::catch_unwind(AssertUnwindSafe(f));
         crate::monitor::greenlet_stopped();
@@ -239,8 +256,7 @@ impl<T> Greenlet<T> {
     /// # Errors
     ///
     /// [`GreenletError::Panicked`], [`GreenletError::Killed`] or
-    /// [`GreenletError::StackOverflow`] when it produced no value (an
-    /// overflow is noticed within 100 ms: the greenlet could not report it); [`GreenletError::TimedOut`] when the caller's
+    /// [`GreenletError::StackOverflow`] when it produced no value; [`GreenletError::TimedOut`] when the caller's
     /// [`Timeout`](crate::Timeout) passes first; [`GreenletError::AlreadyJoined`]
     /// when [`join_timeout`](Greenlet::join_timeout) took the value earlier.
     pub fn join(self) -> Result<T, GreenletError> {
@@ -363,7 +379,7 @@ pub(crate) fn current() -> Option<Arc<Header>> {
     if !may::coroutine::is_coroutine() {
         return None;
     }
-    CURRENT.with(|c| c.borrow().clone())
+    CURRENT.with(|c| c.borrow().as_ref().map(|cur| cur.0.clone()))
 }
 
 // ---- Instrumentation of waits (test harness, blocking monitor) -------------
