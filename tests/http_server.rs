@@ -513,3 +513,58 @@ fn stop_kills_connections_that_outlive_the_timeout() {
     server.stop(Duration::from_millis(50));
     idle.expect_eof();
 }
+
+#[test]
+fn max_connections_leaves_the_next_connection_in_the_backlog() {
+    let server = serve(
+        |_: &mut Request| Response::text(200, "up"),
+        quiet().max_connections(1),
+    );
+    let mut first = Client::connect(server.local_addr());
+    assert_eq!(first.send(GET).response().status, 200);
+    assert_eq!(server.connection_count(), 1);
+
+    // The kernel completes the handshake, but nothing accepts it while the
+    // first connection idles in keep-alive.
+    let mut second = Client::connect(server.local_addr());
+    second.send(GET);
+    second
+        .stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    // A bounded check of a negative: it can pass wrongly on a very slow
+    // machine, never fail wrongly.
+    let mut byte = [0; 1];
+    let err = std::io::Read::read(&mut second.stream, &mut byte).unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "{err}"
+    );
+
+    // Closing the first frees the slot: the second is served.
+    drop(first);
+    second
+        .stream
+        .set_read_timeout(Some(common::READ_LIMIT))
+        .unwrap();
+    assert_eq!(second.response().text(), "up");
+}
+
+#[test]
+fn stop_before_start_closes_the_listener() {
+    let server = greenline::http::HttpServer::bind("127.0.0.1:0", |_: &mut Request| {
+        Response::text(200, "never")
+    })
+    .unwrap();
+    let addr = server.local_addr();
+    server.stop(Duration::from_secs(1));
+    assert!(std::net::TcpStream::connect(addr).is_err());
+    assert_eq!(
+        server.start().unwrap_err().kind(),
+        std::io::ErrorKind::NotConnected
+    );
+    server.serve_forever().unwrap();
+}

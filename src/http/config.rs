@@ -37,6 +37,8 @@ pub struct ServerConfig {
     /// Most unread body bytes discarded to keep a connection open.
     pub(crate) drain_limit: u64,
     pub(crate) access_log: AccessLog,
+    /// Most connections an `HttpServer` serves at once; `None`: no limit.
+    pub(crate) max_connections: Option<usize>,
 }
 
 impl ServerConfig {
@@ -50,6 +52,7 @@ impl ServerConfig {
             write_timeout: Some(Duration::from_secs(60)),
             drain_limit: 64 * 1024,
             access_log: AccessLog::Log,
+            max_connections: None,
         }
     }
 
@@ -97,6 +100,26 @@ impl ServerConfig {
     /// connection after the response instead. Default 64 KiB.
     pub fn drain_limit(mut self, bytes: u64) -> ServerConfig {
         self.drain_limit = bytes;
+        self
+    }
+
+    /// At most `n` connections are served at once by an
+    /// [`HttpServer`](super::HttpServer): gevent's `spawn=Pool(n)`, and
+    /// [`ServerOptions::max_connections`](crate::server::ServerOptions::max_connections)
+    /// underneath.
+    ///
+    /// While `n` are open the server does not accept: new connections wait
+    /// in the kernel's backlog and are served as others close. A keep-alive
+    /// connection holds its slot while idle, so pair a limit with a short
+    /// [`keepalive_timeout`](ServerConfig::keepalive_timeout). Default: no
+    /// limit. [`serve_connection`](super::serve_connection) ignores it.
+    ///
+    /// # Panics
+    ///
+    /// When `n` is 0.
+    pub fn max_connections(mut self, n: usize) -> ServerConfig {
+        assert!(n > 0, "max_connections must be at least 1");
+        self.max_connections = Some(n);
         self
     }
 

@@ -17,7 +17,7 @@
 //! deadlocking: **queued output is written before every read that waits**
 //! (`Io::fill`), so a client waiting for a response is never also waited on.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant, SystemTime};
@@ -325,8 +325,7 @@ impl Conn<'_> {
                     return Ok((status, 0, keep));
                 }
                 if bytes.len() >= DIRECT_WRITE {
-                    self.io.flush()?;
-                    self.io.stream.write_all(&bytes)?;
+                    self.io.write_direct(&bytes)?;
                 } else {
                     wbuf.extend_from_slice(&bytes);
                 }

@@ -88,6 +88,8 @@ mod handler;
 mod headers;
 mod limits;
 mod log;
+#[cfg(feature = "minihttp")]
+mod minihttp;
 mod request;
 mod request_head;
 mod response;
@@ -107,6 +109,8 @@ pub use handler::{Handler, IntoResponse};
 pub use headers::Headers;
 pub use limits::Limits;
 pub use log::{AccessEntry, AccessLog, ACCESS_TARGET};
+#[cfg(feature = "minihttp")]
+pub use minihttp::MiniHttpServer;
 pub use request::Request;
 pub use request_head::{RequestHead, Version};
 pub use response::{Body, Response};

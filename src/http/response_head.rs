@@ -130,6 +130,18 @@ impl ResponseHead {
         self.status
     }
 
+    /// The caller's reason phrase, if it replaced the standard one.
+    #[cfg(feature = "minihttp")]
+    pub(crate) fn custom_reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+
+    /// The header fields as serialized `name: value\r\n` lines.
+    #[cfg(feature = "minihttp")]
+    pub(crate) fn field_bytes(&self) -> &[u8] {
+        &self.fields
+    }
+
     /// Replaces the standard reason phrase, e.g. `200 Fine`.
     ///
     /// # Errors

@@ -1,11 +1,19 @@
-//! The HTTP server: gevent's `pywsgi.WSGIServer`.
+//! The HTTP server: gevent's `pywsgi.WSGIServer`, a
+//! [`StreamServer`](crate::server::StreamServer) whose connection handler is
+//! [`serve_connection`].
 //!
 //! ```text
-//!  bind/new ──▶ ready ──start──▶ accepting ──stop(timeout)──▶ closed
-//!   (listener open,     (accept greenlet;     (listener closed; connections
-//!    backlog queues)     one greenlet per      joined up to timeout, then
-//!                        connection)           killed)
+//!  bind/new ──▶ bound ──start──▶ serving ──stop(timeout)──▶ stopped
+//!   (listener open,   (StreamServer built     (listener closed; connections
+//!    backlog queues)   with the config;        waited for up to timeout,
+//!                      accept greenlet;        then killed)
+//!                      one greenlet per
+//!                      connection)
 //! ```
+//!
+//! The [`StreamServer`] is built at `start`, not at `bind`, because
+//! [`HttpServer::with_config`] may still change the configuration (the
+//! connection limit among it) between the two.
 
 use std::fmt;
 use std::io;
@@ -15,21 +23,19 @@ use std::time::Duration;
 
 use super::{serve_connection, Handler, ServerConfig};
 use crate::net::TcpListener;
+use crate::server::{ServerOptions, StreamServer};
 use crate::sync::waiter::lock;
-use crate::sync::Event;
-use crate::{Builder, Greenlet, Group};
-
-/// How long killed connections get to die in [`HttpServer::stop`].
-const KILL_WAIT: Duration = Duration::from_secs(1);
-/// Pause after a failed accept (out of descriptors, say) before retrying.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// An HTTP/1.1 server calling `H` for each request: gevent's
 /// `pywsgi.WSGIServer`.
 ///
-/// Each connection is served by [`serve_connection`] in a greenlet of its
-/// own, so a handler that blocks in a greenline call holds up only its own
-/// connection. The handle is cheap to clone; clones control one server.
+/// It runs on a [`StreamServer`]: each connection is served by
+/// [`serve_connection`] in a greenlet of its own, so a handler that blocks
+/// in a greenline call holds up only its own connection, and the accept
+/// loop's behaviour is the stream server's: the connection limit
+/// ([`ServerConfig::max_connections`]), the back-off when the process runs
+/// out of file descriptors, and the graceful stop. The handle is cheap to
+/// clone; clones control one server.
 ///
 /// # Examples
 ///
@@ -61,19 +67,19 @@ pub struct HttpServer<H> {
 
 struct State {
     local_addr: SocketAddr,
-    phase: Mutex<Phase>,
-    /// The connection greenlets; `stop` joins, then kills them.
-    connections: Group,
-    /// Set when `stop` has finished, for `serve_forever`.
-    done: Event,
+    stage: Mutex<Stage>,
 }
 
-enum Phase {
-    /// Bound, not accepting yet.
-    Ready(TcpListener),
-    /// The accept greenlet owns the listener; killing it closes the listener.
-    Started(Greenlet<()>),
-    Closed,
+/// Where the server is; see the module diagram.
+enum Stage {
+    /// Bound, not accepting: the listener waits for the final config.
+    Bound(TcpListener),
+    /// The stream server built at the first `start`; it stays here after
+    /// it stopped, and answers for itself (`start` on it fails, its
+    /// `serve_forever` returns at once).
+    Serving(StreamServer),
+    /// Stopped before it was ever started: the listener is closed.
+    Stopped,
 }
 
 impl<H: Handler> HttpServer<H> {
@@ -99,9 +105,7 @@ impl<H: Handler> HttpServer<H> {
             config: Arc::new(ServerConfig::new()),
             state: Arc::new(State {
                 local_addr: listener.local_addr()?,
-                phase: Mutex::new(Phase::Ready(listener)),
-                connections: Group::new(),
-                done: Event::new(),
+                stage: Mutex::new(Stage::Bound(listener)),
             }),
         })
     }
@@ -125,103 +129,94 @@ impl<H: Handler> HttpServer<H> {
     /// # Errors
     ///
     /// `NotConnected` when the server was stopped; `OutOfMemory` when the
-    /// accept greenlet cannot be spawned.
+    /// accept greenlet cannot be spawned (the server then stays bound, and
+    /// `start` may be retried).
     pub fn start(&self) -> io::Result<()> {
-        let mut phase = lock(&self.state.phase);
-        let listener = match std::mem::replace(&mut *phase, Phase::Closed) {
-            Phase::Ready(l) => l,
-            Phase::Started(g) => {
-                *phase = Phase::Started(g);
-                return Ok(());
-            }
-            Phase::Closed => {
-                return Err(io::Error::new(
-                    io::ErrorKind::NotConnected,
-                    "the server was stopped",
-                ))
-            }
-        };
-        let (handler, config, state) = (
-            self.handler.clone(),
-            self.config.clone(),
-            self.state.clone(),
-        );
-        let accept = Builder::new()
-            .name(format!("http-accept-{}", self.state.local_addr))
-            .spawn(move || accept_loop(listener, handler, config, &state.connections))?;
-        *phase = Phase::Started(accept);
-        Ok(())
+        match self.stream_server()? {
+            Some(server) => server.start(),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the server was stopped",
+            )),
+        }
     }
 
     /// Starts the server if needed and waits until [`stop`](Self::stop)
     /// (called from another greenlet or thread) has finished: gevent's
     /// `serve_forever()`.
     ///
+    /// Killing the greenlet blocked here stops the server in the background
+    /// (see [`StreamServer::serve_forever`]).
+    ///
     /// # Errors
     ///
     /// As [`start`](Self::start), except that a stopped server returns
-    /// `Ok(())`; `TimedOut` when a [`crate::Timeout`] in force passes.
+    /// `Ok(())`; `TimedOut` when a [`crate::Timeout`] in force passes; the
+    /// listener's error when accepting failed for good (`EBADF`).
     pub fn serve_forever(&self) -> io::Result<()> {
-        match self.start() {
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(()),
-            r => r?,
+        match self.stream_server()? {
+            Some(server) => server.serve_forever(),
+            None => Ok(()),
         }
-        self.state.done.wait()
     }
 
     /// Stops the server: closes the listener, waits up to `timeout` for
     /// the connections to end, then kills the rest: gevent's
-    /// `stop(timeout)`.
+    /// `stop(timeout)`. See [`StreamServer::stop`].
     ///
     /// New connections are refused once this returns or earlier. A
     /// connection idle in keep-alive counts as running, so it holds the
     /// wait until `timeout` (or its keep-alive timeout); a killed
     /// connection unwinds at its next yield point, out of its handler too,
-    /// and its socket closes. Do not call it from a handler of this server:
-    /// it would wait for itself until `timeout`.
+    /// and its socket closes. Called from a handler of this server, it
+    /// neither waits for nor kills the caller's own connection.
     pub fn stop(&self, timeout: Duration) {
-        let phase = std::mem::replace(&mut *lock(&self.state.phase), Phase::Closed);
-        if let Phase::Started(accept) = phase {
-            accept.kill();
-        }
-        let connections = &self.state.connections;
-        if !connections.join(Some(timeout)) && !connections.kill(Some(KILL_WAIT)) {
-            log::warn!(
-                "HttpServer {}: a connection did not die within {KILL_WAIT:?} of being killed",
-                self.state.local_addr
-            );
-        }
-        self.state.done.set();
-    }
-}
-
-// FIXME: run on server::StreamServer once it lands (connection limit,
-// accept backoff, handler tracking); this loop is deliberately minimal.
-fn accept_loop<H: Handler>(
-    listener: TcpListener,
-    handler: Arc<H>,
-    config: Arc<ServerConfig>,
-    connections: &Group,
-) {
-    loop {
-        let (stream, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                log::warn!("http accept failed: {e}");
-                let _ = crate::sleep(ACCEPT_BACKOFF);
-                continue;
+        let server = {
+            let mut stage = lock(&self.state.stage);
+            match &*stage {
+                Stage::Serving(server) => server.clone(),
+                // Never started: dropping the listener closes it.
+                Stage::Bound(_) | Stage::Stopped => {
+                    *stage = Stage::Stopped;
+                    return;
+                }
             }
         };
-        let (handler, config) = (handler.clone(), config.clone());
-        let spawned = Builder::new().spawn(move || {
+        server.stop(timeout);
+    }
+
+    /// The number of connections being served now.
+    pub fn connection_count(&self) -> usize {
+        match &*lock(&self.state.stage) {
+            Stage::Serving(server) => server.connection_count(),
+            Stage::Bound(_) | Stage::Stopped => 0,
+        }
+    }
+
+    /// The stream server, built around the listener on first use; `None`
+    /// when the server was stopped before it was started.
+    fn stream_server(&self) -> io::Result<Option<StreamServer>> {
+        let mut stage = lock(&self.state.stage);
+        let listener = match std::mem::replace(&mut *stage, Stage::Stopped) {
+            Stage::Bound(listener) => listener,
+            Stage::Serving(server) => {
+                *stage = Stage::Serving(server.clone());
+                return Ok(Some(server));
+            }
+            Stage::Stopped => return Ok(None),
+        };
+        let mut options = ServerOptions::new();
+        if let Some(n) = self.config.max_connections {
+            options = options.max_connections(n);
+        }
+        let (handler, config) = (self.handler.clone(), self.config.clone());
+        let server = StreamServer::with_options(listener, options, move |stream, peer| {
             if let Err(e) = serve_connection(stream, peer, handler.as_ref(), &config) {
                 log::debug!("http connection from {peer} ended: {e}");
             }
-        });
-        match spawned {
-            Ok(g) => connections.add(&g),
-            Err(e) => log::error!("http: cannot serve {peer}: {e}"),
-        }
+        })?;
+        *stage = Stage::Serving(server.clone());
+        Ok(Some(server))
     }
 }
 
@@ -237,9 +232,13 @@ impl<H> Clone for HttpServer<H> {
 
 impl<H> fmt::Debug for HttpServer<H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HttpServer")
-            .field("local_addr", &self.state.local_addr)
-            .field("connections", &self.state.connections.len())
-            .finish()
+        let mut d = f.debug_struct("HttpServer");
+        d.field("local_addr", &self.state.local_addr);
+        match &*lock(&self.state.stage) {
+            Stage::Bound(_) => d.field("stage", &"bound"),
+            Stage::Serving(server) => d.field("server", server),
+            Stage::Stopped => d.field("stage", &"stopped"),
+        };
+        d.finish()
     }
 }

@@ -23,7 +23,10 @@ const LINGER_BYTES: usize = 256 * 1024;
 /// A connection's socket and buffers, shared by the loop and the body reader.
 #[derive(Debug)]
 pub(crate) struct Io {
-    pub(crate) stream: TcpStream,
+    /// The socket; `None` when a request body was handed over whole (the
+    /// may_minihttp adapter), so reading past `rbuf` is end of file and
+    /// output is discarded.
+    stream: Option<TcpStream>,
     /// Bytes received and not yet parsed or consumed as body.
     pub(crate) rbuf: BytesMut,
     /// Responses encoded and not yet written: the batch.
@@ -36,9 +39,20 @@ pub(crate) struct Io {
 impl Io {
     pub(crate) fn new(stream: TcpStream) -> Io {
         Io {
-            stream,
+            stream: Some(stream),
             rbuf: BytesMut::with_capacity(READ_RESERVE),
             wbuf: BytesMut::with_capacity(READ_RESERVE),
+            read_timeout: None,
+        }
+    }
+
+    /// An `Io` with no socket whose input is `body`.
+    #[cfg(feature = "minihttp")]
+    pub(crate) fn preloaded(body: BytesMut) -> Io {
+        Io {
+            stream: None,
+            rbuf: body,
+            wbuf: BytesMut::new(),
             read_timeout: None,
         }
     }
@@ -47,8 +61,11 @@ impl Io {
     /// and appends it to `rbuf`. Returns 0 at end of file.
     pub(crate) fn fill(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
         self.flush()?;
+        let Some(stream) = &mut self.stream else {
+            return Ok(0);
+        };
         if self.read_timeout != timeout {
-            self.stream.set_read_timeout(timeout)?;
+            stream.set_read_timeout(timeout)?;
             self.read_timeout = timeout;
         }
         let len = self.rbuf.len();
@@ -57,7 +74,7 @@ impl Io {
         self.rbuf.reserve(READ_RESERVE);
         let room = (self.rbuf.capacity() - len).min(READ_MAX);
         self.rbuf.resize(len + room, 0);
-        let r = self.stream.read(&mut self.rbuf[len..]);
+        let r = stream.read(&mut self.rbuf[len..]);
         self.rbuf.truncate(len + r.as_ref().map_or(0, |n| *n));
         r
     }
@@ -65,17 +82,30 @@ impl Io {
     /// Writes the queued output in one `write_all`.
     pub(crate) fn flush(&mut self) -> io::Result<()> {
         if !self.wbuf.is_empty() {
-            self.stream.write_all(&self.wbuf)?;
+            if let Some(stream) = &mut self.stream {
+                stream.write_all(&self.wbuf)?;
+            }
             self.wbuf.clear();
         }
         Ok(())
+    }
+
+    /// Writes `bytes` straight to the socket, after the queued output.
+    pub(crate) fn write_direct(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.flush()?;
+        match &mut self.stream {
+            Some(stream) => stream.write_all(bytes),
+            None => Ok(()),
+        }
     }
 
     /// Ends the connection gracefully: send what is queued, half-close, and
     /// discard input until the client closes too (bounded).
     pub(crate) fn close(mut self) -> io::Result<()> {
         self.flush()?;
-        let _ = self.stream.shutdown(Shutdown::Write);
+        if let Some(stream) = &self.stream {
+            let _ = stream.shutdown(Shutdown::Write);
+        }
         let deadline = Instant::now() + LINGER_TIME;
         let mut discarded = 0;
         while discarded < LINGER_BYTES {

@@ -1,0 +1,409 @@
+//! The talk's "Building a Networking App" steps 1–4, each run side by side
+//! with its Python original in `compat/`: the Rust example binary and
+//! `compat/.venv/bin/python compat/appN_*.py`, on free ports, get the same
+//! interactions and must give the same answers.
+//!
+//! * a raw TCP client reads the first two lines (`hello\n` twice);
+//! * an HTTP client (`GET / HTTP/1.1` by hand) sees `200`,
+//!   `Content-Type: text/html` and the body `hello world` (steps 2–4);
+//! * both programs print the same stdout lines: `new tcp connection!` once
+//!   per TCP client (the app's own client included, steps 3–4),
+//!   `new http request!` once per request, and `<<< hello` (steps 3–4).
+//!
+//! Readiness is read from `/proc/net/tcp` (the port in LISTEN state), as
+//! `compat/selftest.sh` does, so waiting opens no connection an app would
+//! print about. The Python side needs `bash compat/setup.sh` first; without
+//! its virtualenv these tests fail and say so.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Bound on every wait: a port to listen, a line to be printed, a read.
+const LIMIT: Duration = Duration::from_secs(10);
+
+const NEW_TCP: &str = "new tcp connection!";
+const NEW_HTTP: &str = "new http request!";
+const CLIENT_LINE: &str = "<<< hello";
+
+/// One of the talk's four steps.
+struct Step {
+    /// The example's name; the Python original is `compat/<name>.py`.
+    name: &'static str,
+    http: bool,
+    /// Whether the app runs its own TCP client greenlet.
+    client: bool,
+}
+
+/// The directory of the examples built with this test's profile (this
+/// binary is `target/<profile>/deps/compat_apps-<hash>`); builds them when
+/// `cargo test --test compat_apps` ran alone and they are missing.
+fn examples_dir() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("current_exe");
+            let profile_dir = exe
+                .parent()
+                .and_then(|deps| deps.parent())
+                .expect("test binary is in target/<profile>/deps");
+            let dir = profile_dir.join("examples");
+            let wanted = [
+                "app1_tcp_server",
+                "app2_tcp_http",
+                "app3_tcp_http_client",
+                "app4_joinall",
+            ];
+            if wanted.iter().all(|name| dir.join(name).exists()) {
+                return dir;
+            }
+            let profile = profile_dir.file_name().and_then(|n| n.to_str());
+            assert_eq!(
+                profile,
+                Some("debug"),
+                "examples missing in {}; run `cargo build --examples` with this profile",
+                dir.display()
+            );
+            let target_dir = profile_dir.parent().expect("target dir");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "--quiet", "--examples", "--target-dir"])
+                .arg(target_dir)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("run cargo build --examples");
+            assert!(status.success(), "cargo build --examples failed");
+            dir
+        })
+        .clone()
+}
+
+/// The virtualenv's Python; fails the test (never skips it) when missing.
+fn python() -> PathBuf {
+    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join("compat/.venv/bin/python");
+    assert!(
+        py.exists(),
+        "{} is missing: run `bash compat/setup.sh` first (it installs gevent \
+         into compat/.venv; CI runs it before the tests)",
+        py.display()
+    );
+    py
+}
+
+/// Lines a child printed, collected by a reader thread.
+#[derive(Default)]
+struct Lines {
+    lines: Mutex<Vec<String>>,
+    grew: Condvar,
+}
+
+impl Lines {
+    fn collect(pipe: impl Read + Send + 'static) -> Arc<Lines> {
+        let lines = Arc::new(Lines::default());
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                sink.lines.lock().unwrap().push(line);
+                sink.grew.notify_all();
+            }
+        });
+        lines
+    }
+
+    fn snapshot(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Waits (at most `LIMIT`) until `line` was printed at least `n` times.
+    fn wait_count(&self, line: &str, n: usize) -> Result<(), String> {
+        let deadline = Instant::now() + LIMIT;
+        let mut lines = self.lines.lock().unwrap();
+        loop {
+            if lines.iter().filter(|l| *l == line).count() >= n {
+                return Ok(());
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(format!("fewer than {n} lines {line:?} after {LIMIT:?}"));
+            }
+            lines = self.grew.wait_timeout(lines, left).unwrap().0;
+        }
+    }
+}
+
+/// A running app, killed when dropped (also when the test fails).
+struct App {
+    what: String,
+    child: Child,
+    stdout: Arc<Lines>,
+    stderr: Arc<Lines>,
+}
+
+impl App {
+    fn start(what: String, mut cmd: Command) -> App {
+        let mut child = cmd
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {what}: {e}"));
+        let stdout = Lines::collect(child.stdout.take().unwrap());
+        let stderr = Lines::collect(child.stderr.take().unwrap());
+        App {
+            what,
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Fails the test with what the app printed.
+    fn fail(&self, why: &str) -> ! {
+        panic!(
+            "{}: {why}\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.what,
+            self.stdout.snapshot().join("\n"),
+            self.stderr.snapshot().join("\n")
+        )
+    }
+
+    fn check<T>(&self, r: Result<T, String>) -> T {
+        r.unwrap_or_else(|why| self.fail(&why))
+    }
+
+    /// Polls `/proc/net/tcp` (at most `LIMIT`) until 127.0.0.1:`port` is
+    /// listening; opens no connection.
+    fn wait_listen(&mut self, port: u16) {
+        let want = format!("0100007F:{port:04X}");
+        let deadline = Instant::now() + LIMIT;
+        loop {
+            let table = std::fs::read_to_string("/proc/net/tcp").expect("read /proc/net/tcp");
+            let listening = table.lines().skip(1).any(|row| {
+                let fields: Vec<&str> = row.split_whitespace().collect();
+                fields.get(1) == Some(&want.as_str()) && fields.get(3) == Some(&"0A")
+            });
+            if listening {
+                return;
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                self.fail(&format!("exited ({status}) before listening on {port}"));
+            }
+            if Instant::now() >= deadline {
+                self.fail(&format!(
+                    "not listening on 127.0.0.1:{port} after {LIMIT:?}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads the first two lines a TCP client gets.
+fn read_two_lines(addr: SocketAddr) -> Result<Vec<String>, String> {
+    let stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
+    stream.set_read_timeout(Some(LIMIT)).unwrap();
+    let mut reader = BufReader::new(stream);
+    (0..2)
+        .map(|_| {
+            let mut line = String::new();
+            reader
+                .read_line(&mut line)
+                .map_err(|e| format!("read a line from {addr}: {e}"))?;
+            Ok(line)
+        })
+        .collect()
+}
+
+/// What an HTTP client sees of `GET /`.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    status: u16,
+    content_type: Option<String>,
+    body: String,
+}
+
+/// `GET / HTTP/1.1` by hand, with `Connection: close`, read to the end.
+fn http_get(addr: SocketAddr) -> Result<Seen, String> {
+    let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
+    stream.set_read_timeout(Some(LIMIT)).unwrap();
+    write!(
+        stream,
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("read the response: {e}"))?;
+    let mut fields = [httparse::EMPTY_HEADER; 32];
+    let mut head = httparse::Response::new(&mut fields);
+    let used = match head.parse(&raw) {
+        Ok(httparse::Status::Complete(used)) => used,
+        other => return Err(format!("bad response {other:?}: {raw:?}")),
+    };
+    let header = |name: &str| {
+        head.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| String::from_utf8_lossy(h.value).into_owned())
+    };
+    if header("transfer-encoding").is_some() {
+        return Err(format!("unexpected chunked response: {raw:?}"));
+    }
+    Ok(Seen {
+        status: head.code.unwrap_or(0),
+        content_type: header("content-type"),
+        body: String::from_utf8_lossy(&raw[used..]).into_owned(),
+    })
+}
+
+/// What one run of an app showed.
+#[derive(Debug, PartialEq)]
+struct Observed {
+    tcp: Vec<String>,
+    http: Option<Seen>,
+    /// How often each distinct stdout line was printed; `<<< hello` is
+    /// counted as 1, since it repeats once a second for as long as the app
+    /// runs.
+    stdout: BTreeMap<String, usize>,
+}
+
+/// Runs `cmd` (the app listening on `tcp` and `http`), talks to it the same
+/// way whichever language it is in, and returns what it saw.
+fn observe(step: &Step, what: String, cmd: Command, tcp: SocketAddr, http: SocketAddr) -> Observed {
+    let mut app = App::start(what, cmd);
+    app.wait_listen(tcp.port());
+    let mut tcp_clients = 1;
+    if step.client {
+        // The app's own client greenlet connects and prints what it reads.
+        app.check(app.stdout.wait_count(CLIENT_LINE, 1));
+        tcp_clients += 1;
+    }
+    let tcp_lines = app.check(read_two_lines(tcp));
+    app.check(app.stdout.wait_count(NEW_TCP, tcp_clients));
+    let seen = if step.http {
+        app.wait_listen(http.port());
+        let seen = app.check(http_get(http));
+        app.check(app.stdout.wait_count(NEW_HTTP, 1));
+        Some(seen)
+    } else {
+        None
+    };
+    let mut stdout = BTreeMap::new();
+    for line in app.stdout.snapshot() {
+        *stdout.entry(line).or_insert(0) += 1;
+    }
+    if let Some(n) = stdout.get_mut(CLIENT_LINE) {
+        *n = 1;
+    }
+    Observed {
+        tcp: tcp_lines,
+        http: seen,
+        stdout,
+    }
+}
+
+fn two_free_ports() -> (SocketAddr, SocketAddr) {
+    let tcp = greenline::testing::free_port().unwrap();
+    let mut http = greenline::testing::free_port().unwrap();
+    while http == tcp {
+        http = greenline::testing::free_port().unwrap();
+    }
+    (([127, 0, 0, 1], tcp).into(), ([127, 0, 0, 1], http).into())
+}
+
+/// Runs the Rust example and the Python original of `step`, and checks
+/// that both match the contract, hence each other.
+fn side_by_side(step: Step) {
+    let python = python();
+    let run = |rust: bool| {
+        let (tcp, http) = two_free_ports();
+        let mut cmd = if rust {
+            Command::new(examples_dir().join(step.name))
+        } else {
+            let mut cmd = Command::new(&python);
+            cmd.arg(format!("compat/{}.py", step.name));
+            cmd
+        };
+        cmd.arg(tcp.to_string());
+        if step.http {
+            cmd.arg(http.to_string());
+        }
+        let what = format!("{} ({})", step.name, if rust { "Rust" } else { "Python" });
+        observe(&step, what, cmd, tcp, http)
+    };
+    // Both at once: each waits a second for its second hello line.
+    let (original, port) = std::thread::scope(|s| {
+        let original = s.spawn(|| run(false));
+        let port = run(true);
+        (original.join(), port)
+    });
+    let original = original.unwrap_or_else(|e| std::panic::resume_unwind(e));
+
+    let mut stdout = BTreeMap::from([(NEW_TCP.to_string(), 1 + step.client as usize)]);
+    if step.http {
+        stdout.insert(NEW_HTTP.to_string(), 1);
+    }
+    if step.client {
+        stdout.insert(CLIENT_LINE.to_string(), 1);
+    }
+    let expected = Observed {
+        tcp: vec!["hello\n".to_string(), "hello\n".to_string()],
+        http: step.http.then(|| Seen {
+            status: 200,
+            content_type: Some("text/html".to_string()),
+            body: "hello world".to_string(),
+        }),
+        stdout,
+    };
+    assert_eq!(original, expected, "the Python original broke the contract");
+    assert_eq!(port, original, "the Rust port differs from the original");
+}
+
+#[test]
+fn app1_tcp_server() {
+    side_by_side(Step {
+        name: "app1_tcp_server",
+        http: false,
+        client: false,
+    });
+}
+
+#[test]
+fn app2_tcp_http() {
+    side_by_side(Step {
+        name: "app2_tcp_http",
+        http: true,
+        client: false,
+    });
+}
+
+#[test]
+fn app3_tcp_http_client() {
+    side_by_side(Step {
+        name: "app3_tcp_http_client",
+        http: true,
+        client: true,
+    });
+}
+
+#[test]
+fn app4_joinall() {
+    side_by_side(Step {
+        name: "app4_joinall",
+        http: true,
+        client: true,
+    });
+}
