@@ -139,8 +139,20 @@ fn env_number(name: &str) -> Option<u64> {
     }
 }
 
-static PENDING: Mutex<Option<Config>> = Mutex::new(None);
+/// The configuration waiting to be applied, and whether it has been: one
+/// lock, so a `configure` racing the first spawn either lands before the
+/// runtime starts or is refused, never silently lost.
+struct Startup {
+    pending: Option<Config>,
+    started: bool,
+}
+
+static STARTUP: Mutex<Startup> = Mutex::new(Startup {
+    pending: None,
+    started: false,
+});
 static APPLIED: OnceLock<Config> = OnceLock::new();
+/// Mirrors `Startup::started` for the lock-free fast path.
 static STARTED: AtomicBool = AtomicBool::new(false);
 
 /// Sets the configuration the runtime will start with.
@@ -150,13 +162,14 @@ static STARTED: AtomicBool = AtomicBool::new(false);
 /// `ErrorKind::AlreadyExists` when the runtime has already started; the
 /// configuration in force is then [`current`].
 pub fn configure(config: Config) -> io::Result<()> {
-    if STARTED.load(Ordering::Acquire) {
+    let mut startup = STARTUP.lock().unwrap_or_else(|e| e.into_inner());
+    if startup.started {
         return Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
             "greenline runtime already started: configure() must run before the first spawn or socket",
         ));
     }
-    *PENDING.lock().unwrap_or_else(|e| e.into_inner()) = Some(config);
+    startup.pending = Some(config);
     Ok(())
 }
 
@@ -176,21 +189,22 @@ pub(crate) fn ensure_started() {
 
 #[cold]
 fn start_slow() {
-    APPLIED.get_or_init(|| {
-        let config = PENDING
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .unwrap_or_else(Config::from_env);
-        let may_config = may::config();
-        may_config.set_workers(config.workers);
-        // may counts stack sizes in machine words.
-        may_config.set_stack_size(config.stack_size / std::mem::size_of::<usize>());
-        may_config.set_worker_pin(config.pin_workers);
-        if let Some(threshold) = config.max_blocking {
-            crate::monitor::start_from_config(threshold);
-        }
-        config
-    });
+    let mut startup = STARTUP.lock().unwrap_or_else(|e| e.into_inner());
+    if startup.started {
+        return;
+    }
+    let config = startup.pending.take().unwrap_or_else(Config::from_env);
+    let may_config = may::config();
+    may_config.set_workers(config.workers);
+    // may counts stack sizes in machine words.
+    may_config.set_stack_size(config.stack_size / std::mem::size_of::<usize>());
+    may_config.set_worker_pin(config.pin_workers);
+    let threshold = config.max_blocking;
+    let _ = APPLIED.set(config);
+    startup.started = true;
     STARTED.store(true, Ordering::Release);
+    drop(startup);
+    if let Some(threshold) = threshold {
+        crate::monitor::start_from_config(threshold);
+    }
 }
