@@ -1,12 +1,8 @@
 //! StreamServer: echo under concurrency, panicking handlers, stop (graceful
 //! and by killing), the connection limit, addresses and errors.
 //!
-//! FIXME(accept back-off): the EMFILE back-off is not exercised here. It
-//! needs the process to run out of descriptors, and lowering RLIMIT_NOFILE
-//! in-process would starve every other test running in parallel (and the
-//! test harness itself); a child process would need a dedicated binary. The
-//! error classes and the delay sequence are unit-tested in
-//! `src/server/accept.rs`.
+//! The EMFILE back-off is exercised in `tests/accept_backoff.rs`, its own
+//! binary, because it lowers the process's open-file limit.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
