@@ -304,8 +304,19 @@ fn main() {
         .unwrap_or(1);
     config::configure(Config::from_env().workers(workers)).expect("configure before first use");
     println!("greenline core benchmarks: {workers} worker(s), median of {BATCHES} batches");
-    spawn_join();
-    ping_pong();
-    event_wake();
-    echo_round_trip();
+    // `cargo bench --bench core -- NAME` runs the benchmarks whose name
+    // contains NAME (spawn, ping, event, echo).
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    let all: [(&str, fn()); 4] = [
+        ("spawn", spawn_join),
+        ("ping", ping_pong),
+        ("event", event_wake),
+        ("echo", echo_round_trip),
+    ];
+    for (name, bench) in all {
+        if wanted(name) {
+            bench();
+        }
+    }
 }
