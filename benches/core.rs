@@ -306,7 +306,10 @@ fn main() {
     println!("greenline core benchmarks: {workers} worker(s), median of {BATCHES} batches");
     // `cargo bench --bench core -- NAME` runs the benchmarks whose name
     // contains NAME (spawn, ping, event, echo).
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     let all: [(&str, fn()); 4] = [
         ("spawn", spawn_join),

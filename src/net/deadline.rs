@@ -11,7 +11,55 @@ use crate::time::{timed_out, Deadline};
 
 /// A socket whose timeouts can be set for one direction.
 pub(crate) trait Timeouts {
-    fn set_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()>;
+    /// Sets may's timeout for `dir` (already rounded for may).
+    fn apply_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()>;
+
+    /// The timeouts the user set, which `call` restores after a deadline.
+    fn own_timeouts(&self) -> &OwnTimeouts;
+
+    /// `set_read_timeout`/`set_write_timeout` for every socket type: std's
+    /// rules (zero is `InvalidInput`), rounded for may, remembered.
+    fn set_own_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()> {
+        if t == Some(Duration::ZERO) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "cannot set a zero duration timeout",
+            ));
+        }
+        self.apply_timeout(dir, t.map(crate::time::may_timeout))?;
+        self.own_timeouts().set(dir, t);
+        Ok(())
+    }
+}
+
+/// A socket's own read and write timeouts.
+#[derive(Debug)]
+pub(crate) struct OwnTimeouts {
+    read: AtomicTimeout,
+    write: AtomicTimeout,
+}
+
+impl OwnTimeouts {
+    pub(crate) const fn new() -> OwnTimeouts {
+        OwnTimeouts {
+            read: AtomicTimeout::new(),
+            write: AtomicTimeout::new(),
+        }
+    }
+
+    pub(crate) fn get(&self, dir: Dir) -> Option<Duration> {
+        match dir {
+            Dir::Read => self.read.get(),
+            Dir::Write => self.write.get(),
+        }
+    }
+
+    fn set(&self, dir: Dir, t: Option<Duration>) {
+        match dir {
+            Dir::Read => self.read.set(t),
+            Dir::Write => self.write.set(t),
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -22,11 +70,10 @@ pub(crate) enum Dir {
 
 /// Runs one blocking socket operation under the caller's deadline.
 ///
-/// `own` is the socket's own timeout for `dir` (restored afterwards).
+/// The socket's own timeout for `dir` is restored afterwards.
 pub(crate) fn call<S: Timeouts, R>(
     sock: &mut S,
     dir: Dir,
-    own: Option<Duration>,
     what: &'static str,
     op: impl FnOnce(&mut S) -> io::Result<R>,
 ) -> io::Result<R> {
@@ -35,10 +82,11 @@ pub(crate) fn call<S: Timeouts, R>(
         None => op(sock),
         Some(left) if left.is_zero() => Err(timed_out()),
         Some(left) => {
+            let own = sock.own_timeouts().get(dir);
             let t = own.map_or(left, |o| o.min(left));
-            sock.set_timeout(dir, Some(crate::time::may_timeout(t)))?;
+            sock.apply_timeout(dir, Some(crate::time::may_timeout(t)))?;
             let r = op(sock);
-            sock.set_timeout(dir, own)?;
+            sock.apply_timeout(dir, own.map(crate::time::may_timeout))?;
             r
         }
     };
@@ -58,21 +106,21 @@ pub(crate) fn normalize(e: io::Error) -> io::Error {
 
 /// Stores an optional duration in an atomic (u64::MAX nanos = none).
 #[derive(Debug)]
-pub(crate) struct AtomicTimeout(std::sync::atomic::AtomicU64);
+struct AtomicTimeout(std::sync::atomic::AtomicU64);
 
 impl AtomicTimeout {
-    pub(crate) const fn new() -> AtomicTimeout {
+    const fn new() -> AtomicTimeout {
         AtomicTimeout(std::sync::atomic::AtomicU64::new(u64::MAX))
     }
 
-    pub(crate) fn get(&self) -> Option<Duration> {
+    fn get(&self) -> Option<Duration> {
         match self.0.load(std::sync::atomic::Ordering::Relaxed) {
             u64::MAX => None,
             n => Some(Duration::from_nanos(n)),
         }
     }
 
-    pub(crate) fn set(&self, t: Option<Duration>) {
+    fn set(&self, t: Option<Duration>) {
         let n = t.map_or(u64::MAX, |d| d.as_nanos().min(u64::MAX as u128 - 1) as u64);
         self.0.store(n, std::sync::atomic::Ordering::Relaxed);
     }

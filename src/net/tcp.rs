@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use may::io::WaitIo;
 use socket2::{Domain, Socket, Type};
 
-use super::deadline::{self, AtomicTimeout, Dir, Timeouts};
+use super::deadline::{self, Dir, OwnTimeouts, Timeouts};
 use super::{ConnectOptions, SocketFile};
 use crate::time::{timed_out, Deadline};
 
@@ -203,16 +203,14 @@ fn listen_on(addr: SocketAddr, options: &ListenOptions) -> io::Result<TcpListene
 #[derive(Debug)]
 pub struct TcpStream {
     io: may::net::TcpStream,
-    read_timeout: AtomicTimeout,
-    write_timeout: AtomicTimeout,
+    timeouts: OwnTimeouts,
 }
 
 impl TcpStream {
     pub(crate) fn from_may(io: may::net::TcpStream) -> TcpStream {
         TcpStream {
             io,
-            read_timeout: AtomicTimeout::new(),
-            write_timeout: AtomicTimeout::new(),
+            timeouts: OwnTimeouts::new(),
         }
     }
 
@@ -269,8 +267,8 @@ impl TcpStream {
     /// another writes. Timeouts are copied.
     pub fn try_clone(&self) -> io::Result<TcpStream> {
         let s = TcpStream::from_may(self.io.try_clone()?);
-        s.set_read_timeout(self.read_timeout.get())?;
-        s.set_write_timeout(self.write_timeout.get())?;
+        s.set_read_timeout(self.timeouts.get(Dir::Read))?;
+        s.set_write_timeout(self.timeouts.get(Dir::Write))?;
         Ok(s)
     }
 
@@ -306,34 +304,27 @@ impl TcpStream {
     ///
     /// `InvalidInput` for a zero duration, as std.
     pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
-        reject_zero(t)?;
-        self.io.set_read_timeout(t.map(crate::time::may_timeout))?;
-        self.read_timeout.set(t);
-        Ok(())
+        self.set_own_timeout(Dir::Read, t)
     }
 
     /// Bounds each write, like [`set_read_timeout`](TcpStream::set_read_timeout).
     pub fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
-        reject_zero(t)?;
-        self.io.set_write_timeout(t.map(crate::time::may_timeout))?;
-        self.write_timeout.set(t);
-        Ok(())
+        self.set_own_timeout(Dir::Write, t)
     }
 
     /// The read timeout.
     pub fn read_timeout(&self) -> Option<Duration> {
-        self.read_timeout.get()
+        self.timeouts.get(Dir::Read)
     }
 
     /// The write timeout.
     pub fn write_timeout(&self) -> Option<Duration> {
-        self.write_timeout.get()
+        self.timeouts.get(Dir::Write)
     }
 
     /// Reads without consuming, waiting for data like `read`.
     pub fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let own = self.read_timeout.get();
-        deadline::call(self, Dir::Read, own, "TcpStream::peek", |s| s.io.peek(buf))
+        deadline::call(self, Dir::Read, "TcpStream::peek", |s| s.io.peek(buf))
     }
 
     /// Reads and clears the socket's pending error (`SO_ERROR`).
@@ -342,22 +333,16 @@ impl TcpStream {
     }
 }
 
-pub(crate) fn reject_zero(t: Option<Duration>) -> io::Result<()> {
-    if t == Some(Duration::ZERO) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "cannot set a zero duration timeout",
-        ));
-    }
-    Ok(())
-}
-
 impl Timeouts for TcpStream {
-    fn set_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()> {
+    fn apply_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()> {
         match dir {
-            Dir::Read => self.io.set_read_timeout(t.map(crate::time::may_timeout)),
-            Dir::Write => self.io.set_write_timeout(t.map(crate::time::may_timeout)),
+            Dir::Read => self.io.set_read_timeout(t),
+            Dir::Write => self.io.set_write_timeout(t),
         }
+    }
+
+    fn own_timeouts(&self) -> &OwnTimeouts {
+        &self.timeouts
     }
 }
 
@@ -367,8 +352,7 @@ impl Read for TcpStream {
     /// Woken by data, end of file, an error, the read timeout or a
     /// `Timeout` deadline (`ErrorKind::TimedOut`).
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let own = self.read_timeout.get();
-        deadline::call(self, Dir::Read, own, "TcpStream::read", |s| s.io.read(buf))
+        deadline::call(self, Dir::Read, "TcpStream::read", |s| s.io.read(buf))
     }
 }
 
@@ -377,15 +361,11 @@ impl Write for TcpStream {
     /// full. Woken by buffer space, an error, the write timeout or a
     /// deadline.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let own = self.write_timeout.get();
-        deadline::call(self, Dir::Write, own, "TcpStream::write", |s| {
-            s.io.write(buf)
-        })
+        deadline::call(self, Dir::Write, "TcpStream::write", |s| s.io.write(buf))
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let own = self.write_timeout.get();
-        deadline::call(self, Dir::Write, own, "TcpStream::write", |s| {
+        deadline::call(self, Dir::Write, "TcpStream::write", |s| {
             s.io.write_vectored(bufs)
         })
     }

@@ -4,8 +4,7 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
-use super::deadline::{self, AtomicTimeout, Dir, Timeouts};
-use super::tcp::reject_zero;
+use super::deadline::{self, Dir, OwnTimeouts, Timeouts};
 
 /// A UDP socket: `recv_from` parks the greenlet until a datagram arrives.
 ///
@@ -23,8 +22,7 @@ use super::tcp::reject_zero;
 #[derive(Debug)]
 pub struct UdpSocket {
     io: may::net::UdpSocket,
-    read_timeout: AtomicTimeout,
-    write_timeout: AtomicTimeout,
+    timeouts: OwnTimeouts,
 }
 
 impl UdpSocket {
@@ -34,8 +32,7 @@ impl UdpSocket {
         let s = std::net::UdpSocket::bind(addr)?;
         Ok(UdpSocket {
             io: crate::glue::adopt_udp_socket(s)?,
-            read_timeout: AtomicTimeout::new(),
-            write_timeout: AtomicTimeout::new(),
+            timeouts: OwnTimeouts::new(),
         })
     }
 
@@ -49,32 +46,28 @@ impl UdpSocket {
     /// Woken by a datagram, the read timeout or a deadline
     /// (`ErrorKind::TimedOut`).
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        let own = self.read_timeout.get();
-        deadline::call(&mut &*self, Dir::Read, own, "UdpSocket::recv_from", |s| {
+        deadline::call(&mut &*self, Dir::Read, "UdpSocket::recv_from", |s| {
             s.io.recv_from(buf)
         })
     }
 
     /// Waits for a datagram from the connected peer.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let own = self.read_timeout.get();
-        deadline::call(&mut &*self, Dir::Read, own, "UdpSocket::recv", |s| {
+        deadline::call(&mut &*self, Dir::Read, "UdpSocket::recv", |s| {
             s.io.recv(buf)
         })
     }
 
     /// Sends a datagram to `addr`, waiting while the send buffer is full.
     pub fn send_to(&self, buf: &[u8], addr: SocketAddr) -> io::Result<usize> {
-        let own = self.write_timeout.get();
-        deadline::call(&mut &*self, Dir::Write, own, "UdpSocket::send_to", |s| {
+        deadline::call(&mut &*self, Dir::Write, "UdpSocket::send_to", |s| {
             s.io.send_to(buf, addr)
         })
     }
 
     /// Sends a datagram to the connected peer.
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        let own = self.write_timeout.get();
-        deadline::call(&mut &*self, Dir::Write, own, "UdpSocket::send", |s| {
+        deadline::call(&mut &*self, Dir::Write, "UdpSocket::send", |s| {
             s.io.send(buf)
         })
     }
@@ -86,18 +79,12 @@ impl UdpSocket {
 
     /// Bounds each receive (`ErrorKind::TimedOut`); `None` waits forever.
     pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
-        reject_zero(t)?;
-        self.io.set_read_timeout(t.map(crate::time::may_timeout))?;
-        self.read_timeout.set(t);
-        Ok(())
+        self.set_own_timeout(Dir::Read, t)
     }
 
     /// Bounds each send.
     pub fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
-        reject_zero(t)?;
-        self.io.set_write_timeout(t.map(crate::time::may_timeout))?;
-        self.write_timeout.set(t);
-        Ok(())
+        self.set_own_timeout(Dir::Write, t)
     }
 
     /// Allows sending to broadcast addresses.
@@ -107,10 +94,14 @@ impl UdpSocket {
 }
 
 impl Timeouts for &UdpSocket {
-    fn set_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()> {
+    fn apply_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()> {
         match dir {
-            Dir::Read => self.io.set_read_timeout(t.map(crate::time::may_timeout)),
-            Dir::Write => self.io.set_write_timeout(t.map(crate::time::may_timeout)),
+            Dir::Read => self.io.set_read_timeout(t),
+            Dir::Write => self.io.set_write_timeout(t),
         }
+    }
+
+    fn own_timeouts(&self) -> &OwnTimeouts {
+        &self.timeouts
     }
 }

@@ -6,8 +6,7 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use super::deadline::{self, AtomicTimeout, Dir, Timeouts};
-use super::tcp::reject_zero;
+use super::deadline::{self, Dir, OwnTimeouts, Timeouts};
 use super::SocketFile;
 
 /// A Unix domain socket server.
@@ -64,16 +63,14 @@ impl UnixListener {
 #[derive(Debug)]
 pub struct UnixStream {
     io: may::os::unix::net::UnixStream,
-    read_timeout: AtomicTimeout,
-    write_timeout: AtomicTimeout,
+    timeouts: OwnTimeouts,
 }
 
 impl UnixStream {
     fn from_may(io: may::os::unix::net::UnixStream) -> UnixStream {
         UnixStream {
             io,
-            read_timeout: AtomicTimeout::new(),
-            write_timeout: AtomicTimeout::new(),
+            timeouts: OwnTimeouts::new(),
         }
     }
 
@@ -100,8 +97,8 @@ impl UnixStream {
     /// A second handle to the connection (a dup'd descriptor).
     pub fn try_clone(&self) -> io::Result<UnixStream> {
         let s = UnixStream::from_may(self.io.try_clone()?);
-        s.set_read_timeout(self.read_timeout.get())?;
-        s.set_write_timeout(self.write_timeout.get())?;
+        s.set_read_timeout(self.timeouts.get(Dir::Read))?;
+        s.set_write_timeout(self.timeouts.get(Dir::Write))?;
         Ok(s)
     }
 
@@ -112,18 +109,12 @@ impl UnixStream {
 
     /// Bounds each read (`ErrorKind::TimedOut`); `None` waits forever.
     pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
-        reject_zero(t)?;
-        self.io.set_read_timeout(t.map(crate::time::may_timeout))?;
-        self.read_timeout.set(t);
-        Ok(())
+        self.set_own_timeout(Dir::Read, t)
     }
 
     /// Bounds each write.
     pub fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
-        reject_zero(t)?;
-        self.io.set_write_timeout(t.map(crate::time::may_timeout))?;
-        self.write_timeout.set(t);
-        Ok(())
+        self.set_own_timeout(Dir::Write, t)
     }
 
     /// The peer's address.
@@ -133,29 +124,29 @@ impl UnixStream {
 }
 
 impl Timeouts for UnixStream {
-    fn set_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()> {
+    fn apply_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()> {
         match dir {
-            Dir::Read => self.io.set_read_timeout(t.map(crate::time::may_timeout)),
-            Dir::Write => self.io.set_write_timeout(t.map(crate::time::may_timeout)),
+            Dir::Read => self.io.set_read_timeout(t),
+            Dir::Write => self.io.set_write_timeout(t),
         }
+    }
+
+    fn own_timeouts(&self) -> &OwnTimeouts {
+        &self.timeouts
     }
 }
 
 impl Read for UnixStream {
     /// Reads what is available, waiting (yielding) while nothing is.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let own = self.read_timeout.get();
-        deadline::call(self, Dir::Read, own, "UnixStream::read", |s| s.io.read(buf))
+        deadline::call(self, Dir::Read, "UnixStream::read", |s| s.io.read(buf))
     }
 }
 
 impl Write for UnixStream {
     /// Writes what the socket buffer takes, waiting while it is full.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let own = self.write_timeout.get();
-        deadline::call(self, Dir::Write, own, "UnixStream::write", |s| {
-            s.io.write(buf)
-        })
+        deadline::call(self, Dir::Write, "UnixStream::write", |s| s.io.write(buf))
     }
 
     fn flush(&mut self) -> io::Result<()> {
