@@ -686,3 +686,44 @@ fn heartbeats_keep_an_idle_connection_up(
         assert_eq!(p.events("disconnected"), 0);
     }
 }
+
+/// RFC 37: a peer SHOULD close the connection "if it receives a PING
+/// command with a non-zero TTL and then does not receive any further
+/// traffic within that TTL". libzmq PINGs with TTL 300 ms, then is frozen
+/// (SIGSTOP) for longer than that: greenline must drop the connection, and
+/// libzmq, thawed, sees the disconnect and reconnects.
+#[rstest]
+fn ping_ttl_from_libzmq_closes_a_silent_connection(
+    #[values((zmq::PULL, zmq::PUSH), (zmq::ROUTER, zmq::DEALER))] pair: (SocketType, SocketType),
+) {
+    let (our_kind, their_kind) = pair;
+    let ctx = zmq::Context::new();
+    let ours = ctx.socket(our_kind).unwrap();
+    ours.set_rcvtimeo(Some(STEP));
+    let ep = common::bind(&ours, "tcp");
+    let mut peer = Peer::new(their_kind);
+    peer.ok("opt HEARTBEAT_IVL 100");
+    peer.ok("opt HEARTBEAT_TTL 300");
+    peer.ok("monitor");
+    peer.ok(&format!("connect {ep}"));
+    peer.ok("wait handshake_succeeded 1");
+    // A message first, so the connection is surely up on our side too.
+    peer.ok("send x6869");
+    assert_eq!(ours.recv_multipart(0).unwrap().last().unwrap(), "hi");
+
+    // The TTL arrives with the first PING: let a few go by (libzmq keeps
+    // sending them while its thread sleeps) before freezing the peer.
+    peer.ok("sleep 250");
+    let pid = peer.child.id() as libc::pid_t;
+    // SAFETY: plain kill(2) on our own child, which is still running (the
+    // Peer owns it and waits for it only when dropped).
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    // Frozen for 1 s: more than three TTLs without any traffic.
+    std::thread::sleep(Duration::from_millis(1000));
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
+    peer.ok("wait disconnected 1");
+    peer.ok("wait handshake_succeeded 2");
+    peer.ok("send x616761696e");
+    assert_eq!(ours.recv_multipart(0).unwrap().last().unwrap(), "again");
+}
