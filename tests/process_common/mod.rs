@@ -113,6 +113,15 @@ impl Running {
         }
     }
 
+    /// Kills the program (one that runs until killed) and returns what it
+    /// printed.
+    pub fn stop(mut self) -> Output {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+        }
+        self.finish()
+    }
+
     /// Waits (at most [`LIMIT`]) for the program to exit; returns what it
     /// printed. Fails the test if it is still running then.
     pub fn finish(mut self) -> Output {
