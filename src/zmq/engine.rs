@@ -10,7 +10,8 @@
 //!   loop: read → FrameDecoder → frames       one write_all per batch;
 //!     message frames → collect → rx pipe     PING every heartbeat_ivl
 //!       (wait for room: back-pressure)
-//!     PING → PONG via the writer
+//!     PING → PONG via the writer (its TTL
+//!       bounds the next read)
 //!     SUBSCRIBE/CANCEL → rx (PUB/XPUB)
 //!   EOF / error / silence: close, stop the writer, detach the pipes
 //! ```
