@@ -10,7 +10,8 @@
 //!   loop: read → FrameDecoder → frames       one write_all per batch;
 //!     message frames → collect → rx pipe     PING every heartbeat_ivl
 //!       (wait for room: back-pressure)
-//!     PING → PONG via the writer
+//!     PING → PONG via the writer (its TTL
+//!       bounds the next read)
 //!     SUBSCRIBE/CANCEL → rx (PUB/XPUB)
 //!   EOF / error / silence: close, stop the writer, detach the pipes
 //! ```
@@ -19,6 +20,7 @@
 //! frame, a peer that goes quiet) ends this connection only, with a log
 //! line giving the reason; the socket keeps serving its other peers.
 
+use std::cell::Cell;
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -124,13 +126,14 @@ pub(crate) fn run(
             log::debug!("zmq writer: {e}");
         }
     })?);
-    stream.set_read_timeout(opts.silence_limit())?;
     let reader = Reader {
         core,
         rx,
         shared,
         signal,
         decoder,
+        silence_limit: opts.silence_limit(),
+        peer_ttl: Cell::new(None),
     };
     match reader.run(&mut stream, buf) {
         Ok(()) => Ok(()),
@@ -196,11 +199,18 @@ struct Reader<'a> {
     shared: Arc<Mutex<Shared>>,
     signal: Arc<Signal>,
     decoder: FrameDecoder,
+    /// Our own `heartbeat_timeout` (or `heartbeat_ivl`): the longest silence
+    /// we accept from the peer.
+    silence_limit: Option<Duration>,
+    /// The TTL of the peer's last PING, until more traffic arrives.
+    peer_ttl: Cell<Option<Duration>>,
 }
 
 impl Reader<'_> {
     fn run(&self, stream: &mut Stream, mut buf: BytesMut) -> io::Result<()> {
         let mut parts: Msg = Vec::new();
+        let mut timeout = self.silence_limit;
+        stream.set_read_timeout(timeout)?;
         loop {
             while let Some(frame) = self
                 .decoder
@@ -216,6 +226,20 @@ impl Reader<'_> {
                     }
                 }
             }
+            // RFC 37: a peer SHOULD close the connection "if it receives a
+            // PING command with a non-zero TTL and then does not receive any
+            // further traffic within that TTL" (libzmq: ZMQ_HEARTBEAT_TTL
+            // promises its user that the remote side times out). Any read
+            // that returns data is traffic, so the TTL bounds the next read
+            // only; a later PING sets it again.
+            let wanted = match (self.silence_limit, self.peer_ttl.take()) {
+                (Some(ours), Some(ttl)) => Some(ours.min(ttl)),
+                (ours, ttl) => ours.or(ttl),
+            };
+            if wanted != timeout {
+                timeout = wanted;
+                stream.set_read_timeout(timeout)?;
+            }
             if read_some(stream, &mut buf)? == 0 {
                 return Ok(());
             }
@@ -228,6 +252,13 @@ impl Reader<'_> {
     fn command(&self, body: &Bytes) -> io::Result<()> {
         let cmd =
             Command::parse(body).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        if let Command::Ping { ttl, .. } = &cmd {
+            if *ttl > 0 {
+                // Deciseconds on the wire.
+                self.peer_ttl
+                    .set(Some(Duration::from_millis(u64::from(*ttl) * 100)));
+            }
+        }
         if let Some(pong) = cmd.ping_reply() {
             lock(&self.shared).commands.push(pong);
             self.signal.notify();

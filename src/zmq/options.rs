@@ -114,7 +114,9 @@ impl Socket {
     );
     option!(
         /// Close a connection that sends nothing (not even PONG) for this
-        /// long. Default: `heartbeat_ivl` if set, else never.
+        /// long. Default: `heartbeat_ivl` if set, else never. A peer's PING
+        /// with a TTL (libzmq `ZMQ_HEARTBEAT_TTL`) also closes the
+        /// connection when nothing follows it within that TTL.
         heartbeat_timeout, set_heartbeat_timeout, Option<Duration>
     );
     option!(
