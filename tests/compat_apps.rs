@@ -18,10 +18,12 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
+
+#[path = "process_common/mod.rs"]
+mod process_common;
 
 /// Bound on every wait: a port to listen, a line to be printed, a read.
 const LIMIT: Duration = Duration::from_secs(10);
@@ -37,61 +39,6 @@ struct Step {
     http: bool,
     /// Whether the app runs its own TCP client greenlet.
     client: bool,
-}
-
-/// The directory of the examples built with this test's profile (this
-/// binary is `target/<profile>/deps/compat_apps-<hash>`); builds them when
-/// `cargo test --test compat_apps` ran alone and they are missing.
-fn examples_dir() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().expect("current_exe");
-            let profile_dir = exe
-                .parent()
-                .and_then(|deps| deps.parent())
-                .expect("test binary is in target/<profile>/deps");
-            let dir = profile_dir.join("examples");
-            let wanted = [
-                "app1_tcp_server",
-                "app2_tcp_http",
-                "app3_tcp_http_client",
-                "app4_joinall",
-            ];
-            if wanted.iter().all(|name| dir.join(name).exists()) {
-                return dir;
-            }
-            let profile = profile_dir.file_name().and_then(|n| n.to_str());
-            assert_eq!(
-                profile,
-                Some("debug"),
-                "examples missing in {}; run `cargo build --examples` with this profile",
-                dir.display()
-            );
-            let target_dir = profile_dir.parent().expect("target dir");
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "--quiet", "--examples", "--target-dir"])
-                .arg(target_dir)
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("run cargo build --examples");
-            assert!(status.success(), "cargo build --examples failed");
-            dir
-        })
-        .clone()
-}
-
-/// The virtualenv's Python; fails the test (never skips it) when missing.
-fn python() -> PathBuf {
-    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join("compat/.venv/bin/python");
-    assert!(
-        py.exists(),
-        "{} is missing: run `bash compat/setup.sh` first (it installs gevent \
-         into compat/.venv; CI runs it before the tests)",
-        py.display()
-    );
-    py
 }
 
 /// Lines a child printed, collected by a reader thread.
@@ -327,15 +274,12 @@ fn two_free_ports() -> (SocketAddr, SocketAddr) {
 /// Runs the Rust example and the Python original of `step`, and checks
 /// that both match the contract, hence each other.
 fn side_by_side(step: Step) {
-    let python = python();
     let run = |rust: bool| {
         let (tcp, http) = two_free_ports();
         let mut cmd = if rust {
-            Command::new(examples_dir().join(step.name))
+            process_common::example(step.name)
         } else {
-            let mut cmd = Command::new(&python);
-            cmd.arg(format!("compat/{}.py", step.name));
-            cmd
+            process_common::original(&format!("{}.py", step.name))
         };
         cmd.arg(tcp.to_string());
         if step.http {

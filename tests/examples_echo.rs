@@ -8,52 +8,16 @@
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use greenline::server::StreamServer;
 
-/// The directory holding the examples of the profile this test was built
-/// with: this binary is `target/<profile>/deps/examples_echo-<hash>`.
-fn examples_dir() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = std::env::current_exe().expect("current_exe");
-            let profile_dir = exe
-                .parent()
-                .and_then(|deps| deps.parent())
-                .expect("test binary is in target/<profile>/deps");
-            let dir = profile_dir.join("examples");
-            let wanted = ["echo_tcp_server", "echo_tcp_client"];
-            if wanted.iter().all(|name| dir.join(name).exists()) {
-                return dir;
-            }
-            let profile = profile_dir.file_name().and_then(|n| n.to_str());
-            assert_eq!(
-                profile,
-                Some("debug"),
-                "examples missing in {}; run `cargo build --examples` with this profile",
-                dir.display()
-            );
-            let target_dir = profile_dir.parent().expect("target dir");
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "--quiet", "--examples", "--target-dir"])
-                .arg(target_dir)
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("run cargo build --examples");
-            assert!(status.success(), "cargo build --examples failed");
-            dir
-        })
-        .clone()
-}
+#[path = "process_common/mod.rs"]
+mod process_common;
 
 fn example(name: &str) -> Command {
-    Command::new(examples_dir().join(name))
+    process_common::example(name)
 }
 
 /// A child process killed when the test ends, also when it fails.
