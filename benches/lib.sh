@@ -110,9 +110,10 @@ verdict() {
         print ok ? "PASS" : "MISS" }'
 }
 
-# header TITLE: the line every table starts with.
+# header TITLE [SETUP]: the lines every table starts with; SETUP replaces
+# the default description of the run.
 header() {
     echo
     echo "== $1"
-    echo "   (server on core $SERVER_CPU, load on core $LOAD_CPU, ${DURATION}s per peer after ${WARMUP}s warm-up; logs in $LOGDIR)"
+    echo "   (${2:-server on core $SERVER_CPU, load on core $LOAD_CPU, ${DURATION}s per peer after ${WARMUP}s warm-up}; logs in $LOGDIR)"
 }

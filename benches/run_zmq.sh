@@ -210,9 +210,9 @@ table() {
     done
 }
 
-echo
-echo "(each measurement follows a calibration run, its warm-up; rt = round trip; CPU includes setup)"
-header "ZeroMQ PUSH->PULL throughput (local_thr <- remote_thr; inproc_thr on cores $INPROC_CPUS)"
+SETUP="local on core $SERVER_CPU, remote on core $LOAD_CPU, inproc on cores $INPROC_CPUS; counts sized for ~${DURATION}s after a calibration run"
+header "ZeroMQ PUSH->PULL throughput (local_thr <- remote_thr, inproc_thr)" "$SETUP"
 table thr "msg/s"
-header "ZeroMQ REQ->REP latency, half a round trip (local_lat <- remote_lat; inproc_lat on cores $INPROC_CPUS)"
+header "ZeroMQ REQ->REP latency, half a round trip (local_lat <- remote_lat, inproc_lat)" "$SETUP"
 table lat "us"
+echo "(rt = round trip; CPU time is GNU time's user+system for the whole process, setup included)"
