@@ -1,0 +1,119 @@
+# benches/lib.sh: what the run_*.sh scripts share. Sourced, not run.
+#
+# Building, starting a server pinned to a core and waiting for its port,
+# reading a process's CPU time and memory from /proc, stopping everything on
+# exit, and the arithmetic of the tables. Everything targets 127.0.0.1.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+EX="$CARGO_TARGET_DIR/release/examples"      # greenline's examples
+BIN="$CARGO_TARGET_DIR/release"              # benches/peers binaries
+PY="$ROOT/compat/.venv/bin/python"
+DURATION="${DURATION:-10}"                   # seconds of load per peer
+WARMUP="${WARMUP:-1}"                        # seconds of load before measuring
+SERVER_CPU="${SERVER_CPU:-0}"                # core the server runs on
+LOAD_CPU="${LOAD_CPU:-1}"                    # core the load generator runs on
+CLK_TCK="$(getconf CLK_TCK)"
+LOGDIR="${LOGDIR:-$(mktemp -d /tmp/greenline-bench.XXXXXX)}"
+
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+
+# build_greenline EXAMPLE...: release build of greenline's examples.
+build_greenline() {
+    local args=()
+    for e in "$@"; do args+=(--example "$e"); done
+    (cd "$ROOT" && cargo build --release --quiet "${args[@]}") || die "building greenline examples failed"
+}
+
+# build_peers BIN...: release build of benches/peers binaries.
+build_peers() {
+    local args=()
+    for b in "$@"; do args+=(--bin "$b"); done
+    (cd "$ROOT/benches/peers" && cargo build --release --quiet "${args[@]}") || die "building benches/peers failed"
+}
+
+# need_python: the gevent peers run in compat/.venv (made by compat/setup.sh).
+need_python() {
+    [ -x "$PY" ] || bash "$ROOT/compat/setup.sh" >&2 || die "compat/setup.sh failed"
+}
+
+# wait_port PORT: until something listens on 127.0.0.1:PORT (10 s at most).
+wait_port() {
+    local i
+    for i in $(seq 100); do
+        if ss -Hltn "sport = :$1" | grep -q .; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# start_server NAME PORT CMD...: runs CMD on $SERVER_CPU in the background,
+# output in $LOGDIR/NAME.log; sets SERVER_PID once PORT listens.
+start_server() {
+    local name="$1" port="$2"; shift 2
+    if ss -Hltn "sport = :$port" | grep -q .; then die "port $port is already in use"; fi
+    taskset -c "$SERVER_CPU" "$@" >"$LOGDIR/$name.log" 2>&1 &
+    SERVER_PID=$!
+    PIDS+=("$SERVER_PID")
+    wait_port "$port" || { cat "$LOGDIR/$name.log" >&2; die "$name did not listen on port $port"; }
+}
+
+# stop_server: stops the server started last and waits for it.
+stop_server() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+}
+
+# cpu_ticks PID: user + system time of the whole process (all threads), in
+# clock ticks, fields 14 and 15 of /proc/PID/stat (counted after the
+# ")" that ends the command name, which may hold spaces).
+cpu_ticks() {
+    local stat
+    stat="$(cat "/proc/$1/stat")"
+    stat="${stat##*) }"
+    # After ") ", field 3 of the line is the first one here: 14 -> 12, 15 -> 13.
+    awk '{ print $12 + $13 }' <<<"$stat"
+}
+
+# rss_kib PID: VmRSS of the process in KiB.
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# calc EXPR: floating-point arithmetic through awk ("-" when it divides by 0).
+calc() { awk "BEGIN { d = 0; r = ($1); printf \"%s\", r }" 2>/dev/null || echo "-"; }
+
+# ratio A B [DIGITS]: A / B, or "-" when either is missing or B is 0.
+ratio() {
+    awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN {
+        if (a == "-" || b == "-" || a == "" || b == "" || b + 0 == 0) { print "-"; exit }
+        printf "%.*f\n", d, a / b }'
+}
+
+# verdict A OP B [FACTOR]: PASS when A OP B*FACTOR holds (OP is ge or le), MISS when not,
+# "n/a" when a figure is missing.
+verdict() {
+    awk -v a="$1" -v op="$2" -v b="$3" -v f="${4:-1}" 'BEGIN {
+        if (a == "-" || b == "-" || a == "" || b == "") { print "n/a"; exit }
+        ok = (op == "ge") ? (a + 0 >= b * f) : (a + 0 <= b * f)
+        print ok ? "PASS" : "MISS" }'
+}
+
+# header TITLE [SETUP]: the lines every table starts with; SETUP replaces
+# the default description of the run.
+header() {
+    echo
+    echo "== $1"
+    echo "   (${2:-server on core $SERVER_CPU, load on core $LOAD_CPU, ${DURATION}s per peer after ${WARMUP}s warm-up}; logs in $LOGDIR)"
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# benches/run_echo.sh: TCP echo through StreamServer, 64 connections each
+# ping-ponging one 64-byte message, greenline against tokio, raw may and
+# gevent's StreamServer, one after the other in one run. See BENCHMARKS.md.
+#
+#   bash benches/run_echo.sh                     # 10 s per peer
+#   DURATION=2 bash benches/run_echo.sh          # smoke run
+#   PEERS="greenline tokio" CONNS=64 SIZE=64 bash benches/run_echo.sh
+#
+# Each server runs alone on core $SERVER_CPU (0) with one worker or thread;
+# the load generator (benches/peers' echo_load, tokio current_thread) runs
+# on core $LOAD_CPU (1). Server CPU time per round trip as in run_http.sh.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PEERS="${PEERS:-greenline tokio may gevent}"
+CONNS="${CONNS:-64}"
+SIZE="${SIZE:-64}"
+
+build_greenline echo_bench_server
+build_peers echo_load tokio_echo may_echo
+case " $PEERS " in *" gevent "*) need_python ;; esac
+
+# serve PEER: starts PEER's echo server; sets SERVER_PID and ADDR.
+serve() {
+    case "$1" in
+    greenline)
+        ADDR=127.0.0.1:5010
+        start_server "$1" 5010 env GREENLINE_WORKERS=1 "$EX/echo_bench_server" "$ADDR" ;;
+    tokio)
+        ADDR=127.0.0.1:5011
+        start_server "$1" 5011 "$BIN/tokio_echo" "$ADDR" ;;
+    may)
+        ADDR=127.0.0.1:5012
+        start_server "$1" 5012 env MAY_WORKERS=1 "$BIN/may_echo" "$ADDR" ;;
+    gevent)
+        ADDR=127.0.0.1:5013
+        start_server "$1" 5013 "$PY" "$ROOT/benches/peers/gevent_echo.py" "$ADDR" ;;
+    *) die "unknown peer $1 (greenline tokio may gevent)" ;;
+    esac
+}
+
+# load SECONDS LOG: echo_load against $ADDR on the load core.
+load() {
+    timeout $(( $1 + 30 )) taskset -c "$LOAD_CPU" \
+        "$BIN/echo_load" "$ADDR" "$CONNS" "$SIZE" "$1" >"$2" 2>&1
+}
+
+declare -A MPS CPU ERR UTIL
+for peer in $PEERS; do
+    serve "$peer"
+    load "$WARMUP" "$LOGDIR/$peer.warmup" || true
+    t0="$(cpu_ticks "$SERVER_PID")"
+    if load "$DURATION" "$LOGDIR/$peer.echo"; then
+        t1="$(cpu_ticks "$SERVER_PID")"
+        log="$LOGDIR/$peer.echo"
+        trips="$(awk '/^round trips:/ { print $3 }' "$log")"
+        MPS[$peer]="$(awk '/^throughput:/ { print $2 }' "$log")"
+        ERR[$peer]="$(awk '/^errors:/ { print $2 }' "$log")"
+        CPU[$peer]="$(awk -v d=$(( t1 - t0 )) -v hz="$CLK_TCK" -v n="${trips:-0}" \
+            'BEGIN { if (n > 0) printf "%.2f", d / hz * 1e6 / n; else print "-" }')"
+        UTIL[$peer]="$(awk -v d=$(( t1 - t0 )) -v hz="$CLK_TCK" -v s="$DURATION" 'BEGIN { printf "%.0f", d / hz / s * 100 }')"
+    else
+        MPS[$peer]=-; CPU[$peer]=-; ERR[$peer]=load-failed; UTIL[$peer]=-
+    fi
+    echo "  $peer: ${MPS[$peer]} msg/s, ${CPU[$peer]} us CPU/msg, errors ${ERR[$peer]}, server CPU ${UTIL[$peer]}%" >&2
+    stop_server
+done
+
+header "TCP echo: $CONNS connections, $SIZE-byte ping-pong"
+g_m="${MPS[greenline]:--}"; g_c="${CPU[greenline]:--}"
+printf "%-12s %10s %11s %7s %7s %13s %13s\n" peer "msg/s" "CPU us/msg" "CPU %" errors "gl/peer msg/s" "gl/peer CPU"
+for peer in $PEERS; do
+    printf "%-12s %10s %11s %7s %7s %13s %13s\n" "$peer" "${MPS[$peer]}" "${CPU[$peer]}" "${UTIL[$peer]}" \
+        "${ERR[$peer]}" "$(ratio "$g_m" "${MPS[$peer]}")" "$(ratio "$g_c" "${CPU[$peer]}")"
+done
+echo "targets:"
+case " $PEERS " in *" tokio "*)
+    printf "  %-52s %s\n" "msg/s >= 1.0 x tokio's" "$(verdict "$g_m" ge "${MPS[tokio]}")" ;;
+esac
+printf "  %-52s %s\n" "greenline errors = 0" "$(verdict "${ERR[greenline]:--}" le 0)"
