@@ -31,9 +31,17 @@ use may::coroutine::{Builder as CoBuilder, Coroutine, JoinHandle};
 /// Starts a may coroutine running `f`.
 ///
 /// `stack_bytes` of `None` uses the runtime default (pooled stacks).
+///
+/// With `in_place`, the new coroutine is first resumed right here, on the
+/// calling worker, and must yield at once (greenline's body does, before any
+/// user code): its yield puts it on this worker's local run queue. may's
+/// `spawn` instead pushes to a worker's inbox and wakes that worker through
+/// an eventfd write, a system call per spawn, which is most of what a spawn
+/// costs. Only for callers that are greenlets on a worker.
 pub(crate) fn spawn_coroutine<F>(
     name: Option<String>,
     stack_bytes: Option<usize>,
+    in_place: bool,
     f: F,
 ) -> io::Result<JoinHandle<()>>
 where
@@ -53,8 +61,16 @@ where
     // in this module's docs (rules 1 and 2), which greenline's own code keeps
     // and which the crate docs ask users to keep; the stack size is either
     // may's configured default (set by `config`) or the caller's explicit
-    // choice (rule 3).
-    unsafe { builder.spawn(f) }
+    // choice (rule 3). `spawn_local` additionally resumes the coroutine on
+    // this thread before returning; the caller guarantees it yields before
+    // running user code, so nothing of the caller's is observed meanwhile.
+    unsafe {
+        if in_place {
+            builder.spawn_local(f)
+        } else {
+            builder.spawn(f)
+        }
+    }
 }
 
 /// Asks may to cancel a coroutine: at its next yield point it unwinds with

@@ -62,10 +62,12 @@
 //!   threads at yield points; use [`local::Local`] for per-greenlet state.
 //!   Do not hold `!Send` values (`Rc`, std `MutexGuard`) across a yield.
 //! * **Mind the stack.** Stacks are fixed-size (128 KiB by default, mapped
-//!   lazily). An overflow is caught by a guard page and ends the greenlet
-//!   without unwinding (its destructors do not run; `join` returns
-//!   [`GreenletError::StackOverflow`]); give deep recursion a bigger stack
-//!   with [`Builder::stack_size`].
+//!   lazily). An overflow is caught by a guard page and is fatal: may ends
+//!   the greenlet without unwinding (its destructors do not run; `join`
+//!   returns [`GreenletError::StackOverflow`]) or, when the overflow also
+//!   overwrote may's marker at the bottom of the stack, ends the process
+//!   with status 1. Give deep recursion a bigger stack with
+//!   [`Builder::stack_size`].
 //!
 //! may's coroutine spawn is `unsafe` because of those rules; greenline calls
 //! it in exactly one place (`src/glue.rs`), where the contract is written.

@@ -23,6 +23,8 @@ pub enum GreenletError {
     },
     /// The greenlet overflowed its stack. It ended without unwinding: its
     /// destructors did not run, so what it held (locks, sockets) leaked.
+    /// (Depending on where the overflow wrote, may can also end the whole
+    /// process instead; see the crate docs.)
     /// Give it a bigger stack with [`Builder::stack_size`](crate::Builder::stack_size).
     StackOverflow {
         /// The greenlet's name, or `greenlet#<id>`.

@@ -169,7 +169,8 @@ fn run_links(links: Vec<Link>, outcome: Outcome) {
             f(outcome.clone());
         }
     };
-    if let Err(e) = crate::glue::spawn_coroutine(Some("greenline-links".into()), None, body) {
+    if let Err(e) = crate::glue::spawn_coroutine(Some("greenline-links".into()), None, false, body)
+    {
         log::error!("greenline: could not start link callbacks: {e}");
     }
 }

@@ -113,13 +113,16 @@ impl Builder {
     {
         let header = Header::new(self.name.clone(), self.scope);
         let value = Arc::new(Mutex::new(None));
+        // From a greenlet on a worker, start the child in place so that it
+        // queues itself locally (no cross-thread wake-up); see glue.
+        let in_place = may::coroutine::is_coroutine() && on_worker();
         let body = {
             let header = header.clone();
             let value = value.clone();
-            move || run_body(header, value, f)
+            move || run_body(header, value, in_place, f)
         };
         let spawned = panic::catch_unwind(AssertUnwindSafe(|| {
-            crate::glue::spawn_coroutine(self.name, self.stack_size, body)
+            crate::glue::spawn_coroutine(self.name, self.stack_size, in_place, body)
         }));
         let handle = match spawned {
             Ok(r) => r?,
@@ -128,6 +131,18 @@ impl Builder {
         header.set_coroutine(handle);
         Ok(Greenlet { header, value })
     }
+}
+
+thread_local! {
+    /// Set on may's worker threads the first time greenline code runs
+    /// there (a greenlet's first resume always happens on a worker).
+    static ON_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True when the calling greenlet runs on one of may's workers (not on the
+/// timer thread, where a timer resumed it, nor a plain thread).
+fn on_worker() -> bool {
+    ON_WORKER.with(|w| w.get())
 }
 
 fn spawn_failure(detail: &str) -> io::Error {
@@ -144,11 +159,22 @@ fn spawn_failure(detail: &str) -> io::Error {
     )
 }
 
-fn run_body<F, T>(header: Arc<Header>, value: Arc<Mutex<Option<Result<T, GreenletError>>>>, f: F)
-where
+fn run_body<F, T>(
+    header: Arc<Header>,
+    value: Arc<Mutex<Option<Result<T, GreenletError>>>>,
+    in_place: bool,
+    f: F,
+) where
     F: FnOnce() -> T,
 {
-    let result = if header.kill_requested() {
+    // Started in place by the spawner: give control back before any user
+    // code runs, queued on this worker. A kill meanwhile unwinds from here.
+    if !in_place {
+        // Started from a worker's inbox: this thread is a worker.
+        ON_WORKER.with(|w| w.set(true));
+    }
+    let killed_early = in_place && panic::catch_unwind(|| may::coroutine::yield_now()).is_err();
+    let result = if killed_early || header.kill_requested() {
         Err(GreenletError::Killed {
             greenlet: header.label(),
         })
