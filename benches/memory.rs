@@ -1,5 +1,6 @@
-//! Memory per blocked greenlet: 100,000 greenlets each asleep, RSS per
-//! greenlet for greenline and for raw may, each in a fresh child process.
+//! Memory per blocked greenlet: 100,000 greenlets each blocked in `sleep`,
+//! RSS per greenlet for greenline and for raw may, each in a fresh child
+//! process.
 //!
 //!     cargo bench --bench memory            # N=100000
 //!     N=20000 cargo bench --bench memory
@@ -25,47 +26,28 @@ fn rss_kb() -> u64 {
 }
 
 /// Child: start `n` sleepers of the given kind, print RSS delta per sleeper.
+/// The process exits with them still asleep.
 fn child(kind: &str, n: usize) {
     greenline::config::configure(greenline::config::Config::from_env().workers(1)).unwrap();
     // Start the runtime (and may's stack pool) before the baseline.
     greenline::spawn(|| ()).join().unwrap();
     let before = rss_kb();
-    let stop = greenline::sync::Event::new();
+    const NAP: Duration = Duration::from_secs(600);
     match kind {
         "greenline" => {
-            let gs: Vec<_> = (0..n)
-                .map(|_| {
-                    let stop = stop.clone();
-                    greenline::spawn(move || {
-                        let _ = stop.wait_timeout(Duration::from_secs(600));
-                    })
-                })
-                .collect();
-            wait_until_parked(n);
-            let after = rss_kb();
-            report(kind, n, before, after);
-            stop.set();
-            assert!(greenline::joinall(&gs, Some(Duration::from_secs(60))));
+            for _ in 0..n {
+                greenline::spawn(|| greenline::sleep(NAP));
+            }
         }
         "may" => {
-            let hs: Vec<_> = (0..n)
-                .map(|_| {
-                    let stop = stop.clone();
-                    may::go!(move || {
-                        let _ = stop.wait_timeout(Duration::from_secs(600));
-                    })
-                })
-                .collect();
-            wait_until_parked(n);
-            let after = rss_kb();
-            report(kind, n, before, after);
-            stop.set();
-            for h in hs {
-                h.join().unwrap();
+            for _ in 0..n {
+                may::go!(|| may::coroutine::sleep(NAP));
             }
         }
         _ => unreachable!(),
     }
+    wait_until_parked(n);
+    report(kind, n, before, rss_kb());
 }
 
 /// Spawned greenlets run once and park; give the single worker time to
