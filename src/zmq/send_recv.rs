@@ -94,11 +94,27 @@ impl Socket {
     }
 
     fn send_msg(&self, msg: Msg, flags: i32) -> io::Result<()> {
-        let dontwait = flags & DONTWAIT != 0;
-        let deadline = self.deadline(dontwait, self.core().options().sndtimeo);
         let core = self.core();
         let mut slot = Some(msg);
         let mut wake = Wakeups::default();
+        // Fast path: one attempt under the socket lock, which is also where
+        // the timeout is read (no copy of the options). Only a send that
+        // would block pays for the signal's wait loop, which polls again
+        // after taking the generation, so nothing is missed in between.
+        if core.is_terminated() {
+            return Err(ZmqError::ContextTerminated.into());
+        }
+        let (done, sndtimeo) = {
+            let mut inner = lock(&core.inner);
+            let done = pattern::try_send(core.kind, &mut inner, &mut slot, &mut wake);
+            (done, inner.options.sndtimeo)
+        };
+        wake.run();
+        if let Some(r) = done {
+            return r;
+        }
+        let dontwait = flags & DONTWAIT != 0;
+        let deadline = self.deadline(dontwait, sndtimeo);
         core.signal
             .wait(deadline, "zmq::Socket::send", &mut wake, |w| {
                 if core.is_terminated() {
@@ -168,10 +184,24 @@ impl Socket {
     }
 
     fn recv_msg(&self, flags: i32) -> io::Result<Msg> {
-        let dontwait = flags & DONTWAIT != 0;
-        let deadline = self.deadline(dontwait, self.core().options().rcvtimeo);
         let core = self.core();
         let mut wake = Wakeups::default();
+        // Fast path as in `send_msg`: one attempt, reading the timeout under
+        // the same lock; the wait loop only when nothing is queued.
+        if core.is_terminated() {
+            return Err(ZmqError::ContextTerminated.into());
+        }
+        let (got, rcvtimeo) = {
+            let mut inner = lock(&core.inner);
+            let got = pattern::try_recv(core.kind, &mut inner, &mut wake);
+            (got, inner.options.rcvtimeo)
+        };
+        wake.run();
+        if let Some(r) = got {
+            return r;
+        }
+        let dontwait = flags & DONTWAIT != 0;
+        let deadline = self.deadline(dontwait, rcvtimeo);
         core.signal
             .wait(deadline, "zmq::Socket::recv", &mut wake, |w| {
                 if core.is_terminated() {
