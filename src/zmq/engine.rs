@@ -31,7 +31,8 @@ use super::codec::{
     encode_message, Command, FrameDecoder, Handshake, PeerInfo, SocketType, Subscription, Version,
 };
 use super::core::{Core, NewPeer};
-use super::pipe::{Msg, Pipe};
+use super::msg::Msg;
+use super::pipe::Pipe;
 use super::signal::{Signal, Wakeups};
 use super::transport::Stream;
 use crate::sync::waiter::lock;
@@ -208,7 +209,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn run(&self, stream: &mut Stream, mut buf: BytesMut) -> io::Result<()> {
-        let mut parts: Msg = Vec::new();
+        let mut parts = Msg::new();
         let mut timeout = self.silence_limit;
         stream.set_read_timeout(timeout)?;
         loop {
@@ -264,7 +265,7 @@ impl Reader<'_> {
             self.signal.notify();
         } else if let Some(sub) = Subscription::from_command(&cmd) {
             if matches!(self.core.kind, SocketType::Pub | SocketType::XPub) {
-                if let Some(s) = self.rx.force_push(vec![sub.to_message()]) {
+                if let Some(s) = self.rx.force_push(Msg::from(sub.to_message())) {
                     s.notify();
                 }
             }

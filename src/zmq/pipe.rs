@@ -8,7 +8,7 @@
 //!
 //! The high-water mark counts whole messages (libzmq `pipe.cpp` counts on the
 //! last frame), so a multipart message is one unit and is never split: a
-//! pipe holds `Vec<Bytes>` messages, not frames. 0 means no limit.
+//! pipe holds whole [`Msg`]s, not frames. 0 means no limit.
 //!
 //! A pipe never notifies while its lock is held: operations that wake the
 //! other side return its [`Signal`] for the caller to notify later.
@@ -18,11 +18,9 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
+use super::msg::Msg;
 use super::signal::Signal;
 use crate::sync::waiter::lock;
-
-/// One message: its frames, in order.
-pub(crate) type Msg = Vec<Bytes>;
 
 struct State {
     queue: VecDeque<Msg>,

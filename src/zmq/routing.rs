@@ -10,7 +10,7 @@
 //!   full peer misses the message (PUB never blocks).
 
 use super::core::Inner;
-use super::pipe::Msg;
+use super::msg::Msg;
 use super::signal::Wakeups;
 
 /// Forgets peers whose connection ended and whose messages were all read.

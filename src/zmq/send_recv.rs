@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::error::ZmqError;
 use super::pattern;
-use super::pipe::Msg;
+use super::msg::Msg;
 use super::signal::Wakeups;
 use super::socket::{wait_error, Socket, DONTWAIT, SNDMORE};
 use crate::sync::waiter::lock;
@@ -150,7 +150,13 @@ impl Socket {
                 return Ok(frame);
             }
         }
-        let mut msg = self.recv_msg(flags)?.into_iter();
+        let mut msg = match self.recv_msg(flags)? {
+            // The common case: nothing is left over, and `rcvmore` is
+            // already false (it is true only while `pending_in` holds frames,
+            // and that was empty above).
+            Msg::One(frame) => return Ok(frame),
+            Msg::Many(frames) => frames.into_iter(),
+        };
         let first = msg.next().unwrap_or_default();
         let mut local = self.local();
         local.pending_in.extend(msg);
@@ -174,7 +180,7 @@ impl Socket {
         }
         let msg = self.recv_msg(flags)?;
         self.local().rcvmore = false;
-        Ok(msg)
+        Ok(msg.into_vec())
     }
 
     /// Whether the frame the last [`recv`](Socket::recv) returned has more
