@@ -180,16 +180,16 @@ fn handshake(
             ));
         }
         stream.set_read_timeout(Some(left))?;
-        if read_some(stream, buf)? == 0 {
+        if read_some(stream, buf, &mut [0u8; 512])? == 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
     }
 }
 
-/// Reads what is available into `buf` (one copy from a scratch buffer).
-fn read_some(stream: &mut Stream, buf: &mut BytesMut) -> io::Result<usize> {
-    let mut scratch = [0u8; 16 * 1024];
-    let n = stream.read(&mut scratch)?;
+/// Reads what is available into `buf` (one copy from `scratch`, which the
+/// caller keeps: zeroing a fresh one per read costs as much as the copy).
+fn read_some(stream: &mut Stream, buf: &mut BytesMut, scratch: &mut [u8]) -> io::Result<usize> {
+    let n = stream.read(scratch)?;
     buf.extend_from_slice(&scratch[..n]);
     Ok(n)
 }
@@ -210,6 +210,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn run(&self, stream: &mut Stream, mut buf: BytesMut) -> io::Result<()> {
         let mut parts = Msg::new();
+        let mut scratch = vec![0u8; 16 * 1024];
         let mut timeout = self.silence_limit;
         stream.set_read_timeout(timeout)?;
         loop {
@@ -241,7 +242,7 @@ impl Reader<'_> {
                 timeout = wanted;
                 stream.set_read_timeout(timeout)?;
             }
-            if read_some(stream, &mut buf)? == 0 {
+            if read_some(stream, &mut buf, &mut scratch)? == 0 {
                 return Ok(());
             }
         }
@@ -285,6 +286,17 @@ impl Reader<'_> {
             }
             return Ok(());
         }
+        // Fast path: room in the pipe, no wait (and no signal lock).
+        let msg = match self.rx.try_push(msg) {
+            Ok(signal) => {
+                if let Some(s) = signal {
+                    s.notify();
+                }
+                return Ok(());
+            }
+            Err(_) if self.rx.is_closed() => return Err(io::ErrorKind::BrokenPipe.into()),
+            Err(msg) => msg,
+        };
         let mut slot = Some(msg);
         let mut wake = Wakeups::default();
         let pushed = self
