@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 
 use super::codec::SocketType;
-use super::options::Options;
 use super::msg::Msg;
+use super::options::Options;
 use super::pipe::Pipe;
 use super::signal::{Signal, Wakeups};
 use crate::sync::waiter::lock;

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::error::ZmqError;
-use super::pattern;
 use super::msg::Msg;
+use super::pattern;
 use super::signal::Wakeups;
 use super::socket::{wait_error, Socket, DONTWAIT, SNDMORE};
 use crate::sync::waiter::lock;
