@@ -28,7 +28,7 @@
 //! notified passes the notification to the next waiter in its guard's `Drop`,
 //! which also runs when a kill unwinds the greenlet out of `park`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -62,6 +62,7 @@ impl Waiter {
         self.notified.store(true, Ordering::Release);
         self.blocker.unpark();
         SPENT.with(|spent| spent.borrow_mut().push(self));
+        ANY_SPENT.set(true);
     }
 }
 
@@ -69,6 +70,10 @@ thread_local! {
     /// Waiters woken under a lock on this thread, dropped once it is
     /// released. Touched only between yields.
     static SPENT: RefCell<Vec<Arc<Waiter>>> = const { RefCell::new(Vec::new()) };
+    /// Whether `SPENT` may hold anything: a plain flag (no destructor, so
+    /// no lazy registration on access) that lets the common unlock, after
+    /// which nobody was woken, skip `SPENT` altogether.
+    static ANY_SPENT: Cell<bool> = const { Cell::new(false) };
 }
 
 /// FIFO of parked callers, kept inside a primitive's mutex.
@@ -146,8 +151,10 @@ impl<S> DerefMut for StateGuard<'_, S> {
 impl<S> Drop for StateGuard<'_, S> {
     fn drop(&mut self) {
         drop(self.0.take());
-        let spent = SPENT.with(|spent| std::mem::take(&mut *spent.borrow_mut()));
-        drop(spent);
+        if ANY_SPENT.replace(false) {
+            let spent = SPENT.with(|spent| std::mem::take(&mut *spent.borrow_mut()));
+            drop(spent);
+        }
     }
 }
 

@@ -13,8 +13,9 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 
 use super::codec::SocketType;
+use super::msg::Msg;
 use super::options::Options;
-use super::pipe::{Msg, Pipe};
+use super::pipe::Pipe;
 use super::signal::{Signal, Wakeups};
 use crate::sync::waiter::lock;
 use crate::Greenlet;
@@ -149,7 +150,7 @@ impl Core {
             };
             if matches!(self.kind, SocketType::Sub | SocketType::XSub) {
                 for topic in &inner.pattern.subscriptions {
-                    wake.push(new.tx.force_push(vec![subscribe_message(1, topic)]));
+                    wake.push(new.tx.force_push(Msg::from(subscribe_message(1, topic))));
                 }
             }
             inner.peers.push(Peer {
@@ -213,7 +214,7 @@ impl Core {
             let inner = lock(&self.inner);
             tx.purge(|m| m.len() == 1 && matches!(m[0].first(), Some(0 | 1)));
             for topic in &inner.pattern.subscriptions {
-                wake.push(tx.force_push(vec![subscribe_message(1, topic)]));
+                wake.push(tx.force_push(Msg::from(subscribe_message(1, topic))));
             }
         }
         wake.run();

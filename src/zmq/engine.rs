@@ -31,7 +31,8 @@ use super::codec::{
     encode_message, Command, FrameDecoder, Handshake, PeerInfo, SocketType, Subscription, Version,
 };
 use super::core::{Core, NewPeer};
-use super::pipe::{Msg, Pipe};
+use super::msg::Msg;
+use super::pipe::Pipe;
 use super::signal::{Signal, Wakeups};
 use super::transport::Stream;
 use crate::sync::waiter::lock;
@@ -179,16 +180,16 @@ fn handshake(
             ));
         }
         stream.set_read_timeout(Some(left))?;
-        if read_some(stream, buf)? == 0 {
+        if read_some(stream, buf, &mut [0u8; 512])? == 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
     }
 }
 
-/// Reads what is available into `buf` (one copy from a scratch buffer).
-fn read_some(stream: &mut Stream, buf: &mut BytesMut) -> io::Result<usize> {
-    let mut scratch = [0u8; 16 * 1024];
-    let n = stream.read(&mut scratch)?;
+/// Reads what is available into `buf` (one copy from `scratch`, which the
+/// caller keeps: zeroing a fresh one per read costs as much as the copy).
+fn read_some(stream: &mut Stream, buf: &mut BytesMut, scratch: &mut [u8]) -> io::Result<usize> {
+    let n = stream.read(scratch)?;
     buf.extend_from_slice(&scratch[..n]);
     Ok(n)
 }
@@ -208,7 +209,8 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn run(&self, stream: &mut Stream, mut buf: BytesMut) -> io::Result<()> {
-        let mut parts: Msg = Vec::new();
+        let mut parts = Msg::new();
+        let mut scratch = vec![0u8; 16 * 1024];
         let mut timeout = self.silence_limit;
         stream.set_read_timeout(timeout)?;
         loop {
@@ -240,7 +242,7 @@ impl Reader<'_> {
                 timeout = wanted;
                 stream.set_read_timeout(timeout)?;
             }
-            if read_some(stream, &mut buf)? == 0 {
+            if read_some(stream, &mut buf, &mut scratch)? == 0 {
                 return Ok(());
             }
         }
@@ -264,7 +266,7 @@ impl Reader<'_> {
             self.signal.notify();
         } else if let Some(sub) = Subscription::from_command(&cmd) {
             if matches!(self.core.kind, SocketType::Pub | SocketType::XPub) {
-                if let Some(s) = self.rx.force_push(vec![sub.to_message()]) {
+                if let Some(s) = self.rx.force_push(Msg::from(sub.to_message())) {
                     s.notify();
                 }
             }
@@ -284,6 +286,17 @@ impl Reader<'_> {
             }
             return Ok(());
         }
+        // Fast path: room in the pipe, no wait (and no signal lock).
+        let msg = match self.rx.try_push(msg) {
+            Ok(signal) => {
+                if let Some(s) = signal {
+                    s.notify();
+                }
+                return Ok(());
+            }
+            Err(_) if self.rx.is_closed() => return Err(io::ErrorKind::BrokenPipe.into()),
+            Err(msg) => msg,
+        };
         let mut slot = Some(msg);
         let mut wake = Wakeups::default();
         let pushed = self

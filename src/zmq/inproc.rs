@@ -2,7 +2,7 @@
 //!
 //! An inproc peer is the same pair of [`Pipe`]s a tcp connection would
 //! have, but with a socket at each end instead of a reader and a writer
-//! greenlet: a message crosses as the same `Vec<Bytes>`, never encoded or
+//! greenlet: a message crosses as the same `Bytes` frames, never encoded or
 //! copied. One pipe holds the sender's SNDHWM plus the receiver's RCVHWM
 //! (libzmq `test_hwm`: 1000 + 1000 by default).
 //!

@@ -84,9 +84,9 @@
 //! a pipe. So a socket works from a plain thread talking to a greenlet and
 //! the other way round.
 //!
-//! Messages are `Vec<Bytes>` end to end: frames are sliced out of the
-//! receive buffer without copying, and an inproc message is the sender's
-//! own `Bytes`.
+//! Messages are whole `Bytes` frames end to end (a one-frame message kept
+//! inline, without a `Vec`): frames are sliced out of the receive buffer
+//! without copying, and an inproc message is the sender's own `Bytes`.
 
 pub mod codec;
 mod context;
@@ -95,6 +95,7 @@ mod endpoint;
 mod engine;
 mod error;
 mod inproc;
+mod msg;
 mod options;
 mod pattern;
 mod pipe;

@@ -8,21 +8,31 @@
 //!
 //! The high-water mark counts whole messages (libzmq `pipe.cpp` counts on the
 //! last frame), so a multipart message is one unit and is never split: a
-//! pipe holds `Vec<Bytes>` messages, not frames. 0 means no limit.
+//! pipe holds whole [`Msg`]s, not frames. 0 means no limit.
 //!
 //! A pipe never notifies while its lock is held: operations that wake the
 //! other side return its [`Signal`] for the caller to notify later.
+//!
+//! It wakes a side only if that side saw the pipe empty (reader) or full
+//! (writer) since it was last woken, as libzmq's pipes do with their
+//! "active" flags: a reader that keeps finding messages, or a writer that
+//! keeps finding room, costs the other side no notification. Every way of
+//! looking that can end in a wait (`pop`, `pop_batch`, `has_message`,
+//! `peek_first` finding nothing; `try_push`, `has_room` finding no room)
+//! raises the flag under the pipe lock, and the waiter parks only if its
+//! signal's generation is unchanged since before it looked, so a change
+//! made after the look is always announced. Closing wakes both sides
+//! regardless.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
+use super::msg::Msg;
 use super::signal::Signal;
 use crate::sync::waiter::lock;
-
-/// One message: its frames, in order.
-pub(crate) type Msg = Vec<Bytes>;
 
 struct State {
     queue: VecDeque<Msg>,
@@ -39,11 +49,42 @@ struct State {
     reader: Option<Arc<Signal>>,
     /// Woken when room frees up or the pipe closes.
     writer: Option<Arc<Signal>>,
+    /// The reader found the pipe empty and has not been woken since.
+    reader_starved: bool,
+    /// The writer found the pipe full and has not been woken since.
+    writer_blocked: bool,
+}
+
+impl State {
+    /// The reader's signal if it is waiting for a message (clears the flag).
+    fn wake_reader(&mut self) -> Option<Arc<Signal>> {
+        if std::mem::take(&mut self.reader_starved) {
+            self.reader.clone()
+        } else {
+            None
+        }
+    }
+
+    /// The writer's signal if it is waiting for room (clears the flag).
+    fn wake_writer(&mut self) -> Option<Arc<Signal>> {
+        if std::mem::take(&mut self.writer_blocked) {
+            self.writer.clone()
+        } else {
+            None
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.hwm != 0 && self.queue.len() >= self.hwm
+    }
 }
 
 /// See the module docs.
 pub(crate) struct Pipe {
     state: Mutex<State>,
+    /// `State::closed`, readable without the lock (a socket checks every
+    /// peer's pipes on each call to forget the finished ones).
+    closed: AtomicBool,
 }
 
 impl Pipe {
@@ -56,16 +97,26 @@ impl Pipe {
                 closed: false,
                 reader: None,
                 writer: None,
+                reader_starved: false,
+                writer_blocked: false,
             }),
+            closed: AtomicBool::new(false),
         })
     }
 
+    /// Sets who reads. The new reader is counted as waiting: it has not
+    /// looked yet, so the next message wakes it.
     pub(crate) fn set_reader(&self, signal: &Arc<Signal>) {
-        lock(&self.state).reader = Some(signal.clone());
+        let mut s = lock(&self.state);
+        s.reader = Some(signal.clone());
+        s.reader_starved = true;
     }
 
+    /// Sets who writes, counted as waiting for room like a new reader.
     pub(crate) fn set_writer(&self, signal: &Arc<Signal>) {
-        lock(&self.state).writer = Some(signal.clone());
+        let mut s = lock(&self.state);
+        s.writer = Some(signal.clone());
+        s.writer_blocked = true;
     }
 
     pub(crate) fn set_hwm(&self, hwm: usize) {
@@ -74,16 +125,23 @@ impl Pipe {
 
     /// Whether one more message fits (false once closed).
     pub(crate) fn has_room(&self) -> bool {
-        let s = lock(&self.state);
-        !s.closed && (s.hwm == 0 || s.queue.len() < s.hwm)
+        let mut s = lock(&self.state);
+        if s.is_full() {
+            s.writer_blocked = true;
+        }
+        !s.closed && !s.is_full()
     }
 
     pub(crate) fn has_message(&self) -> bool {
-        !lock(&self.state).queue.is_empty()
+        let mut s = lock(&self.state);
+        if s.queue.is_empty() {
+            s.reader_starved = true;
+        }
+        !s.queue.is_empty()
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        lock(&self.state).closed
+        self.closed.load(Ordering::Acquire)
     }
 
     /// Closed and read to the end: the peer behind it is gone for good.
@@ -99,14 +157,19 @@ impl Pipe {
     }
 
     /// Queues `msg` if it fits under the high-water mark; gives it back when
-    /// full or closed. On success returns the reader's signal to notify.
+    /// full or closed. On success returns the reader's signal to notify, if
+    /// it is waiting.
     pub(crate) fn try_push(&self, msg: Msg) -> Result<Option<Arc<Signal>>, Msg> {
         let mut s = lock(&self.state);
-        if s.closed || (s.hwm != 0 && s.queue.len() >= s.hwm) {
+        if s.closed {
+            return Err(msg);
+        }
+        if s.is_full() {
+            s.writer_blocked = true;
             return Err(msg);
         }
         s.queue.push_back(msg);
-        Ok(s.reader.clone())
+        Ok(s.wake_reader())
     }
 
     /// Queues `msg` whatever the high-water mark (subscriptions must not be
@@ -117,23 +180,32 @@ impl Pipe {
             return None;
         }
         s.queue.push_back(msg);
-        s.reader.clone()
+        s.wake_reader()
     }
 
     /// The first frame of the oldest message.
     pub(crate) fn peek_first(&self) -> Option<Bytes> {
-        let s = lock(&self.state);
-        s.queue
-            .front()
-            .map(|m| m.first().cloned().unwrap_or_default())
+        let mut s = lock(&self.state);
+        match s.queue.front() {
+            Some(m) => Some(m.first().cloned().unwrap_or_default()),
+            None => {
+                s.reader_starved = true;
+                None
+            }
+        }
     }
 
-    /// Takes the oldest message, and the writer's signal to notify (room
-    /// freed).
+    /// Takes the oldest message, and the writer's signal to notify if it
+    /// waits for room.
     pub(crate) fn pop(&self) -> Option<(Msg, Option<Arc<Signal>>)> {
         let mut s = lock(&self.state);
-        let msg = s.queue.pop_front()?;
-        Some((msg, s.writer.clone()))
+        match s.queue.pop_front() {
+            Some(msg) => Some((msg, s.wake_writer())),
+            None => {
+                s.reader_starved = true;
+                None
+            }
+        }
     }
 
     /// Takes up to `max` messages at once and counts them in flight until
@@ -141,20 +213,27 @@ impl Pipe {
     pub(crate) fn pop_batch(&self, max: usize, out: &mut Vec<Msg>) -> Option<Arc<Signal>> {
         let mut s = lock(&self.state);
         let n = s.queue.len().min(max);
+        if n == 0 {
+            s.reader_starved = true;
+            return None;
+        }
         out.extend(s.queue.drain(..n));
         s.in_flight += n;
-        if n > 0 {
-            s.writer.clone()
-        } else {
-            None
-        }
+        s.wake_writer()
     }
 
     /// The batch from [`pop_batch`](Pipe::pop_batch) is written (or lost).
+    /// Returns the writer's signal when it waits for room, or when the pipe
+    /// is now drained (a lingering close waits for that).
     pub(crate) fn done(&self) -> Option<Arc<Signal>> {
         let mut s = lock(&self.state);
         s.in_flight = 0;
-        s.writer.clone()
+        if s.queue.is_empty() {
+            s.writer_blocked = false;
+            s.writer.clone()
+        } else {
+            s.wake_writer()
+        }
     }
 
     /// Drops queued messages matching `pred` (stale subscriptions before a
@@ -167,6 +246,7 @@ impl Pipe {
     pub(crate) fn close(&self) -> [Option<Arc<Signal>>; 2] {
         let mut s = lock(&self.state);
         s.closed = true;
+        self.closed.store(true, Ordering::Release);
         [s.reader.clone(), s.writer.clone()]
     }
 }

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::error::ZmqError;
+use super::msg::Msg;
 use super::pattern;
-use super::pipe::Msg;
 use super::signal::Wakeups;
 use super::socket::{wait_error, Socket, DONTWAIT, SNDMORE};
 use crate::sync::waiter::lock;
@@ -94,11 +94,27 @@ impl Socket {
     }
 
     fn send_msg(&self, msg: Msg, flags: i32) -> io::Result<()> {
-        let dontwait = flags & DONTWAIT != 0;
-        let deadline = self.deadline(dontwait, self.core().options().sndtimeo);
         let core = self.core();
         let mut slot = Some(msg);
         let mut wake = Wakeups::default();
+        // Fast path: one attempt under the socket lock, which is also where
+        // the timeout is read (no copy of the options). Only a send that
+        // would block pays for the signal's wait loop, which polls again
+        // after taking the generation, so nothing is missed in between.
+        if core.is_terminated() {
+            return Err(ZmqError::ContextTerminated.into());
+        }
+        let (done, sndtimeo) = {
+            let mut inner = lock(&core.inner);
+            let done = pattern::try_send(core.kind, &mut inner, &mut slot, &mut wake);
+            (done, inner.options.sndtimeo)
+        };
+        wake.run();
+        if let Some(r) = done {
+            return r;
+        }
+        let dontwait = flags & DONTWAIT != 0;
+        let deadline = self.deadline(dontwait, sndtimeo);
         core.signal
             .wait(deadline, "zmq::Socket::send", &mut wake, |w| {
                 if core.is_terminated() {
@@ -134,7 +150,13 @@ impl Socket {
                 return Ok(frame);
             }
         }
-        let mut msg = self.recv_msg(flags)?.into_iter();
+        let mut msg = match self.recv_msg(flags)? {
+            // The common case: nothing is left over, and `rcvmore` is
+            // already false (it is true only while `pending_in` holds frames,
+            // and that was empty above).
+            Msg::One(frame) => return Ok(frame),
+            Msg::Many(frames) => frames.into_iter(),
+        };
         let first = msg.next().unwrap_or_default();
         let mut local = self.local();
         local.pending_in.extend(msg);
@@ -158,7 +180,7 @@ impl Socket {
         }
         let msg = self.recv_msg(flags)?;
         self.local().rcvmore = false;
-        Ok(msg)
+        Ok(msg.into_vec())
     }
 
     /// Whether the frame the last [`recv`](Socket::recv) returned has more
@@ -168,10 +190,24 @@ impl Socket {
     }
 
     fn recv_msg(&self, flags: i32) -> io::Result<Msg> {
-        let dontwait = flags & DONTWAIT != 0;
-        let deadline = self.deadline(dontwait, self.core().options().rcvtimeo);
         let core = self.core();
         let mut wake = Wakeups::default();
+        // Fast path as in `send_msg`: one attempt, reading the timeout under
+        // the same lock; the wait loop only when nothing is queued.
+        if core.is_terminated() {
+            return Err(ZmqError::ContextTerminated.into());
+        }
+        let (got, rcvtimeo) = {
+            let mut inner = lock(&core.inner);
+            let got = pattern::try_recv(core.kind, &mut inner, &mut wake);
+            (got, inner.options.rcvtimeo)
+        };
+        wake.run();
+        if let Some(r) = got {
+            return r;
+        }
+        let dontwait = flags & DONTWAIT != 0;
+        let deadline = self.deadline(dontwait, rcvtimeo);
         core.signal
             .wait(deadline, "zmq::Socket::recv", &mut wake, |w| {
                 if core.is_terminated() {

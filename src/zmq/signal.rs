@@ -123,6 +123,9 @@ impl Wakeups {
 
     /// Notifies every collected signal (call with no lock held).
     pub(crate) fn run(&mut self) {
+        if self.0.is_empty() {
+            return; // the common case: nobody was waiting
+        }
         for s in self.0.drain(..) {
             s.notify();
         }

@@ -9,7 +9,7 @@ use std::io;
 
 use super::super::core::Inner;
 use super::super::error::ZmqError;
-use super::super::pipe::Msg;
+use super::super::msg::Msg;
 use super::super::routing;
 use super::super::signal::Wakeups;
 

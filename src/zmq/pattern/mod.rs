@@ -17,7 +17,7 @@ use std::io;
 use super::codec::SocketType;
 use super::core::Inner;
 use super::error::ZmqError;
-use super::pipe::Msg;
+use super::msg::Msg;
 use super::routing;
 use super::signal::Wakeups;
 

@@ -17,7 +17,7 @@ use bytes::Bytes;
 
 use super::super::codec::Subscription;
 use super::super::core::{subscribe_message, Inner};
-use super::super::pipe::Msg;
+use super::super::msg::Msg;
 use super::super::routing;
 use super::super::signal::Wakeups;
 
@@ -158,7 +158,7 @@ pub(crate) fn set_subscription(
             None => return,
         },
     };
-    let msg = vec![subscribe_message(flag, topic)];
+    let msg = Msg::from(subscribe_message(flag, topic));
     for peer in &inner.peers {
         wake.push(peer.tx.force_push(msg.clone()));
     }

@@ -17,7 +17,7 @@ use bytes::Bytes;
 
 use super::super::core::Inner;
 use super::super::error::ZmqError;
-use super::super::pipe::Msg;
+use super::super::msg::Msg;
 use super::super::routing;
 use super::super::signal::Wakeups;
 
