@@ -173,7 +173,7 @@ fn run_body<F, T>(
         // Started from a worker's inbox: this thread is a worker.
         ON_WORKER.with(|w| w.set(true));
     }
-    let killed_early = in_place && panic::catch_unwind(|| may::coroutine::yield_now()).is_err();
+    let killed_early = in_place && panic::catch_unwind(may::coroutine::yield_now).is_err();
     let result = if killed_early || header.kill_requested() {
         Err(GreenletError::Killed {
             greenlet: header.label(),
