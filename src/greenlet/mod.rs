@@ -167,12 +167,12 @@ fn run_body<F, T>(
 ) where
     F: FnOnce() -> T,
 {
-    // Started in place by the spawner: give control back before any user
-    // code runs, queued on this worker. A kill meanwhile unwinds from here.
     if !in_place {
         // Started from a worker's inbox: this thread is a worker.
         ON_WORKER.with(|w| w.set(true));
     }
+    // Started in place by the spawner: give control back before any user
+    // code runs, queued on this worker. A kill meanwhile unwinds from here.
     let killed_early = in_place && panic::catch_unwind(may::coroutine::yield_now).is_err();
     let result = if killed_early || header.kill_requested() {
         Err(GreenletError::Killed {
