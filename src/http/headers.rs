@@ -32,6 +32,11 @@ impl Headers {
         Headers { buf, fields }
     }
 
+    /// The whole head's bytes, which the fields index into.
+    pub(crate) fn buf(&self) -> &Bytes {
+        &self.buf
+    }
+
     /// The number of field lines.
     pub fn len(&self) -> usize {
         self.fields.len()
