@@ -104,11 +104,28 @@ impl RequestHead {
         buf: &mut BytesMut,
         limits: &Limits,
     ) -> Result<Option<RequestHead>, ParseError> {
-        let Some(layout) = scan(buf, limits, Vec::new())? else {
+        Self::parse_split_reusing(buf, limits, &mut Vec::new())
+    }
+
+    /// [`parse_split`](Self::parse_split) that builds the field index in
+    /// `spare` (taken when a head is returned), so a connection reuses one
+    /// index across requests instead of allocating one per request.
+    pub(crate) fn parse_split_reusing(
+        buf: &mut BytesMut,
+        limits: &Limits,
+        spare: &mut Vec<Field>,
+    ) -> Result<Option<RequestHead>, ParseError> {
+        let Some(layout) = scan(buf, limits, std::mem::take(spare))? else {
             return Ok(None);
         };
         let head_bytes = buf.split_to(layout.used).freeze();
         layout.build(head_bytes, limits).map(Some)
+    }
+
+    /// Gives back the head's field index, emptied, for
+    /// [`parse_split_reusing`](Self::parse_split_reusing).
+    pub(crate) fn into_fields(self) -> Vec<Field> {
+        self.headers.into_fields()
     }
 
     /// The method, such as `GET`; case-sensitive (RFC 9110 §9.1).
