@@ -1,5 +1,7 @@
 //! Encoding a response head (RFC 9112 §4, §6) into a caller's buffer.
 
+use std::borrow::Cow;
+
 use bytes::{BufMut, BytesMut};
 
 use super::date::write_date;
@@ -97,8 +99,10 @@ pub struct ResponseHead {
     status: u16,
     /// A caller's reason phrase; `None` uses [`reason_phrase`].
     reason: Option<String>,
-    /// Serialized `name: value\r\n` lines, in insertion order.
-    fields: Vec<u8>,
+    /// Serialized `name: value\r\n` lines, in insertion order; borrowed
+    /// while they are a constant (`Response::text`'s `Content-Type`), so
+    /// such a head allocates nothing until a field is added.
+    fields: Cow<'static, [u8]>,
     has_date: bool,
     has_server: bool,
     /// The caller sent `Connection: close` itself.
@@ -118,7 +122,7 @@ impl ResponseHead {
         Ok(ResponseHead {
             status,
             reason: None,
-            fields: Vec::new(),
+            fields: Cow::Borrowed(&[]),
             has_date: false,
             has_server: false,
             closes: false,
@@ -203,12 +207,27 @@ impl ResponseHead {
             }
             _ => {}
         }
-        self.fields.reserve(name.len() + value.len() + 4);
-        self.fields.extend_from_slice(name.as_bytes());
-        self.fields.extend_from_slice(b": ");
-        self.fields.extend_from_slice(value);
-        self.fields.extend_from_slice(b"\r\n");
+        let fields = self.fields.to_mut();
+        fields.reserve(name.len() + value.len() + 4);
+        fields.extend_from_slice(name.as_bytes());
+        fields.extend_from_slice(b": ");
+        fields.extend_from_slice(value);
+        fields.extend_from_slice(b"\r\n");
         Ok(self)
+    }
+
+    /// A head with this status whose fields are `lines`, serialized
+    /// `name: value\r\n` lines that [`header`](Self::header) would accept
+    /// and that set none of the fields it remembers (`Date`, `Server`,
+    /// `Connection`). Nothing is validated or copied: for the constants of
+    /// [`Response::text`](super::Response::text) and its kin.
+    pub(crate) fn with_static_fields(
+        status: u16,
+        lines: &'static [u8],
+    ) -> Result<ResponseHead, EncodeError> {
+        let mut head = ResponseHead::new(status)?;
+        head.fields = Cow::Borrowed(lines);
+        Ok(head)
     }
 
     /// Writes the status line, the fields and the framing headers, ending
