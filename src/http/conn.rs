@@ -24,6 +24,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Buf;
 
+use super::headers::Field;
 use super::request::BodyState;
 use super::response::Body;
 use super::wire::Io;
@@ -96,6 +97,7 @@ pub fn serve_connection<H: Handler + ?Sized>(
         io: Io::new(stream),
         peer,
         config,
+        spare_fields: Vec::new(),
     };
     match conn.run(handler)? {
         End::Close => conn.io.close(),
@@ -115,6 +117,9 @@ struct Conn<'a> {
     io: Io,
     peer: SocketAddr,
     config: &'a ServerConfig,
+    /// The last request's header field index, emptied: the next head is
+    /// parsed into it, so requests do not allocate one each.
+    spare_fields: Vec<Field>,
 }
 
 impl Conn<'_> {
@@ -122,7 +127,12 @@ impl Conn<'_> {
         // When the first byte of the head being received arrived.
         let mut head_started: Option<Instant> = None;
         loop {
-            match RequestHead::parse_split(&mut self.io.rbuf, &self.config.limits) {
+            let limits = &self.config.limits;
+            match RequestHead::parse_split_reusing(
+                &mut self.io.rbuf,
+                limits,
+                &mut self.spare_fields,
+            ) {
                 Ok(Some(head)) => {
                     head_started = None;
                     if !self.exchange(head, handler)? {
@@ -238,6 +248,7 @@ impl Conn<'_> {
             let line = request_line(&head);
             self.log(&line, status, sent, started.elapsed());
         }
+        self.spare_fields = head.into_fields();
         Ok(keep)
     }
 

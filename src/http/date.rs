@@ -1,13 +1,23 @@
 //! The `Date` header value: IMF-fixdate (RFC 9110 §5.6.7), formatted by
-//! hand from the system clock and cached per second.
+//! hand from a coarse clock and cached per second.
 //!
 //! ```text
 //! IMF-fixdate = day-name "," SP date1 SP time-of-day SP GMT
 //!             ; e.g. Sun, 06 Nov 1994 08:49:37 GMT
 //! ```
+//!
+//! Reading the system clock for every response cost more than the rest of
+//! the header, so responses read a second counter instead: a thread
+//! (`greenline-http-date`, started by the first [`write_date`]) stores the
+//! system time's whole seconds in it just after each second begins. The
+//! `Date` written is at most one second behind the clock, as RFC 9110
+//! §6.6.1 allows ("the best available approximation"); may_minihttp
+//! updates its cached date every 500 ms the same way.
 
 use std::cell::Cell;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::{BufMut, BytesMut};
 
@@ -76,12 +86,58 @@ thread_local! {
         const { Cell::new((0, *b"Thu, 01 Jan 1970 00:00:00 GMT")) };
 }
 
+/// The system clock's seconds since the epoch, as of the clock thread's
+/// last tick.
+static NOW: AtomicU64 = AtomicU64::new(0);
+/// Whether the clock thread runs; `false` if it could not be spawned, and
+/// then every call reads the system clock itself.
+static TICKING: OnceLock<bool> = OnceLock::new();
+
+/// Wakes just after each second of the system clock begins and stores it in
+/// `NOW`. Sleeps are capped at a second, so a clock that is set backwards or
+/// forwards is followed within one.
+fn tick() {
+    loop {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH);
+        NOW.store(now.as_ref().map_or(0, Duration::as_secs), Ordering::Relaxed);
+        let into_second = now.map_or(Duration::ZERO, |d| {
+            Duration::from_nanos(d.subsec_nanos().into())
+        });
+        // 1 ms past the next boundary, so the read lands in the new second.
+        std::thread::sleep(Duration::from_millis(1001).saturating_sub(into_second));
+    }
+}
+
+fn system_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The current second, from the clock thread (started on first use).
+fn coarse_secs() -> u64 {
+    let ticking = *TICKING.get_or_init(|| {
+        NOW.store(system_secs(), Ordering::Relaxed);
+        std::thread::Builder::new()
+            .name("greenline-http-date".into())
+            .spawn(tick)
+            .is_ok()
+    });
+    if ticking {
+        NOW.load(Ordering::Relaxed)
+    } else {
+        system_secs()
+    }
+}
+
 /// Appends the current time as an IMF-fixdate, formatting at most once per
 /// second per thread. A clock set before 1970 writes the epoch.
+///
+/// The time comes from a clock thread that ticks once a second (see the
+/// module docs), so it is at most one second behind the system clock and
+/// costs no clock read per call. The first call starts that thread.
 pub fn write_date(out: &mut BytesMut) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = coarse_secs();
     let date = CACHE.with(|cache| {
         let (secs, text) = cache.get();
         if secs == now {
@@ -110,6 +166,19 @@ mod tests {
         assert_eq!(
             std::str::from_utf8(&format_http_date(secs)).unwrap(),
             expected
+        );
+    }
+
+    #[test]
+    fn coarse_clock_follows_the_system_clock() {
+        let before = system_secs();
+        let coarse = coarse_secs();
+        let after = system_secs();
+        // One second behind at most, by design; one more of slack for a
+        // clock thread woken late on a loaded machine.
+        assert!(
+            before <= coarse + 2 && coarse <= after,
+            "{before} {coarse} {after}"
         );
     }
 

@@ -27,6 +27,19 @@ pub(crate) struct Decision {
     pub(crate) expects_continue: bool,
 }
 
+impl Decision {
+    /// What [`decide`] answers for a head with none of `Content-Length`,
+    /// `Transfer-Encoding`, `Connection` and `Expect`: no body, and the
+    /// version's default persistence.
+    pub(crate) fn plain(version: Version) -> Decision {
+        Decision {
+            body: BodyKind::Empty,
+            keep_alive: version == Version::Http11,
+            expects_continue: false,
+        }
+    }
+}
+
 /// Applies RFC 9112 §6.1–6.3 and §9.3 to a parsed head.
 pub(crate) fn decide(
     version: Version,

@@ -32,6 +32,18 @@ impl Headers {
         Headers { buf, fields }
     }
 
+    /// The whole head's bytes, which the fields index into.
+    pub(crate) fn buf(&self) -> &Bytes {
+        &self.buf
+    }
+
+    /// Gives back the field index, emptied, for the next head to reuse.
+    pub(crate) fn into_fields(self) -> Vec<Field> {
+        let mut fields = self.fields;
+        fields.clear();
+        fields
+    }
+
     /// The number of field lines.
     pub fn len(&self) -> usize {
         self.fields.len()

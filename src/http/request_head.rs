@@ -34,8 +34,8 @@ pub enum Version {
 /// handed to a handler while the connection keeps reading.
 #[derive(Clone, Debug)]
 pub struct RequestHead {
-    /// The head's bytes; the ranges below index into it.
-    buf: Bytes,
+    /// The fields, over the head's bytes, which the ranges below index too.
+    headers: Headers,
     method: Range<usize>,
     target: Range<usize>,
     /// The path part of `target` (may be empty only for authority-form).
@@ -43,7 +43,6 @@ pub struct RequestHead {
     /// The query after `?`, without the `?`.
     query: Option<Range<usize>>,
     version: Version,
-    headers: Headers,
     body: BodyKind,
     keep_alive: bool,
     expects_continue: bool,
@@ -84,7 +83,7 @@ impl RequestHead {
     /// assert_eq!(&raw[used..], b"hi");
     /// ```
     pub fn parse(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, usize)>, ParseError> {
-        let Some(layout) = scan(buf, limits)? else {
+        let Some(layout) = scan(buf, limits, Vec::new())? else {
             return Ok(None);
         };
         let used = layout.used;
@@ -105,11 +104,28 @@ impl RequestHead {
         buf: &mut BytesMut,
         limits: &Limits,
     ) -> Result<Option<RequestHead>, ParseError> {
-        let Some(layout) = scan(buf, limits)? else {
+        Self::parse_split_reusing(buf, limits, &mut Vec::new())
+    }
+
+    /// [`parse_split`](Self::parse_split) that builds the field index in
+    /// `spare` (taken when a head is returned), so a connection reuses one
+    /// index across requests instead of allocating one per request.
+    pub(crate) fn parse_split_reusing(
+        buf: &mut BytesMut,
+        limits: &Limits,
+        spare: &mut Vec<Field>,
+    ) -> Result<Option<RequestHead>, ParseError> {
+        let Some(layout) = scan(buf, limits, std::mem::take(spare))? else {
             return Ok(None);
         };
         let head_bytes = buf.split_to(layout.used).freeze();
         layout.build(head_bytes, limits).map(Some)
+    }
+
+    /// Gives back the head's field index, emptied, for
+    /// [`parse_split_reusing`](Self::parse_split_reusing).
+    pub(crate) fn into_fields(self) -> Vec<Field> {
+        self.headers.into_fields()
     }
 
     /// The method, such as `GET`; case-sensitive (RFC 9110 §9.1).
@@ -174,12 +190,12 @@ impl RequestHead {
 
     /// The head's bytes as received, including the final empty line.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf
+        self.headers.buf()
     }
 
     fn text(&self, range: &Range<usize>) -> &str {
         // The ranges were taken from httparse's `&str`s, so this is always UTF-8.
-        std::str::from_utf8(&self.buf[range.clone()]).unwrap_or_default()
+        std::str::from_utf8(&self.as_bytes()[range.clone()]).unwrap_or_default()
     }
 }
 
@@ -191,31 +207,39 @@ struct Layout {
     target: Range<usize>,
     version: Version,
     fields: Vec<Field>,
+    /// How many `Host` field lines there are.
+    hosts: usize,
+    /// Whether any field bearing on framing or persistence is present:
+    /// `Content-Length`, `Transfer-Encoding`, `Connection` or `Expect`.
+    framing_fields: bool,
 }
 
 impl Layout {
     /// Attaches the head bytes and applies the framing rules.
     fn build(self, buf: Bytes, limits: &Limits) -> Result<RequestHead, ParseError> {
-        let headers = Headers::new(buf.clone(), self.fields);
         // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request)
         // status code to any HTTP/1.1 request message that lacks a Host
         // header field and to any request message that contains more than one
         // Host header field line".
-        match headers.get_all("host").count() {
+        match self.hosts {
             0 if self.version == Version::Http11 => return Err(ParseError::MissingHost),
             0 | 1 => {}
             _ => return Err(ParseError::DuplicateHost),
         }
-        let decision = framing::decide(self.version, &headers, limits)?;
         let (path, query) = split_target(&buf[self.target.clone()], self.target.start);
+        let headers = Headers::new(buf, self.fields);
+        let decision = if self.framing_fields {
+            framing::decide(self.version, &headers, limits)?
+        } else {
+            framing::Decision::plain(self.version)
+        };
         Ok(RequestHead {
-            buf,
+            headers,
             method: self.method,
             target: self.target,
             path,
             query,
             version: self.version,
-            headers,
             body: decision.body,
             keep_alive: decision.keep_alive,
             expects_continue: decision.expects_continue,
@@ -223,8 +247,9 @@ impl Layout {
     }
 }
 
-/// Runs httparse and the limit checks; `Ok(None)` means need more.
-fn scan(buf: &[u8], limits: &Limits) -> Result<Option<Layout>, ParseError> {
+/// Runs httparse and the limit checks; `Ok(None)` means need more. The
+/// field index is built in `fields` (empty, its capacity reused).
+fn scan(buf: &[u8], limits: &Limits, mut fields: Vec<Field>) -> Result<Option<Layout>, ParseError> {
     // httparse needs a header array; sizing it to the limit turns "too many
     // headers" into its `TooManyHeaders` error, even on partial input. Up
     // to STACK_HEADERS it lives uninitialised on the stack: this runs once
@@ -241,9 +266,9 @@ fn scan(buf: &[u8], limits: &Limits) -> Result<Option<Layout>, ParseError> {
     let status = req
         .parse_with_uninit_headers(buf, storage)
         .map_err(|e| map_error(e, buf))?;
-    let line = &buf[skip_empty_lines(buf)..];
-    check_request_line(line, limits)?;
     let httparse::Status::Complete(used) = status else {
+        let line = &buf[skip_empty_lines(buf)..];
+        check_request_line(line, limits)?;
         // The head so far fills `buf`; if it has reached the limit without
         // ending, it can only end beyond it.
         if buf.len() >= limits.max_head_len {
@@ -251,38 +276,77 @@ fn scan(buf: &[u8], limits: &Limits) -> Result<Option<Layout>, ParseError> {
         }
         return Ok(None);
     };
-    if used > limits.max_head_len {
-        return Err(ParseError::HeadTooLarge);
-    }
     let offset = |s: &[u8]| s.as_ptr() as usize - buf.as_ptr() as usize;
     let range = |s: &[u8]| offset(s)..offset(s) + s.len();
     // httparse fills every field on `Complete`; the defaults are unreachable.
     let method = range(req.method.unwrap_or_default().as_bytes());
     let target = range(req.path.unwrap_or_default().as_bytes());
+    // The same bounds as `check_request_line`, read off the parse: the
+    // request line is `method SP target SP HTTP/1.x`, single spaces, and
+    // starts where the method does (after any empty lines).
+    if method.len() > MAX_METHOD_LEN {
+        return Err(ParseError::MethodTooLong);
+    }
+    if target.end + 1 + "HTTP/1.1".len() - method.start > limits.max_request_line {
+        return Err(ParseError::UriTooLong);
+    }
+    if used > limits.max_head_len {
+        return Err(ParseError::HeadTooLarge);
+    }
     let version = if req.version == Some(0) {
         Version::Http10
     } else {
         Version::Http11
     };
-    let fields = req
-        .headers
-        .iter()
-        .map(|h| Field {
+    let (mut hosts, mut framing_fields) = (0, false);
+    fields.reserve(req.headers.len());
+    for h in req.headers.iter() {
+        match special_field(h.name.as_bytes()) {
+            Special::Host => hosts += 1,
+            Special::Framing => framing_fields = true,
+            Special::No => {}
+        }
+        fields.push(Field {
             name: range(h.name.as_bytes()),
             value: range(h.value),
-        })
-        .collect();
+        });
+    }
     Ok(Some(Layout {
         used,
         method,
         target,
         version,
         fields,
+        hosts,
+        framing_fields,
     }))
 }
 
-/// Bounds the method and the request line, complete or not, so neither can
-/// grow without limit while the head is still arriving.
+/// What a field name means to the parser itself.
+enum Special {
+    Host,
+    /// `Content-Length`, `Transfer-Encoding`, `Connection` or `Expect`.
+    Framing,
+    No,
+}
+
+/// Classifies a field name, by length first so most names cost no
+/// comparison.
+fn special_field(name: &[u8]) -> Special {
+    let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
+    match name.len() {
+        4 if is(b"host") => Special::Host,
+        6 if is(b"expect") => Special::Framing,
+        10 if is(b"connection") => Special::Framing,
+        14 if is(b"content-length") => Special::Framing,
+        17 if is(b"transfer-encoding") => Special::Framing,
+        _ => Special::No,
+    }
+}
+
+/// Bounds the method and the request line of a head still arriving, so
+/// neither can grow without limit (`scan` checks a complete head's from
+/// the parse, with the same results).
 fn check_request_line(line: &[u8], limits: &Limits) -> Result<(), ParseError> {
     // RFC 9112 §3: "A server that receives a method longer than any that it
     // implements SHOULD respond with a 501 (Not Implemented) status code."

@@ -363,3 +363,46 @@ fn complete_head_over_limit_is_refused() {
         ParseError::HeadTooLarge
     );
 }
+
+/// A complete head's request line is bounded from the parse, a partial
+/// one's by scanning: both give the same answers at every boundary, with
+/// CRLF or bare LF, after empty lines, whole or cut anywhere.
+#[test]
+fn request_line_bounds_agree_complete_and_partial() {
+    let limits = Limits {
+        max_request_line: 40,
+        ..Limits::default()
+    };
+    for lead in ["", "\r\n", "\n\r\n"] {
+        for eol in ["\r\n", "\n"] {
+            for method_len in [1, 31, 32, 33, 34] {
+                for target_len in 1..40 {
+                    let method = "M".repeat(method_len);
+                    let target = format!("/{}", "t".repeat(target_len - 1));
+                    let line = format!("{method} {target} HTTP/1.1");
+                    let raw = format!("{lead}{line}{eol}Host: h{eol}{eol}");
+                    let expected = if method_len > 32 {
+                        Err(ParseError::MethodTooLong)
+                    } else if line.len() > limits.max_request_line {
+                        Err(ParseError::UriTooLong)
+                    } else {
+                        Ok(())
+                    };
+                    let got = RequestHead::parse(raw.as_bytes(), &limits).map(|h| {
+                        assert!(h.is_some(), "{raw:?} is complete");
+                    });
+                    assert_eq!(got, expected, "{raw:?}");
+                    // Cut short, a head is either refused the same way or
+                    // waits for more.
+                    for end in 0..raw.len() {
+                        match RequestHead::parse(&raw.as_bytes()[..end], &limits) {
+                            Ok(None) => {}
+                            Ok(Some(_)) => panic!("{:?} is partial", &raw[..end]),
+                            Err(e) => assert_eq!(Err(e), expected, "{:?}", &raw[..end]),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

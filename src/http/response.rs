@@ -7,6 +7,11 @@ use bytes::Bytes;
 
 use super::{EncodeError, ResponseHead};
 
+/// `Response::text`'s field, serialized once rather than per response.
+const TEXT_PLAIN: &[u8] = b"Content-Type: text/plain; charset=utf-8\r\n";
+/// `Response::html`'s field.
+const TEXT_HTML: &[u8] = b"Content-Type: text/html; charset=utf-8\r\n";
+
 /// A response built by a [`Handler`](super::Handler): gevent's
 /// `start_response(status, headers)` plus the body iterable.
 ///
@@ -66,7 +71,11 @@ impl Response {
     ///
     /// A status outside `100..=999` makes the server answer 500.
     pub fn new(status: u16) -> Response {
-        match ResponseHead::new(status) {
+        Response::from_head(ResponseHead::new(status))
+    }
+
+    fn from_head(head: Result<ResponseHead, EncodeError>) -> Response {
+        match head {
             Ok(head) => Response {
                 head,
                 error: None,
@@ -89,16 +98,12 @@ impl Response {
     /// assert_eq!(r.status(), 404);
     /// ```
     pub fn text(status: u16, body: impl Into<Body>) -> Response {
-        Response::new(status)
-            .header("Content-Type", "text/plain; charset=utf-8")
-            .body(body)
+        Response::from_head(ResponseHead::with_static_fields(status, TEXT_PLAIN)).body(body)
     }
 
     /// A `text/html; charset=utf-8` response.
     pub fn html(status: u16, body: impl Into<Body>) -> Response {
-        Response::new(status)
-            .header("Content-Type", "text/html; charset=utf-8")
-            .body(body)
+        Response::from_head(ResponseHead::with_static_fields(status, TEXT_HTML)).body(body)
     }
 
     /// A response whose body is read from `reader` while it is sent, its
@@ -218,5 +223,29 @@ impl From<&'static str> for Body {
 impl From<&'static [u8]> for Body {
     fn from(s: &'static [u8]) -> Body {
         Body::Bytes(Bytes::from_static(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The constant fields are exactly what `header` would have stored.
+    #[test]
+    fn text_and_html_heads_equal_built_ones() {
+        for (status, built, expected) in [
+            (200, Response::text(200, "a"), "text/plain; charset=utf-8"),
+            (404, Response::html(404, "a"), "text/html; charset=utf-8"),
+        ] {
+            let by_hand = Response::new(status).header("Content-Type", expected);
+            assert_eq!(built.head, by_hand.head);
+            assert!(built.error.is_none());
+            let more = built.header("X-A", "1");
+            let by_hand = by_hand.header("X-A", "1");
+            assert_eq!(more.head, by_hand.head);
+        }
+        let bad = Response::text(42, "a");
+        assert_eq!(bad.error, Some(EncodeError::InvalidStatus(42)));
+        assert_eq!(bad.head, Response::new(42).head);
     }
 }

@@ -1,5 +1,7 @@
 //! Encoding a response head (RFC 9112 §4, §6) into a caller's buffer.
 
+use std::borrow::Cow;
+
 use bytes::{BufMut, BytesMut};
 
 use super::date::write_date;
@@ -97,8 +99,10 @@ pub struct ResponseHead {
     status: u16,
     /// A caller's reason phrase; `None` uses [`reason_phrase`].
     reason: Option<String>,
-    /// Serialized `name: value\r\n` lines, in insertion order.
-    fields: Vec<u8>,
+    /// Serialized `name: value\r\n` lines, in insertion order; borrowed
+    /// while they are a constant (`Response::text`'s `Content-Type`), so
+    /// such a head allocates nothing until a field is added.
+    fields: Cow<'static, [u8]>,
     has_date: bool,
     has_server: bool,
     /// The caller sent `Connection: close` itself.
@@ -118,7 +122,7 @@ impl ResponseHead {
         Ok(ResponseHead {
             status,
             reason: None,
-            fields: Vec::new(),
+            fields: Cow::Borrowed(&[]),
             has_date: false,
             has_server: false,
             closes: false,
@@ -188,23 +192,42 @@ impl ResponseHead {
         if !value.iter().copied().all(field_byte) {
             return Err(EncodeError::InvalidHeaderValue);
         }
+        // The names the server treats specially, told apart by length first
+        // so a typical field costs one comparison at most.
         let is = |n: &str| name.eq_ignore_ascii_case(n);
-        if is("content-length") || is("transfer-encoding") {
-            return Err(EncodeError::ReservedHeader);
+        match name.len() {
+            14 if is("content-length") => return Err(EncodeError::ReservedHeader),
+            17 if is("transfer-encoding") => return Err(EncodeError::ReservedHeader),
+            4 if is("date") => self.has_date = true,
+            6 if is("server") => self.has_server = true,
+            10 if is("connection") => {
+                self.closes |= value
+                    .split(|&b| b == b',')
+                    .any(|t| trim(t).eq_ignore_ascii_case(b"close"));
+            }
+            _ => {}
         }
-        self.has_date |= is("date");
-        self.has_server |= is("server");
-        if is("connection") {
-            self.closes |= value
-                .split(|&b| b == b',')
-                .any(|t| trim(t).eq_ignore_ascii_case(b"close"));
-        }
-        self.fields.reserve(name.len() + value.len() + 4);
-        self.fields.extend_from_slice(name.as_bytes());
-        self.fields.extend_from_slice(b": ");
-        self.fields.extend_from_slice(value);
-        self.fields.extend_from_slice(b"\r\n");
+        let fields = self.fields.to_mut();
+        fields.reserve(name.len() + value.len() + 4);
+        fields.extend_from_slice(name.as_bytes());
+        fields.extend_from_slice(b": ");
+        fields.extend_from_slice(value);
+        fields.extend_from_slice(b"\r\n");
         Ok(self)
+    }
+
+    /// A head with this status whose fields are `lines`, serialized
+    /// `name: value\r\n` lines that [`header`](Self::header) would accept
+    /// and that set none of the fields it remembers (`Date`, `Server`,
+    /// `Connection`). Nothing is validated or copied: for the constants of
+    /// [`Response::text`](super::Response::text) and its kin.
+    pub(crate) fn with_static_fields(
+        status: u16,
+        lines: &'static [u8],
+    ) -> Result<ResponseHead, EncodeError> {
+        let mut head = ResponseHead::new(status)?;
+        head.fields = Cow::Borrowed(lines);
+        Ok(head)
     }
 
     /// Writes the status line, the fields and the framing headers, ending
@@ -302,8 +325,32 @@ fn put_decimal(mut n: u64, out: &mut BytesMut) {
 
 /// tchar (RFC 9110 §5.6.2).
 fn token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
 }
+
+/// `TCHAR[b]`: whether byte `b` may appear in a token (a field name).
+///
+/// ```text
+/// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+///         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+/// ```
+///
+/// A table, because every response header name is checked byte by byte.
+const TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = (i as u8).is_ascii_alphanumeric();
+        i += 1;
+    }
+    let symbols = b"!#$%&'*+-.^_`|~";
+    let mut i = 0;
+    while i < symbols.len() {
+        table[symbols[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
 
 /// field-vchar / SP / HTAB, obs-text included; every other control byte is
 /// refused (RFC 9110 §5.5: CR, LF and NUL "are invalid and dangerous").
@@ -522,6 +569,14 @@ mod tests {
             many.header(&format!("X-{i}"), "v").unwrap();
         }
         assert_eq!(many.fields.iter().filter(|&&b| b == b'\n').count(), 40);
+    }
+
+    #[test]
+    fn token_table_matches_the_grammar() {
+        for b in 0..=255u8 {
+            let tchar = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            assert_eq!(token_byte(b), tchar, "byte {b:#04x}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A connection's socket with its read and write buffers: the only code
 //! that reads or writes the socket while a connection is served.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
@@ -11,8 +11,8 @@ use crate::net::TcpStream;
 
 /// Spare room guaranteed before each socket read.
 const READ_RESERVE: usize = 8 * 1024;
-/// Most bytes asked of one read (the spare room is zeroed first: reads into
-/// uninitialised memory would need `unsafe`).
+/// Most bytes asked of one read (into the buffer's spare room, not zeroed
+/// first: see `glue::read_into_spare`).
 const READ_MAX: usize = 16 * 1024;
 /// How long, and how much, a closing connection reads and discards after
 /// its last response, so unread input does not make the kernel reset the
@@ -68,15 +68,10 @@ impl Io {
             stream.set_read_timeout(timeout)?;
             self.read_timeout = timeout;
         }
-        let len = self.rbuf.len();
         // Steady state, the buffer is uniquely owned again once the last
         // request's head is dropped, so this reclaims space, not allocates.
         self.rbuf.reserve(READ_RESERVE);
-        let room = (self.rbuf.capacity() - len).min(READ_MAX);
-        self.rbuf.resize(len + room, 0);
-        let r = stream.read(&mut self.rbuf[len..]);
-        self.rbuf.truncate(len + r.as_ref().map_or(0, |n| *n));
-        r
+        crate::glue::read_into_spare(stream, &mut self.rbuf, READ_MAX)
     }
 
     /// Writes the queued output in one `write_all`.
