@@ -12,9 +12,13 @@ use super::{Headers, Limits, ParseError};
 /// Longest method accepted; the longest registered method is 17 bytes.
 const MAX_METHOD_LEN: usize = 32;
 
-/// Header scratch entries kept on the stack (32 bytes each); a larger
-/// [`Limits::max_headers`] uses a heap array.
-const STACK_HEADERS: usize = 128;
+/// Header scratch entries kept on the stack (32 bytes each). A request with
+/// more fields is parsed again with a heap array of
+/// [`Limits::max_headers`] entries. Kept small because the scratch sits on
+/// every connection greenlet's stack: a 4 KiB array pushed the deepest
+/// frames onto one more stack page, which stays resident (4 KiB per idle
+/// connection).
+const STACK_HEADERS: usize = 24;
 
 /// The HTTP version of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -249,19 +253,37 @@ impl Layout {
 
 /// Runs httparse and the limit checks; `Ok(None)` means need more. The
 /// field index is built in `fields` (empty, its capacity reused).
-fn scan(buf: &[u8], limits: &Limits, mut fields: Vec<Field>) -> Result<Option<Layout>, ParseError> {
+fn scan(buf: &[u8], limits: &Limits, fields: Vec<Field>) -> Result<Option<Layout>, ParseError> {
     // httparse needs a header array; sizing it to the limit turns "too many
-    // headers" into its `TooManyHeaders` error, even on partial input. Up
-    // to STACK_HEADERS it lives uninitialised on the stack: this runs once
-    // per request and per read, so it must not allocate or fill 3 KiB.
+    // headers" into its `TooManyHeaders` error, even on partial input. The
+    // common case fits STACK_HEADERS uninitialised entries on the stack
+    // (this runs once per request and per read, so it must not allocate or
+    // fill kilobytes); more fields than that are parsed again on the heap.
     let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
+    let small = limits.max_headers.min(STACK_HEADERS);
+    match scan_with(buf, limits, fields, &mut stack[..small]) {
+        Err(ParseError::TooManyHeaders) if limits.max_headers > STACK_HEADERS => {
+            scan_large(buf, limits)
+        }
+        r => r,
+    }
+}
+
+/// `scan` for a request with more than STACK_HEADERS fields (rare; kept out
+/// of line so its frame does not deepen the common path).
+#[inline(never)]
+fn scan_large(buf: &[u8], limits: &Limits) -> Result<Option<Layout>, ParseError> {
     let mut heap = Vec::new();
-    let storage = if limits.max_headers <= STACK_HEADERS {
-        &mut stack[..limits.max_headers]
-    } else {
-        heap.resize_with(limits.max_headers, MaybeUninit::uninit);
-        &mut heap[..]
-    };
+    heap.resize_with(limits.max_headers, MaybeUninit::uninit);
+    scan_with(buf, limits, Vec::new(), &mut heap[..])
+}
+
+fn scan_with<'b>(
+    buf: &'b [u8],
+    limits: &Limits,
+    mut fields: Vec<Field>,
+    storage: &mut [MaybeUninit<httparse::Header<'b>>],
+) -> Result<Option<Layout>, ParseError> {
     let mut req = httparse::Request::new(&mut []);
     let status = req
         .parse_with_uninit_headers(buf, storage)

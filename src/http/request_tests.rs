@@ -406,3 +406,39 @@ fn request_line_bounds_agree_complete_and_partial() {
         }
     }
 }
+
+/// Past the on-stack scratch (24 fields) the head is parsed again on the
+/// heap: every field up to the limit is kept, one more is 431.
+#[rstest]
+#[case(23)]
+#[case(24)]
+#[case(25)]
+#[case(60)]
+#[case(100)]
+fn many_fields_up_to_the_limit(#[case] count: usize) {
+    let mut raw = String::from("GET / HTTP/1.1\r\nHost: x\r\n");
+    for i in 1..count {
+        raw.push_str(&format!("X-F{i}: v{i}\r\n"));
+    }
+    raw.push_str("\r\n");
+    let (head, used) = complete(raw.as_bytes());
+    assert_eq!(used, raw.len());
+    assert_eq!(head.headers().len(), count);
+    assert_eq!(
+        head.headers()
+            .get_str(&format!("x-f{}", count - 1))
+            .is_some(),
+        count > 1
+    );
+    let over = raw.replacen("\r\n\r\n", "\r\nX-Over: 1\r\n\r\n", 1);
+    let expected = if count + 1 > Limits::default().max_headers {
+        431
+    } else {
+        0
+    };
+    if expected == 431 {
+        assert_eq!(status_of(over.as_bytes(), &Limits::default()), 431);
+    } else {
+        assert_eq!(complete(over.as_bytes()).0.headers().len(), count + 1);
+    }
+}
