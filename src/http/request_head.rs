@@ -15,9 +15,8 @@ const MAX_METHOD_LEN: usize = 32;
 /// Header scratch entries kept on the stack (32 bytes each). A request with
 /// more fields is parsed again with a heap array of
 /// [`Limits::max_headers`] entries. Kept small because the scratch sits on
-/// every connection greenlet's stack: a 4 KiB array pushed the deepest
-/// frames onto one more stack page, which stays resident (4 KiB per idle
-/// connection).
+/// every connection greenlet's stack, and stack pages once touched stay
+/// resident while the connection idles.
 const STACK_HEADERS: usize = 24;
 
 /// The HTTP version of a request.
