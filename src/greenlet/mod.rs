@@ -11,39 +11,22 @@
 //!               └── kill ───┴──────► killed (a pending greenlet never runs)
 //! ```
 
+mod current;
 mod error;
 pub(crate) mod header;
 
-use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use std::{fmt, io};
 
+pub(crate) use current::{current, enter_wait, leave_wait, refresh_instrumentation};
+pub use current::{current_id, current_name};
+use current::{on_worker, ON_WORKER};
 pub use error::GreenletError;
 use header::Header;
 
 use crate::sync::waiter::{self, WaitError};
-
-may::coroutine_local!(static CURRENT: RefCell<Option<Current>> = RefCell::new(None));
-
-/// The running greenlet's header, in may's coroutine-local storage.
-///
-/// may drops a coroutine's local storage when the coroutine ends, whichever
-/// way it ends. A stack overflow ends it without unwinding, so the body never
-/// records its end; this guard's `Drop` does it instead, and joiners wake.
-struct Current(Arc<Header>);
-
-impl Drop for Current {
-    fn drop(&mut self) {
-        if !self.0.is_done() {
-            self.0.finish(Err(GreenletError::StackOverflow {
-                greenlet: self.0.label(),
-            }));
-        }
-    }
-}
 
 /// A handle to a running (or finished) greenlet: gevent's `Greenlet`.
 ///
@@ -133,18 +116,6 @@ impl Builder {
     }
 }
 
-thread_local! {
-    /// Set on may's worker threads the first time greenline code runs
-    /// there (a greenlet's first resume always happens on a worker).
-    static ON_WORKER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// True when the calling greenlet runs on one of may's workers (not on the
-/// timer thread, where a timer resumed it, nor a plain thread).
-fn on_worker() -> bool {
-    ON_WORKER.with(|w| w.get())
-}
-
 fn spawn_failure(detail: &str) -> io::Error {
     let limit = std::fs::read_to_string("/proc/sys/vm/max_map_count")
         .map(|s| s.trim().to_string())
@@ -179,7 +150,7 @@ fn run_body<F, T>(
             greenlet: header.label(),
         })
     } else {
-        CURRENT.with(|c| *c.borrow_mut() = Some(Current(header.clone())));
+        current::enter(&header);
         crate::monitor::greenlet_running(&header);
         let r = panic::catch_unwind(AssertUnwindSafe(f));
         crate::monitor::greenlet_stopped();
@@ -388,60 +359,4 @@ pub fn killall<'a, T: 'a>(
         g.kill_nowait();
     }
     joinall(all, timeout)
-}
-
-/// The id of the greenlet calling this, `None` on a plain thread or in a
-/// coroutine greenline did not spawn.
-pub fn current_id() -> Option<u64> {
-    current().map(|h| h.id)
-}
-
-/// The name of the calling greenlet, if it has one.
-pub fn current_name() -> Option<String> {
-    current().and_then(|h| h.name.clone())
-}
-
-pub(crate) fn current() -> Option<Arc<Header>> {
-    if !may::coroutine::is_coroutine() {
-        return None;
-    }
-    CURRENT.with(|c| c.borrow().as_ref().map(|cur| cur.0.clone()))
-}
-
-// ---- Instrumentation of waits (test harness, blocking monitor) -------------
-
-/// On while the test harness tracks greenlets or the monitor runs.
-static INSTRUMENTED: AtomicBool = AtomicBool::new(false);
-
-pub(crate) fn refresh_instrumentation() {
-    INSTRUMENTED.store(
-        header::tracking() || crate::monitor::enabled(),
-        Ordering::SeqCst,
-    );
-}
-
-/// Returned by `enter_wait`, handed back to `leave_wait`.
-pub(crate) struct WaitTicket(Option<Arc<Header>>);
-
-/// Marks the calling greenlet as parked in `what`.
-#[inline]
-pub(crate) fn enter_wait(what: &'static str) -> WaitTicket {
-    if !INSTRUMENTED.load(Ordering::Relaxed) {
-        return WaitTicket(None);
-    }
-    let h = current();
-    if let Some(h) = &h {
-        h.set_waiting_on(Some(what));
-    }
-    crate::monitor::greenlet_stopped();
-    WaitTicket(h)
-}
-
-/// Marks the greenlet as running again (on whichever thread resumed it).
-#[inline]
-pub(crate) fn leave_wait(ticket: WaitTicket) {
-    if let Some(h) = ticket.0 {
-        h.set_waiting_on(None);
-        crate::monitor::greenlet_running(&h);
-    }
 }
