@@ -32,6 +32,30 @@ pub(crate) trait Timeouts {
     }
 }
 
+/// Implements [`Timeouts`] for a socket type with fields `io` (the may
+/// socket, which has `set_read_timeout`/`set_write_timeout`) and `timeouts`.
+macro_rules! impl_timeouts {
+    ($ty:ty) => {
+        impl $crate::net::deadline::Timeouts for $ty {
+            fn apply_timeout(
+                &self,
+                dir: $crate::net::deadline::Dir,
+                t: Option<std::time::Duration>,
+            ) -> std::io::Result<()> {
+                match dir {
+                    $crate::net::deadline::Dir::Read => self.io.set_read_timeout(t),
+                    $crate::net::deadline::Dir::Write => self.io.set_write_timeout(t),
+                }
+            }
+
+            fn own_timeouts(&self) -> &$crate::net::deadline::OwnTimeouts {
+                &self.timeouts
+            }
+        }
+    };
+}
+pub(crate) use impl_timeouts;
+
 /// A socket's own read and write timeouts.
 #[derive(Debug)]
 pub(crate) struct OwnTimeouts {

@@ -333,18 +333,7 @@ impl TcpStream {
     }
 }
 
-impl Timeouts for TcpStream {
-    fn apply_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()> {
-        match dir {
-            Dir::Read => self.io.set_read_timeout(t),
-            Dir::Write => self.io.set_write_timeout(t),
-        }
-    }
-
-    fn own_timeouts(&self) -> &OwnTimeouts {
-        &self.timeouts
-    }
-}
+deadline::impl_timeouts!(TcpStream);
 
 impl Read for TcpStream {
     /// Reads what is available, waiting (yielding) while nothing is.

@@ -93,15 +93,4 @@ impl UdpSocket {
     }
 }
 
-impl Timeouts for &UdpSocket {
-    fn apply_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()> {
-        match dir {
-            Dir::Read => self.io.set_read_timeout(t),
-            Dir::Write => self.io.set_write_timeout(t),
-        }
-    }
-
-    fn own_timeouts(&self) -> &OwnTimeouts {
-        &self.timeouts
-    }
-}
+deadline::impl_timeouts!(&UdpSocket);

@@ -123,18 +123,7 @@ impl UnixStream {
     }
 }
 
-impl Timeouts for UnixStream {
-    fn apply_timeout(&self, dir: Dir, t: Option<Duration>) -> io::Result<()> {
-        match dir {
-            Dir::Read => self.io.set_read_timeout(t),
-            Dir::Write => self.io.set_write_timeout(t),
-        }
-    }
-
-    fn own_timeouts(&self) -> &OwnTimeouts {
-        &self.timeouts
-    }
-}
+deadline::impl_timeouts!(UnixStream);
 
 impl Read for UnixStream {
     /// Reads what is available, waiting (yielding) while nothing is.
