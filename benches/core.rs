@@ -220,73 +220,55 @@ fn event_wake() {
     );
 }
 
+/// Echoes 64-byte messages until the peer goes away.
+fn echo_64(mut s: impl Read + Write) {
+    let mut buf = [0u8; 64];
+    while s.read_exact(&mut buf).is_ok() {
+        if s.write_all(&buf).is_err() {
+            break;
+        }
+    }
+}
+
+/// Median time of one 64-byte round trip over `c`.
+fn round_trips(mut c: impl Read + Write) -> Duration {
+    let mut buf = [7u8; 64];
+    median_per_op(20_000, |n| {
+        for _ in 0..n {
+            c.write_all(&buf).unwrap();
+            c.read_exact(&mut buf).unwrap();
+        }
+    })
+}
+
 fn echo_round_trip() {
     let ours = in_greenlet(|| {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
-        greenline::spawn(move || {
-            let (mut s, _) = l.accept().unwrap();
-            let mut buf = [0u8; 64];
-            while s.read_exact(&mut buf).is_ok() {
-                if s.write_all(&buf).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut c = TcpStream::connect(addr).unwrap();
+        greenline::spawn(move || echo_64(l.accept().unwrap().0));
+        let c = TcpStream::connect(addr).unwrap();
         c.set_nodelay(true).unwrap();
-        let mut buf = [7u8; 64];
-        median_per_op(20_000, |n| {
-            for _ in 0..n {
-                c.write_all(&buf).unwrap();
-                c.read_exact(&mut buf).unwrap();
-            }
-        })
+        round_trips(c)
     });
     let raw_may = in_greenlet(|| {
         let l = may::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
-        may::go!(move || {
-            let (mut s, _) = l.accept().unwrap();
-            let mut buf = [0u8; 64];
-            while s.read_exact(&mut buf).is_ok() {
-                if s.write_all(&buf).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut c = may::net::TcpStream::connect(addr).unwrap();
+        may::go!(move || echo_64(l.accept().unwrap().0));
+        let c = may::net::TcpStream::connect(addr).unwrap();
         c.set_nodelay(true).unwrap();
-        let mut buf = [7u8; 64];
-        median_per_op(20_000, |n| {
-            for _ in 0..n {
-                c.write_all(&buf).unwrap();
-                c.read_exact(&mut buf).unwrap();
-            }
-        })
+        round_trips(c)
     });
     let threads = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
         std::thread::spawn(move || {
-            let (mut s, _) = l.accept().unwrap();
+            let (s, _) = l.accept().unwrap();
             s.set_nodelay(true).unwrap();
-            let mut buf = [0u8; 64];
-            while s.read_exact(&mut buf).is_ok() {
-                if s.write_all(&buf).is_err() {
-                    break;
-                }
-            }
+            echo_64(s)
         });
-        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        let c = std::net::TcpStream::connect(addr).unwrap();
         c.set_nodelay(true).unwrap();
-        let mut buf = [7u8; 64];
-        median_per_op(20_000, |n| {
-            for _ in 0..n {
-                c.write_all(&buf).unwrap();
-                c.read_exact(&mut buf).unwrap();
-            }
-        })
+        round_trips(c)
     };
     row(
         "echo round trip 64 B",
