@@ -49,13 +49,23 @@ impl Socket {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn send(&self, data: impl Into<Bytes>, flags: i32) -> io::Result<()> {
+        if flags & SNDMORE == 0 && !self.frames_held() {
+            // A whole one-frame message: nothing held to prepend.
+            return self.send_msg(Msg::One(data.into()), flags);
+        }
         let msg = {
             let mut local = self.local();
             local.pending_out.push(data.into());
-            if flags & SNDMORE != 0 {
-                return Ok(());
+            let msg = if flags & SNDMORE != 0 {
+                None
+            } else {
+                Some(std::mem::take(&mut local.pending_out))
+            };
+            self.note_frames(&local);
+            match msg {
+                Some(msg) => msg,
+                None => return Ok(()),
             }
-            std::mem::take(&mut local.pending_out)
         };
         self.send_msg(msg, flags)
     }
@@ -79,10 +89,16 @@ impl Socket {
         let msg = {
             let mut local = self.local();
             local.pending_out.extend(parts.into_iter().map(Into::into));
-            if flags & SNDMORE != 0 {
-                return Ok(());
+            let msg = if flags & SNDMORE != 0 {
+                None
+            } else {
+                Some(std::mem::take(&mut local.pending_out))
+            };
+            self.note_frames(&local);
+            match msg {
+                Some(msg) => msg,
+                None => return Ok(()),
             }
-            std::mem::take(&mut local.pending_out)
         };
         if msg.is_empty() {
             return Err(io::Error::new(
@@ -143,10 +159,11 @@ impl Socket {
     /// - `Unsupported` on PUB and PUSH; `ConnectionAborted` once the context
     ///   is terminated.
     pub fn recv(&self, flags: i32) -> io::Result<Bytes> {
-        {
+        if self.frames_held() {
             let mut local = self.local();
             if let Some(frame) = local.pending_in.pop_front() {
                 local.rcvmore = !local.pending_in.is_empty();
+                self.note_frames(&local);
                 return Ok(frame);
             }
         }
@@ -161,6 +178,7 @@ impl Socket {
         let mut local = self.local();
         local.pending_in.extend(msg);
         local.rcvmore = !local.pending_in.is_empty();
+        self.note_frames(&local);
         Ok(first)
     }
 
@@ -171,15 +189,18 @@ impl Socket {
     ///
     /// As [`recv`](Socket::recv).
     pub fn recv_multipart(&self, flags: i32) -> io::Result<Vec<Bytes>> {
-        {
+        if self.frames_held() {
             let mut local = self.local();
             if !local.pending_in.is_empty() {
                 local.rcvmore = false;
-                return Ok(local.pending_in.drain(..).collect());
+                let rest = local.pending_in.drain(..).collect();
+                self.note_frames(&local);
+                return Ok(rest);
             }
         }
+        // Nothing held: `rcvmore` is already false (it is true only while
+        // `pending_in` holds frames).
         let msg = self.recv_msg(flags)?;
-        self.local().rcvmore = false;
         Ok(msg.into_vec())
     }
 

@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -62,6 +63,11 @@ pub struct Socket {
     core: Arc<Core>,
     ctx: Context,
     local: Mutex<Local>,
+    /// True while `local` holds frames (a message being built with SNDMORE,
+    /// or the rest of a received one). While false, a whole-message send or
+    /// a single-frame receive skips `local`'s lock; it is written under that
+    /// lock, and a socket is used by one greenlet at a time.
+    frames_held: AtomicBool,
 }
 
 impl Socket {
@@ -70,7 +76,19 @@ impl Socket {
             core,
             ctx,
             local: Mutex::new(Local::default()),
+            frames_held: AtomicBool::new(false),
         }
+    }
+
+    /// Records whether `local` holds frames; call after changing them.
+    pub(super) fn note_frames(&self, local: &Local) {
+        let held = !local.pending_out.is_empty() || !local.pending_in.is_empty();
+        self.frames_held.store(held, Ordering::Release);
+    }
+
+    /// False when no frames are held (see `frames_held`).
+    pub(super) fn frames_held(&self) -> bool {
+        self.frames_held.load(Ordering::Acquire)
     }
 
     pub(crate) fn core(&self) -> &Arc<Core> {
