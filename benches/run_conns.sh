@@ -16,7 +16,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PEERS="${PEERS:-greenline minihttp hyper gevent}"
+PEERS="${PEERS:-greenline greenline-nopark minihttp hyper gevent}"
 CONNS="${CONNS:-10000}"
 HOLD="${HOLD:-$DURATION}"
 TARGET_BYTES="${TARGET_BYTES:-10240}"   # the issue's 10 KB, read as KiB
@@ -34,6 +34,11 @@ serve() {
     greenline)
         ADDR=127.0.0.1:8080
         start_server "$1" 8080 env GREENLINE_WORKERS=1 "$EX/http_hello" "$ADDR" --no-access-log ;;
+    greenline-nopark)
+        # The same server keeping a greenlet per idle connection, to show
+        # what parking idle connections (ServerConfig::idle_park) saves.
+        ADDR=127.0.0.1:8084
+        start_server "$1" 8084 env GREENLINE_WORKERS=1 "$EX/http_hello" "$ADDR" --no-access-log --no-idle-park ;;
     minihttp)
         ADDR=127.0.0.1:8081
         start_server "$1" 8081 env MAY_WORKERS=1 "$BIN/minihttp_hello" "$ADDR" ;;
@@ -43,7 +48,7 @@ serve() {
     gevent)
         ADDR=127.0.0.1:8083
         start_server "$1" 8083 "$PY" "$ROOT/benches/peers/gevent_hello.py" "$ADDR" ;;
-    *) die "unknown peer $1 (greenline minihttp hyper gevent)" ;;
+    *) die "unknown peer $1 (greenline greenline-nopark minihttp hyper gevent)" ;;
     esac
 }
 
@@ -71,9 +76,9 @@ done
 echo
 echo "== $CONNS idle keep-alive HTTP connections, held ${HOLD}s, then one more request on each"
 echo "   (server on core $SERVER_CPU, conns_hold on core $LOAD_CPU; logs in $LOGDIR)"
-printf "%-12s %8s %12s %14s %16s %12s %10s  %s\n" peer errors "opened in s" "RSS before KiB" "RSS all open KiB" "B per conn" "gl/peer" "issue's figure"
+printf "%-16s %8s %12s %14s %16s %12s %10s  %s\n" peer errors "opened in s" "RSS before KiB" "RSS all open KiB" "B per conn" "gl/peer" "issue's figure"
 for peer in $PEERS; do
-    printf "%-12s %8s %12s %14s %16s %12s %10s  %s\n" "$peer" "${ERRS[$peer]}" "${OPEN[$peer]}" \
+    printf "%-16s %8s %12s %14s %16s %12s %10s  %s\n" "$peer" "${ERRS[$peer]}" "${OPEN[$peer]}" \
         "${RSS0[$peer]}" "${RSS1[$peer]}" "${PER[$peer]}" "$(ratio "${PER[greenline]:--}" "${PER[$peer]}")" "${ISSUE[$peer]:-}"
 done
 echo "targets:"

@@ -13,10 +13,12 @@
 //! access log is **on**, as pywsgi's is: one line per request through the
 //! `log` crate, printed to stderr here. Pass `--no-access-log` for
 //! benchmarks, where formatting and printing a line per request would be
-//! measured instead of the server.
+//! measured instead of the server. `--no-idle-park` keeps a greenlet per
+//! idle keep-alive connection (`ServerConfig::idle_park(None)`), to measure
+//! what parking saves.
 //!
-//! Usage: `http_hello [ADDR] [--no-access-log]`, ADDR defaulting to
-//! `127.0.0.1:8080`.
+//! Usage: `http_hello [ADDR] [--no-access-log] [--no-idle-park]`, ADDR
+//! defaulting to `127.0.0.1:8080`.
 
 use std::io::Write;
 
@@ -41,13 +43,14 @@ impl log::Log for Stderr {
 fn main() -> std::io::Result<()> {
     let mut addr = "127.0.0.1:8080".to_string();
     let mut access_log = true;
+    let mut config = ServerConfig::new();
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--no-access-log" => access_log = false,
+            "--no-idle-park" => config = config.idle_park(None),
             _ => addr = arg,
         }
     }
-    let mut config = ServerConfig::new();
     if access_log {
         log::set_logger(&Stderr).expect("no other logger");
         log::set_max_level(log::LevelFilter::Info);

@@ -2,10 +2,10 @@
 //!
 //! may marks coroutine spawning, coroutine cancellation and fd adoption as
 //! `unsafe fn`s. greenline calls each of them here and nowhere else, so the
-//! contract that makes those calls sound is written down once. The one
-//! other `unsafe` in the crate is here too: reading from a socket into a
-//! buffer's uninitialised spare capacity ([`read_into_spare`]), sound
-//! because of how may's sockets read.
+//! contract that makes those calls sound is written down once. The crate's
+//! other `unsafe` is here too: reading from a socket into a buffer's
+//! uninitialised spare capacity ([`read_into_spare`]), sound because of how
+//! may's sockets read, and the epoll system calls behind [`EpollSet`].
 //!
 //! # The contract greenline keeps, and asks its users to keep
 //!
@@ -145,4 +145,106 @@ pub(crate) fn read_into_spare(
     // current length, and `n <= room <= capacity - len`.
     unsafe { buf.set_len(buf.len() + n) };
     Ok(n)
+}
+
+/// An epoll set of greenline's own, beside may's: the HTTP server parks
+/// idle keep-alive connections in one (see `server::park`), so they wait for
+/// input without a greenlet. may's event loop watches the set's own fd, which
+/// turns readable when a member has an event.
+///
+/// Members are registered one-shot for input, keyed by a `u64` the caller
+/// chooses: an event disables the member until it is removed or added again,
+/// so each registration reports once.
+#[derive(Debug)]
+pub(crate) struct EpollSet {
+    fd: std::os::fd::OwnedFd,
+}
+
+impl EpollSet {
+    /// A new, empty set (close-on-exec).
+    pub(crate) fn new() -> io::Result<EpollSet> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: epoll_create1 takes no pointers; a non-negative result is
+        // a new descriptor that nothing else owns.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is open and owned by no one else (above).
+        Ok(EpollSet {
+            fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) },
+        })
+    }
+
+    /// Adds `member` to the set, to report `key` once when it has input,
+    /// end of file or an error.
+    pub(crate) fn add_once(&self, member: &impl std::os::fd::AsRawFd, key: u64) -> io::Result<()> {
+        use std::os::fd::{AsRawFd, RawFd};
+        let mut event = libc::epoll_event {
+            events: (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLONESHOT) as u32,
+            u64: key,
+        };
+        let member: RawFd = member.as_raw_fd();
+        // SAFETY: both descriptors are open (ours is owned; `member` is an
+        // object alive for the call, which owns its descriptor) and `event` is a valid epoll_event the kernel only reads.
+        let r = unsafe {
+            libc::epoll_ctl(self.fd.as_raw_fd(), libc::EPOLL_CTL_ADD, member, &mut event)
+        };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Removes `member` from the set. Call it before the member is closed:
+    /// the kernel forgets a closed descriptor only once every copy of it is.
+    pub(crate) fn remove(&self, member: &impl std::os::fd::AsRawFd) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: both descriptors are open (as in `add_once`); EPOLL_CTL_DEL ignores the event
+        // pointer, and null is allowed since Linux 2.6.9.
+        let r = unsafe {
+            libc::epoll_ctl(
+                self.fd.as_raw_fd(),
+                libc::EPOLL_CTL_DEL,
+                member.as_raw_fd(),
+                std::ptr::null_mut(),
+            )
+        };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// The keys of members with an event now, without waiting: appends at
+    /// most 64 to `keys` and returns how many. Fewer than 64 means the set
+    /// had no more.
+    pub(crate) fn ready(&self, keys: &mut Vec<u64>) -> io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        const MAX: usize = 64;
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; MAX];
+        let n = loop {
+            // SAFETY: `events` is writable memory for MAX entries; timeout 0
+            // makes the call return at once.
+            let n = unsafe {
+                libc::epoll_wait(self.fd.as_raw_fd(), events.as_mut_ptr(), MAX as i32, 0)
+            };
+            if n >= 0 {
+                break n as usize;
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        };
+        // Copied out of the packed struct before use.
+        keys.extend(events[..n].iter().map(|e| e.u64));
+        Ok(n)
+    }
+}
+
+impl std::os::fd::AsRawFd for EpollSet {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(&self.fd)
+    }
 }

@@ -39,6 +39,9 @@ pub struct ServerConfig {
     pub(crate) access_log: AccessLog,
     /// Most connections an `HttpServer` serves at once; `None`: no limit.
     pub(crate) max_connections: Option<usize>,
+    /// Idle time after which an `HttpServer` connection waits for its next
+    /// request without a greenlet; `None`: never.
+    pub(crate) idle_park: Option<Duration>,
 }
 
 impl ServerConfig {
@@ -53,6 +56,7 @@ impl ServerConfig {
             drain_limit: 64 * 1024,
             access_log: AccessLog::Log,
             max_connections: None,
+            idle_park: Some(Duration::from_millis(100)),
         }
     }
 
@@ -120,6 +124,27 @@ impl ServerConfig {
     pub fn max_connections(mut self, n: usize) -> ServerConfig {
         assert!(n > 0, "max_connections must be at least 1");
         self.max_connections = Some(n);
+        self
+    }
+
+    /// How long a keep-alive connection of an
+    /// [`HttpServer`](super::HttpServer) waits for its next request in its
+    /// own greenlet before it *parks*: its greenlet ends, freeing its stack
+    /// (most of what an open connection costs), and the socket waits in the
+    /// server's epoll set until input arrives, when a new greenlet serves
+    /// it. Default 100 ms; `None` keeps a greenlet per connection for its
+    /// whole life.
+    ///
+    /// A client that keeps its connection busy never parks, so parking
+    /// costs a busy server nothing; a request arriving on a parked
+    /// connection costs one greenlet spawn more (about a microsecond). The
+    /// [`keepalive_timeout`](ServerConfig::keepalive_timeout) still counts
+    /// from the last request, parked or not, and
+    /// [`HttpServer::stop`](super::HttpServer::stop) closes parked
+    /// connections at once. A zero duration is raised to 1 ms.
+    /// [`serve_connection`](super::serve_connection) never parks.
+    pub fn idle_park(mut self, after: Option<Duration>) -> ServerConfig {
+        self.idle_park = after.map(|t| t.max(Duration::from_millis(1)));
         self
     }
 

@@ -20,6 +20,7 @@
 use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Buf;
@@ -33,6 +34,7 @@ use super::{
     Request, RequestHead, Response, ServerConfig,
 };
 use crate::net::TcpStream;
+use crate::server::park::{Next, Parked};
 
 /// Queued output past this is written before the next request is handled,
 /// so a long pipeline cannot grow the batch without bound.
@@ -91,18 +93,110 @@ pub fn serve_connection<H: Handler + ?Sized>(
     handler: &H,
     config: &ServerConfig,
 ) -> io::Result<()> {
-    stream.set_nodelay(true)?;
-    stream.set_write_timeout(config.write_timeout)?;
-    let mut conn = Conn {
-        io: Io::new(stream),
-        peer,
-        config,
-        spare_fields: Vec::new(),
-    };
+    prepare(&stream, config)?;
+    let mut conn = Conn::new(Io::new(stream), peer, config, Vec::new(), None);
     match conn.run(handler)? {
         End::Close => conn.io.close(),
-        End::Drop => Ok(()),
+        // Park never happens: this connection was given no `park_after`.
+        End::Drop | End::Park => Ok(()),
     }
+}
+
+/// Serves a connection of an [`HttpServer`](super::HttpServer): as
+/// [`serve_connection`], except that a connection idle for
+/// [`ServerConfig::idle_park`] is handed back to the server to wait without
+/// a greenlet (see `server::park`). Errors are logged here (debug), as the
+/// server has no one to return them to.
+pub(crate) fn serve_parking<H: Handler>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    handler: Arc<H>,
+    config: Arc<ServerConfig>,
+) -> Next {
+    if let Err(e) = prepare(&stream, &config) {
+        log::debug!("http connection from {peer} ended: {e}");
+        return Next::Done;
+    }
+    let idle = Idle {
+        io: Io::new(stream),
+        peer,
+        spare_fields: Vec::new(),
+        since: None,
+    };
+    carry_on(idle, handler, config)
+}
+
+/// The socket options every served connection gets.
+fn prepare(stream: &TcpStream, config: &ServerConfig) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    stream.set_write_timeout(config.write_timeout)
+}
+
+/// What a connection keeps while it is parked: its buffers (released, so
+/// empty and unallocated), and when it went idle.
+struct Idle {
+    io: Io,
+    peer: SocketAddr,
+    spare_fields: Vec<Field>,
+    /// When the connection became idle, if it has parked since.
+    since: Option<Instant>,
+}
+
+/// Runs the request loop on `idle` until the connection ends (`Done`) or
+/// goes idle long enough to park.
+fn carry_on<H: Handler>(idle: Idle, handler: Arc<H>, config: Arc<ServerConfig>) -> Next {
+    let Idle {
+        io,
+        peer,
+        spare_fields,
+        since,
+    } = idle;
+    let mut conn = Conn::new(io, peer, &config, spare_fields, config.idle_park);
+    conn.idle_since = since;
+    let ended = match conn.run(handler.as_ref()) {
+        Ok(End::Close) => conn.io.close(),
+        Ok(End::Drop) => Ok(()),
+        Ok(End::Park) => {
+            let Conn {
+                mut io,
+                spare_fields,
+                idle_since,
+                ..
+            } = conn;
+            let Some(stream) = io.park() else {
+                return Next::Done;
+            };
+            let since = idle_since.unwrap_or_else(Instant::now);
+            let expires = config.keepalive_timeout.map(|k| since + k);
+            // The field index is a buffer like the others: dropped while
+            // parked, unless it holds nothing.
+            let spare_fields = if spare_fields.capacity() == 0 {
+                spare_fields
+            } else {
+                Vec::new()
+            };
+            let idle = Idle {
+                io,
+                peer,
+                spare_fields,
+                since: Some(since),
+            };
+            return Next::Park(Parked {
+                stream,
+                expires,
+                resume: Box::new(move |stream| {
+                    let mut idle = idle;
+                    idle.io.unpark(stream);
+                    carry_on(idle, handler, config)
+                }),
+            });
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = ended {
+        log::debug!("http connection from {peer} ended: {e}");
+    }
+    Next::Done
 }
 
 /// How a connection ends once the loop returns.
@@ -111,6 +205,9 @@ enum End {
     Close,
     /// Nothing more to send (the client closed, or went idle).
     Drop,
+    /// Idle for `park_after`, with nothing buffered either way: hand the
+    /// connection to the server's lot.
+    Park,
 }
 
 struct Conn<'a> {
@@ -120,9 +217,49 @@ struct Conn<'a> {
     /// The last request's header field index, emptied: the next head is
     /// parsed into it, so requests do not allocate one each.
     spare_fields: Vec<Field>,
+    /// How long to wait for a next request before parking; `None` never
+    /// parks.
+    park_after: Option<Duration>,
+    /// When the connection went idle, if it was parked and no request has
+    /// arrived since: the keep-alive timeout counts from here.
+    idle_since: Option<Instant>,
 }
 
-impl Conn<'_> {
+impl<'a> Conn<'a> {
+    fn new(
+        io: Io,
+        peer: SocketAddr,
+        config: &'a ServerConfig,
+        spare_fields: Vec<Field>,
+        park_after: Option<Duration>,
+    ) -> Conn<'a> {
+        Conn {
+            io,
+            peer,
+            config,
+            spare_fields,
+            park_after,
+            idle_since: None,
+        }
+    }
+
+    /// How long to wait for the next request's first byte, and whether
+    /// running out of that time parks the connection (else it closes).
+    /// `None` when the keep-alive time is already spent.
+    fn idle_wait(&self) -> Option<(Option<Duration>, bool)> {
+        let keepalive = match (self.config.keepalive_timeout, self.idle_since) {
+            (Some(k), Some(since)) => Some(k.saturating_sub(since.elapsed())),
+            (k, _) => k,
+        };
+        if keepalive.is_some_and(|k| k.is_zero()) {
+            return None;
+        }
+        Some(match self.park_after {
+            Some(p) if keepalive.map_or(true, |k| k > p) => (Some(p), true),
+            _ => (keepalive, false),
+        })
+    }
+
     fn run<H: Handler + ?Sized>(&mut self, handler: &H) -> io::Result<End> {
         // When the first byte of the head being received arrived.
         let mut head_started: Option<Instant> = None;
@@ -143,9 +280,14 @@ impl Conn<'_> {
                     }
                 }
                 Ok(None) => {
+                    let mut parks = false;
                     let timeout = if self.io.rbuf.is_empty() {
                         head_started = None;
-                        self.config.keepalive_timeout
+                        let Some((wait, park)) = self.idle_wait() else {
+                            return Ok(End::Drop);
+                        };
+                        parks = park;
+                        wait
                     } else {
                         let started = *head_started.get_or_insert_with(Instant::now);
                         let left = self.config.head_timeout.saturating_sub(started.elapsed());
@@ -156,8 +298,15 @@ impl Conn<'_> {
                     };
                     match self.io.fill(timeout) {
                         Ok(0) => return Ok(End::Drop),
-                        Ok(_) => {}
+                        Ok(_) => self.idle_since = None,
                         Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                            if parks && self.io.rbuf.is_empty() {
+                                if self.idle_since.is_none() {
+                                    let waited = timeout.unwrap_or_default();
+                                    self.idle_since = Instant::now().checked_sub(waited);
+                                }
+                                return Ok(End::Park);
+                            }
                             if self.io.rbuf.is_empty() {
                                 // RFC 9112 §9.5: a server may close an idle
                                 // connection at any time.

@@ -21,7 +21,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{serve_connection, Handler, ServerConfig};
+use super::conn::serve_parking;
+use super::{Handler, ServerConfig};
 use crate::net::TcpListener;
 use crate::server::{ServerOptions, StreamServer};
 use crate::sync::waiter::lock;
@@ -165,8 +166,11 @@ impl<H: Handler> HttpServer<H> {
     /// `stop(timeout)`. See [`StreamServer::stop`].
     ///
     /// New connections are refused once this returns or earlier. A
-    /// connection idle in keep-alive counts as running, so it holds the
-    /// wait until `timeout` (or its keep-alive timeout); a killed
+    /// connection parked in keep-alive (idle longer than
+    /// [`ServerConfig::idle_park`]) is closed at once, and one idle for
+    /// less is closed when it would park, so idle connections hold the wait
+    /// for at most `idle_park` (without parking, until `timeout` or their
+    /// keep-alive timeout). A killed
     /// connection unwinds at its next yield point, out of its handler too,
     /// and its socket closes. Called from a handler of this server, it
     /// neither waits for nor kills the caller's own connection.
@@ -193,6 +197,16 @@ impl<H: Handler> HttpServer<H> {
         }
     }
 
+    /// The number of idle keep-alive connections parked without a
+    /// greenlet now (see [`ServerConfig::idle_park`]); they are part of
+    /// [`connection_count`](Self::connection_count).
+    pub fn parked_count(&self) -> usize {
+        match &*lock(&self.state.stage) {
+            Stage::Serving(server) => server.parked_count(),
+            Stage::Bound(_) | Stage::Stopped => 0,
+        }
+    }
+
     /// The stream server, built around the listener on first use; `None`
     /// when the server was stopped before it was started.
     fn stream_server(&self) -> io::Result<Option<StreamServer>> {
@@ -210,10 +224,8 @@ impl<H: Handler> HttpServer<H> {
             options = options.max_connections(n);
         }
         let (handler, config) = (self.handler.clone(), self.config.clone());
-        let server = StreamServer::with_options(listener, options, move |stream, peer| {
-            if let Err(e) = serve_connection(stream, peer, handler.as_ref(), &config) {
-                log::debug!("http connection from {peer} ended: {e}");
-            }
+        let server = StreamServer::parking(listener, options, move |stream, peer| {
+            serve_parking(stream, peer, handler.clone(), config.clone())
         })?;
         *stage = Stage::Serving(server.clone());
         Ok(Some(server))

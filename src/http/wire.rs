@@ -98,6 +98,22 @@ impl Io {
         Ok(n)
     }
 
+    /// Takes the socket out for the connection to park, and frees both
+    /// buffers (both are empty when a connection goes idle), so a parked
+    /// connection holds no buffer memory. `None` for an `Io` without a
+    /// socket.
+    pub(crate) fn park(&mut self) -> Option<TcpStream> {
+        debug_assert!(self.rbuf.is_empty() && self.wbuf.is_empty());
+        self.rbuf = BytesMut::new();
+        self.wbuf = BytesMut::new();
+        self.stream.take()
+    }
+
+    /// Puts back the socket `park` took.
+    pub(crate) fn unpark(&mut self, stream: TcpStream) {
+        self.stream = Some(stream);
+    }
+
     /// Writes the queued output in one `write_all`.
     pub(crate) fn flush(&mut self) -> io::Result<()> {
         if !self.wbuf.is_empty() {

@@ -43,6 +43,7 @@
 
 mod accept;
 mod options;
+pub(crate) mod park;
 mod stream;
 
 pub use options::ServerOptions;

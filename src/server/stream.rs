@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::accept::{classify, AcceptError, Backoff};
+use super::park::{self, Lot, Next, Resume};
 use super::ServerOptions;
 use crate::greenlet::header::Header;
 use crate::net::{TcpListener, TcpStream};
@@ -24,7 +25,9 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(1);
 /// `pool.kill(timeout=1)`); one that never yields cannot be killed sooner.
 const KILL_WAIT: Duration = Duration::from_secs(1);
 
-type Handler = dyn Fn(TcpStream, SocketAddr) + Send + Sync + 'static;
+/// The connection handler as the server holds it: a user's handler always
+/// returns [`Next::Done`]; the HTTP server's may park an idle connection.
+type Handler = dyn Fn(TcpStream, SocketAddr) -> Next + Send + Sync + 'static;
 
 /// A TCP server that runs `handler(stream, peer)` in a new greenlet for every
 /// connection: gevent's `gevent.server.StreamServer`.
@@ -59,12 +62,12 @@ type Handler = dyn Fn(TcpStream, SocketAddr) + Send + Sync + 'static;
 /// ```
 #[derive(Clone)]
 pub struct StreamServer {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     handler: Arc<Handler>,
-    local_addr: SocketAddr,
+    pub(super) local_addr: SocketAddr,
     /// One permit per allowed connection; `None` without a limit.
     slots: Option<Semaphore>,
     /// Handlers spawned and not yet ended; see [`Slot`].
@@ -77,6 +80,8 @@ struct Inner {
     /// Set when `serve_forever` should return: at the end of `stop`, or when
     /// the accept loop gives up on a broken listener.
     done: Event,
+    /// Idle connections waiting for input without a greenlet.
+    pub(super) lot: Lot,
 }
 
 /// Where the server is in its lifecycle.
@@ -150,6 +155,23 @@ impl StreamServer {
     where
         F: Fn(TcpStream, SocketAddr) + Send + Sync + 'static,
     {
+        StreamServer::parking(listener, options, move |stream, peer| {
+            handler(stream, peer);
+            Next::Done
+        })
+    }
+
+    /// Like [`with_options`](StreamServer::with_options), with a handler
+    /// that may park its connection when it goes idle (see
+    /// [`park`](super::park)).
+    pub(crate) fn parking<F>(
+        listener: TcpListener,
+        options: ServerOptions,
+        handler: F,
+    ) -> io::Result<StreamServer>
+    where
+        F: Fn(TcpStream, SocketAddr) -> Next + Send + Sync + 'static,
+    {
         Ok(StreamServer {
             inner: Arc::new(Inner {
                 handler: Arc::new(handler),
@@ -160,6 +182,7 @@ impl StreamServer {
                 phase: Mutex::new(Phase::Ready(listener)),
                 handlers: Mutex::new(BTreeMap::new()),
                 done: Event::new(),
+                lot: Lot::default(),
             }),
         })
     }
@@ -290,6 +313,10 @@ impl StreamServer {
             // promptly; its listener closes as it unwinds.
             g.kill();
         }
+        // Parked connections are idle: closed now, not waited for. A
+        // connection the lot resumed before this is a running handler by
+        // now, and is waited for below.
+        self.inner.lot.close();
         let me = crate::current_id();
         let others = || -> Vec<Arc<Header>> {
             // Cloned out so no lock is held while waiting.
@@ -338,9 +365,18 @@ impl StreamServer {
 
     /// The number of connections being handled now: counted from just
     /// before a handler is spawned until its function returns, panics or is
-    /// killed.
+    /// killed. An idle connection the HTTP server parked without a greenlet
+    /// counts until it closes.
     pub fn connection_count(&self) -> usize {
         self.inner.active.load(Ordering::SeqCst)
+    }
+
+    /// The number of idle connections parked without a greenlet now (the
+    /// HTTP server's idle keep-alive connections; see
+    /// [`ServerConfig::idle_park`](crate::http::ServerConfig::idle_park)).
+    /// They are part of [`connection_count`](StreamServer::connection_count).
+    pub fn parked_count(&self) -> usize {
+        self.inner.lot.len()
     }
 }
 
@@ -390,7 +426,12 @@ fn accept_loop(inner: &Arc<Inner>, listener: TcpListener) {
             None => None,
         };
         let failure = match listener.accept() {
-            Ok((stream, peer)) => match spawn_handler(inner, stream, peer, permit) {
+            Ok((stream, peer)) => match spawn_handler(
+                inner,
+                Work::New(stream),
+                peer,
+                Slot::take(&inner.active, permit),
+            ) {
                 Ok(()) => {
                     let errors = backoff.succeed();
                     if errors > 0 {
@@ -435,13 +476,13 @@ fn accept_loop(inner: &Arc<Inner>, listener: TcpListener) {
 /// and, with a limit, its permit. Moved into the greenlet's closure, so it is
 /// dropped when the handler returns, panics or is killed (even before it
 /// started), which frees the slot before the greenlet's joiners are woken.
-struct Slot {
+pub(super) struct Slot {
     _permit: Option<SemaphoreGuard>,
     active: Arc<AtomicUsize>,
 }
 
 impl Slot {
-    fn take(active: &Arc<AtomicUsize>, permit: Option<SemaphoreGuard>) -> Slot {
+    pub(super) fn take(active: &Arc<AtomicUsize>, permit: Option<SemaphoreGuard>) -> Slot {
         active.fetch_add(1, Ordering::SeqCst);
         Slot {
             _permit: permit,
@@ -456,23 +497,40 @@ impl Drop for Slot {
     }
 }
 
+/// What a handler greenlet starts with.
+pub(super) enum Work {
+    /// A connection just accepted: call the server's handler.
+    New(TcpStream),
+    /// A parked connection with input: carry on where its handler left off.
+    Resume(TcpStream, Resume),
+}
+
 /// Runs the handler for one connection in a greenlet named `conn-<peer>`,
-/// which holds the connection's slot until it ends.
-fn spawn_handler(
+/// which holds the connection's slot until it ends, or hands it to the lot
+/// with the connection when the handler parks it.
+pub(super) fn spawn_handler(
     inner: &Arc<Inner>,
-    stream: TcpStream,
+    work: Work,
     peer: SocketAddr,
-    permit: Option<SemaphoreGuard>,
+    slot: Slot,
 ) -> io::Result<()> {
     let handler = inner.handler.clone();
     let mut builder = Builder::new().name(format!("conn-{peer}"));
     if let Some(bytes) = inner.stack_size {
         builder = builder.stack_size(bytes);
     }
-    let slot = Slot::take(&inner.active, permit);
+    let server = Arc::downgrade(inner);
     let g = builder.spawn(move || {
-        let _slot = slot;
-        handler(stream, peer)
+        let next = match work {
+            Work::New(stream) => handler(stream, peer),
+            Work::Resume(stream, resume) => resume(stream),
+        };
+        if let Next::Park(parked) = next {
+            // A server that is gone cannot serve it: it closes as it drops.
+            if let Some(inner) = server.upgrade() {
+                park::park(&inner, parked, peer, slot);
+            }
+        }
     })?;
     let id = g.id();
     let weak = Arc::downgrade(inner);

@@ -1,0 +1,457 @@
+//! Idle connections waiting for input without a greenlet.
+//!
+//! A keep-alive HTTP connection spends most of its life idle between
+//! requests, and an idle greenlet still holds its stack: three resident
+//! pages, 12 KiB, most of what an open connection costs. So a handler that
+//! finds its connection idle may return [`Next::Park`] instead of waiting:
+//! its greenlet ends, and the connection (its socket, and whatever the
+//! handler needs to carry on, in a closure) waits in the server's
+//! [`Lot`] until input arrives, when a fresh greenlet runs the closure.
+//!
+//! ```text
+//!  handler greenlet ──Next::Park──▶ lot: socket in the server's epoll set (one-shot)
+//!        ▲                              │ input, end of file or error
+//!        │                              ▼
+//!        └──── new greenlet ◀── reactor greenlet (waits on the set's fd)
+//!
+//!  expiry passes (sweeper greenlet)  ─▶ socket closed, slot freed
+//!  server stops                      ─▶ every parked socket closed at once
+//! ```
+//!
+//! A parked connection keeps its place in the server's connection count
+//! and limit: it is open, only not being served. Parking is offered to the
+//! crate's own HTTP server; a user's `StreamServer` handler runs start to
+//! end in one greenlet.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use may::io::{CoIo, WaitIo};
+
+use super::stream::{spawn_handler, Inner, Slot, Work};
+use crate::glue::EpollSet;
+use crate::net::TcpStream;
+use crate::sync::waiter::lock;
+use crate::{Builder, Greenlet};
+
+/// What a connection handler gives back when it returns.
+pub(crate) enum Next {
+    /// The connection is over (its socket was closed or dropped).
+    Done,
+    /// The connection is idle: wait for input without a greenlet.
+    Park(Parked),
+}
+
+/// An idle connection handed to the lot.
+pub(crate) struct Parked {
+    pub(crate) stream: TcpStream,
+    /// When to give up waiting and close the connection; `None` waits for
+    /// as long as the server runs.
+    pub(crate) expires: Option<Instant>,
+    /// Carries on serving the connection, in a new greenlet, once it has
+    /// input (or end of file, or an error, which the first read reports).
+    pub(crate) resume: Resume,
+}
+
+pub(crate) type Resume = Box<dyn FnOnce(TcpStream) -> Next + Send>;
+
+/// The sweeper checks for expired connections at most this often...
+const SWEEP_MIN: Duration = Duration::from_millis(10);
+/// ...and at least this often while anything is parked.
+const SWEEP_MAX: Duration = Duration::from_secs(1);
+
+/// A server's parked connections. Empty and without greenlets until the
+/// first connection parks.
+#[derive(Default)]
+pub(crate) struct Lot {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    parked: HashMap<u64, Entry>,
+    next_key: u64,
+    /// The epoll set and the greenlet waiting on it, made at the first park.
+    epoll: Option<Arc<CoIo<EpollSet>>>,
+    reactor: Option<Greenlet<()>>,
+    reactor_started: bool,
+    /// Whether a sweeper runs: while something parked can expire. It ends
+    /// when nothing can; the next such park starts another.
+    sweeping: bool,
+    sweeper: Option<Greenlet<()>>,
+    /// Set by `close`: nothing parks any more.
+    closed: bool,
+}
+
+struct Entry {
+    stream: TcpStream,
+    peer: SocketAddr,
+    expires: Option<Instant>,
+    resume: Resume,
+    /// The connection's place in the count and the limit.
+    slot: Slot,
+}
+
+impl Lot {
+    /// The reactor greenlet's record and the epoll set, for tests that
+    /// check both go away when the lot closes.
+    #[cfg(test)]
+    fn watch(
+        &self,
+    ) -> (
+        Option<Arc<crate::greenlet::header::Header>>,
+        Weak<CoIo<EpollSet>>,
+    ) {
+        let st = lock(&self.state);
+        (
+            st.reactor.as_ref().map(|g| g.header().clone()),
+            st.epoll.as_ref().map_or_else(Weak::new, Arc::downgrade),
+        )
+    }
+
+    /// How many connections are parked now.
+    pub(crate) fn len(&self) -> usize {
+        lock(&self.state).parked.len()
+    }
+
+    /// Closes every parked connection and stops the lot's greenlets; later
+    /// parks close their connection at once.
+    pub(crate) fn close(&self) {
+        let (parked, reactor, sweeper, epoll) = {
+            let mut st = lock(&self.state);
+            st.closed = true;
+            (
+                std::mem::take(&mut st.parked),
+                st.reactor.take(),
+                st.sweeper.take(),
+                st.epoll.take(),
+            )
+        };
+        for g in [reactor, sweeper].into_iter().flatten() {
+            g.kill_nowait();
+        }
+        if let Some(epoll) = epoll {
+            for entry in parked.values() {
+                let _ = epoll.inner().remove(&entry.stream);
+            }
+        }
+        // Dropping the entries closes the sockets and frees the slots.
+        drop(parked);
+    }
+}
+
+/// Parks `parked` in `inner`'s lot, or closes it if the lot is closed or
+/// the connection cannot be watched (logged).
+pub(super) fn park(inner: &Arc<Inner>, parked: Parked, peer: SocketAddr, slot: Slot) {
+    let lot = &inner.lot;
+    let mut st = lock(&lot.state);
+    if st.closed {
+        return;
+    }
+    let epoll = match &st.epoll {
+        Some(epoll) => epoll.clone(),
+        None => {
+            match EpollSet::new().and_then(|set| CoIo::new(set).map_err(std::io::Error::from)) {
+                Ok(epoll) => {
+                    let epoll = Arc::new(epoll);
+                    st.epoll = Some(epoll.clone());
+                    epoll
+                }
+                Err(e) => {
+                    log::error!(
+                        "StreamServer {}: cannot park connections: {e}",
+                        inner.local_addr
+                    );
+                    return;
+                }
+            }
+        }
+    };
+    let key = st.next_key;
+    st.next_key += 1;
+    // Added to the set and the map under the lock: the reactor takes the
+    // lock to look up what the set reports, so it always finds the entry.
+    let Parked {
+        stream,
+        expires,
+        resume,
+    } = parked;
+    if let Err(e) = epoll.inner().add_once(&stream, key) {
+        log::error!(
+            "StreamServer {}: cannot park the connection from {peer}: {e}",
+            inner.local_addr
+        );
+        return;
+    }
+    st.parked.insert(
+        key,
+        Entry {
+            stream,
+            peer,
+            expires,
+            resume,
+            slot,
+        },
+    );
+    let start_reactor = !st.reactor_started;
+    st.reactor_started = true;
+    let start_sweeper = !st.sweeping && expires.is_some();
+    st.sweeping |= start_sweeper;
+    drop(st);
+    if start_reactor {
+        start(
+            inner,
+            "park",
+            |weak| reactor(weak, epoll),
+            |st, g| {
+                st.reactor_started &= g.is_some();
+                st.reactor = g;
+            },
+        );
+    }
+    if start_sweeper {
+        start(inner, "sweep", sweeper, |st, g| {
+            // Not `sweeping = true`: the sweeper may have run and ended.
+            st.sweeping &= g.is_some();
+            st.sweeper = g;
+        });
+    }
+}
+
+/// Spawns one of the lot's greenlets and hands its handle to `record` (for
+/// `close`), or kills it if the lot closed meanwhile. A failed spawn is
+/// logged and recorded as `None`, so the next park tries again.
+fn start(
+    inner: &Arc<Inner>,
+    what: &str,
+    body: impl FnOnce(Weak<Inner>) + Send + 'static,
+    record: impl FnOnce(&mut State, Option<Greenlet<()>>),
+) {
+    let weak = Arc::downgrade(inner);
+    let spawned = Builder::new()
+        .name(format!("{what}-{}", inner.local_addr))
+        .spawn(move || body(weak));
+    let mut st = lock(&inner.lot.state);
+    match spawned {
+        Ok(g) if st.closed => {
+            drop(st);
+            g.kill_nowait();
+        }
+        Ok(g) => record(&mut st, Some(g)),
+        Err(e) => {
+            record(&mut st, None);
+            drop(st);
+            log::error!(
+                "StreamServer {}: cannot start the {what} greenlet: {e}",
+                inner.local_addr
+            );
+        }
+    }
+}
+
+/// Waits on the epoll set and resumes each connection it reports in a new
+/// handler greenlet. Ends when the server is gone or the lot closes (which
+/// also kills it in `wait_io`).
+fn reactor(weak: Weak<Inner>, epoll: Arc<CoIo<EpollSet>>) {
+    let mut keys = Vec::with_capacity(64);
+    loop {
+        // Drain, then wait: an event after the last `ready` sets may's flag
+        // for the set's fd, so `wait_io` returns at once.
+        loop {
+            keys.clear();
+            let n = match epoll.inner().ready(&mut keys) {
+                Ok(n) => n,
+                Err(e) => {
+                    log::error!("StreamServer: parked connections' epoll set failed: {e}");
+                    if let Some(inner) = weak.upgrade() {
+                        inner.lot.close();
+                    }
+                    return;
+                }
+            };
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            // Spawned under the lot's lock, so that `close` (taken by
+            // `stop` before it collects the running handlers) comes either
+            // before a resume, which then does not happen, or after the
+            // handler is registered, so `stop` waits for it.
+            let mut st = lock(&inner.lot.state);
+            if st.closed {
+                return;
+            }
+            for key in &keys {
+                let Some(entry) = st.parked.remove(key) else {
+                    continue;
+                };
+                let _ = epoll.inner().remove(&entry.stream);
+                let work = Work::Resume(entry.stream, entry.resume);
+                if let Err(e) = spawn_handler(&inner, work, entry.peer, entry.slot) {
+                    log::error!(
+                        "StreamServer {}: cannot resume the connection from {}: {e}",
+                        inner.local_addr,
+                        entry.peer
+                    );
+                }
+            }
+            drop(st);
+            if n < 64 {
+                break;
+            }
+        }
+        epoll.wait_io();
+    }
+}
+
+/// Closes parked connections whose time is up. Ends when nothing is parked
+/// (the next park starts another), when the lot closes, or when the server
+/// is gone.
+fn sweeper(weak: Weak<Inner>) {
+    loop {
+        let Some(inner) = weak.upgrade() else {
+            return;
+        };
+        let now = Instant::now();
+        let mut expired = Vec::new();
+        let next = {
+            let mut st = lock(&inner.lot.state);
+            if st.closed {
+                return;
+            }
+            let due: Vec<u64> = st
+                .parked
+                .iter()
+                .filter(|(_, e)| e.expires.is_some_and(|t| t <= now))
+                .map(|(k, _)| *k)
+                .collect();
+            expired.extend(due.iter().filter_map(|k| st.parked.remove(k)));
+            let next = st.parked.values().filter_map(|e| e.expires).min();
+            if next.is_none() {
+                // Nothing left that can expire: done until the next park.
+                st.sweeping = false;
+                st.sweeper = None;
+            }
+            if let Some(epoll) = &st.epoll {
+                for entry in &expired {
+                    let _ = epoll.inner().remove(&entry.stream);
+                }
+            }
+            next
+        };
+        if !expired.is_empty() {
+            log::debug!(
+                "StreamServer {}: closed {} idle connections (keep-alive timeout)",
+                inner.local_addr,
+                expired.len()
+            );
+        }
+        // Closes the sockets and frees the slots.
+        drop(expired);
+        let Some(next) = next else {
+            return;
+        };
+        drop(inner);
+        let wait = next.saturating_duration_since(Instant::now());
+        if crate::sleep(wait.clamp(SWEEP_MIN, SWEEP_MAX)).is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::server::{ServerOptions, StreamServer};
+
+    /// A server whose handler parks every new connection at once; resumed,
+    /// it answers `resumed` and closes.
+    fn parking_server(expires: Option<Duration>) -> StreamServer {
+        let listener = crate::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let server = StreamServer::parking(listener, ServerOptions::new(), move |stream, _| {
+            Next::Park(Parked {
+                stream,
+                expires: expires.map(|t| Instant::now() + t),
+                resume: Box::new(|mut stream| {
+                    let mut byte = [0; 1];
+                    if stream.read(&mut byte).unwrap_or(0) == 1 {
+                        let _ = stream.write_all(b"resumed");
+                    }
+                    Next::Done
+                }),
+            })
+        })
+        .unwrap();
+        server.start().unwrap();
+        server
+    }
+
+    fn wait_until(what: &str, cond: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !cond() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    #[test]
+    fn a_parked_connection_is_resumed_in_a_new_greenlet_by_input() {
+        let server = parking_server(None);
+        let mut client = std::net::TcpStream::connect(server.local_addr()).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        wait_until("the park", || server.parked_count() == 1);
+        client.write_all(b"x").unwrap();
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).unwrap();
+        assert_eq!(answer, "resumed");
+        wait_until("the end", || server.connection_count() == 0);
+        assert_eq!(server.parked_count(), 0);
+        server.stop(Duration::from_secs(1));
+    }
+
+    #[test]
+    fn an_expired_connection_is_closed_by_the_sweeper() {
+        let server = parking_server(Some(Duration::from_millis(50)));
+        let mut client = std::net::TcpStream::connect(server.local_addr()).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut rest = Vec::new();
+        // End of file, never "resumed": it was closed unread.
+        assert_eq!(client.read_to_end(&mut rest).unwrap(), 0);
+        wait_until("the slot to be freed", || server.connection_count() == 0);
+    }
+
+    #[test]
+    fn closing_the_lot_ends_its_greenlet_and_closes_its_epoll_set() {
+        let server = parking_server(None);
+        let mut client = std::net::TcpStream::connect(server.local_addr()).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        wait_until("the park", || server.parked_count() == 1);
+        let (reactor, epoll) = server.inner.lot.watch();
+        let reactor = reactor.expect("a reactor while something is parked");
+        assert!(epoll.upgrade().is_some());
+
+        server.stop(Duration::from_secs(1));
+        // The parked connection is closed without being resumed...
+        let mut rest = Vec::new();
+        assert_eq!(client.read_to_end(&mut rest).unwrap(), 0);
+        // ...the reactor, killed in its wait, ends, and with it the last
+        // reference to the epoll set (its descriptor closes).
+        let deadline = Instant::now() + Duration::from_secs(5);
+        assert!(
+            reactor.wait(Some(deadline)).is_ok(),
+            "the reactor is still running"
+        );
+        wait_until("the epoll set to close", || epoll.upgrade().is_none());
+        assert_eq!(server.connection_count(), 0);
+    }
+}
