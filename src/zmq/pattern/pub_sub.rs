@@ -80,9 +80,10 @@ pub(super) fn xpub_recv(inner: &mut Inner, wake: &mut Wakeups) -> Option<io::Res
 /// Drops queued messages no subscription matches; true when a matching one
 /// is at the head of some peer's queue.
 pub(super) fn sub_ready(inner: &mut Inner, wake: &mut Wakeups) -> bool {
-    let subs = &inner.pattern.subscriptions;
+    let Inner { peers, pattern, .. } = inner;
+    let subs = &pattern.subscriptions;
     let mut ready = false;
-    for peer in &inner.peers {
+    for peer in peers.iter_mut() {
         while let Some(first) = peer.rx.peek_first() {
             if routing::matches(subs, &first) {
                 ready = true;

@@ -56,12 +56,12 @@ pub(super) fn req_recv(inner: &mut Inner, wake: &mut Wakeups) -> Option<io::Resu
     };
     // Stale replies from other peers (a request that was asked elsewhere
     // before) are dropped as they come.
-    for peer in inner.peers.iter().filter(|p| p.id != id) {
+    for peer in inner.peers.iter_mut().filter(|p| p.id != id) {
         while let Some((_, signal)) = peer.rx.pop() {
             wake.push(signal);
         }
     }
-    let peer = inner.peers.iter().find(|p| p.id == id)?;
+    let peer = inner.peers.iter_mut().find(|p| p.id == id)?;
     while let Some((mut msg, signal)) = peer.rx.pop() {
         wake.push(signal);
         if msg.len() >= 2 && msg[0].is_empty() {
