@@ -31,7 +31,7 @@ use bytes::Bytes;
 
 use super::msg::Msg;
 use super::pipe::Pipe;
-use super::signal::Signal;
+use super::signal::Wakeups;
 
 /// See the module docs.
 pub(crate) struct Inbox {
@@ -54,15 +54,16 @@ impl Inbox {
         &self.pipe
     }
 
-    /// Takes the oldest message, and the writer's signal to notify if it
-    /// waits for room.
+    /// Takes the oldest message; a writer waiting for the room it frees
+    /// goes into `wake`.
     #[inline]
-    pub(crate) fn pop(&mut self) -> Option<(Msg, Option<Arc<Signal>>)> {
+    pub(crate) fn pop(&mut self, wake: &mut Wakeups) -> Option<Msg> {
         if self.batch.is_empty() && !self.pipe.take_all(&mut self.batch) {
             return None;
         }
         let msg = self.batch.pop_front()?;
-        Some((msg, self.pipe.consumed(self.batch.len())))
+        wake.push(self.pipe.consumed(self.batch.len()));
+        Some(msg)
     }
 
     /// The first frame of the oldest message, leaving it queued.

@@ -39,7 +39,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::msg::Msg;
-use super::signal::Signal;
+use super::signal::{Signal, Wakeups};
 
 struct State {
     queue: VecDeque<Msg>,
@@ -195,16 +195,16 @@ impl Pipe {
     }
 
     /// Queues `msg` if it fits under the high-water mark; gives it back when
-    /// full or closed. On success returns the reader's signal to notify, if
-    /// it is waiting.
+    /// full or closed. A reader waiting for a message goes into `wake`.
     #[inline]
-    pub(crate) fn try_push(&self, msg: Msg) -> Result<Option<Arc<Signal>>, Msg> {
+    pub(crate) fn try_push(&self, msg: Msg, wake: &mut Wakeups) -> Result<(), Msg> {
         let mut s = self.state();
         if s.closed || self.is_full_for_writer(&s) {
             return Err(msg);
         }
         s.queue.push_back(msg);
-        Ok(s.wake_reader())
+        wake.push(s.wake_reader());
+        Ok(())
     }
 
     /// Queues `msg` whatever the high-water mark (subscriptions must not be

@@ -48,9 +48,8 @@ pub(crate) fn lb_send(inner: &mut Inner, msg: Msg, wake: &mut Wakeups) -> Result
         let peer = &inner.peers[i];
         i = next(i, n);
         // One lock per peer: a full or closed pipe hands the message back.
-        match peer.tx.try_push(msg) {
-            Ok(signal) => {
-                wake.push(signal);
+        match peer.tx.try_push(msg, wake) {
+            Ok(()) => {
                 inner.lb_next = i;
                 return Ok(peer.id);
             }
@@ -92,8 +91,7 @@ pub(crate) fn fq_recv(inner: &mut Inner, wake: &mut Wakeups) -> Option<(usize, M
     let n = inner.peers.len();
     let mut i = start(inner.fq_next, n);
     for _ in 0..n {
-        if let Some((msg, signal)) = inner.peers[i].rx.pop() {
-            wake.push(signal);
+        if let Some(msg) = inner.peers[i].rx.pop(wake) {
             inner.fq_next = next(i, n);
             return Some((i, msg));
         }
@@ -119,9 +117,8 @@ pub(crate) fn dist_send(inner: &mut Inner, msg: &Msg, wake: &mut Wakeups) {
     let first: &[u8] = msg.first().map(|b| &b[..]).unwrap_or(&[]);
     for peer in &inner.peers {
         if matches(&peer.subscriptions, first) {
-            if let Ok(signal) = peer.tx.try_push(msg.clone()) {
-                wake.push(signal);
-            }
+            // A full peer misses the message.
+            let _ = peer.tx.try_push(msg.clone(), wake);
         }
     }
 }

@@ -34,8 +34,7 @@ pub(crate) enum Change {
 pub(super) fn take_subscriptions(inner: &mut Inner, deliver: bool, wake: &mut Wakeups) {
     let Inner { peers, pattern, .. } = inner;
     for peer in peers.iter_mut() {
-        while let Some((msg, signal)) = peer.rx.pop() {
-            wake.push(signal);
+        while let Some(msg) = peer.rx.pop(wake) {
             let sub = match &msg[..] {
                 [body] => Subscription::from_message(body),
                 _ => None,
@@ -89,9 +88,7 @@ pub(super) fn sub_ready(inner: &mut Inner, wake: &mut Wakeups) -> bool {
                 ready = true;
                 break;
             }
-            if let Some((_, signal)) = peer.rx.pop() {
-                wake.push(signal);
-            }
+            peer.rx.pop(wake);
         }
     }
     ready
@@ -130,9 +127,8 @@ pub(super) fn xsub_send(
         }
     }
     for peer in &inner.peers {
-        if let Ok(signal) = peer.tx.try_push(msg.clone()) {
-            wake.push(signal);
-        }
+        // A full peer misses the message, as in `dist_send`.
+        let _ = peer.tx.try_push(msg.clone(), wake);
     }
     Some(Ok(()))
 }
