@@ -217,6 +217,10 @@ impl Socket {
         self.local().rcvmore
     }
 
+    // Always inlined into `recv` and `recv_multipart`: returned through
+    // memory, the message was re-read right after being written, with
+    // loads wider than the stores that wrote it, which stalls.
+    #[inline(always)]
     fn recv_msg(&self, flags: i32) -> io::Result<Msg> {
         let core = self.core();
         let mut wake = Wakeups::default();
