@@ -10,6 +10,7 @@
 #   DURATION=2 bash benches/run_zmq.sh           # smoke run
 #   INTEROP=1 bash benches/run_zmq.sh            # also greenline<->libzmq rows
 #   TRANSPORTS=tcp SIZES="64" bash benches/run_zmq.sh
+#   TRANSPORTS= LAT_SIZES= SIZES=64 bash benches/run_zmq.sh   # inproc throughput rows only
 #
 # The binding side (local_*) runs on core $SERVER_CPU (0), the connecting
 # side (remote_*) on core $LOAD_CPU (1); greenline with one worker, libzmq
@@ -21,9 +22,10 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-TRANSPORTS="${TRANSPORTS:-tcp ipc}"
+# An empty TRANSPORTS or LAT_SIZES (set, but to "") skips those rows; inproc always runs.
+TRANSPORTS="${TRANSPORTS-tcp ipc}"
 SIZES="${SIZES:-64 1024}"
-LAT_SIZES="${LAT_SIZES:-64}"
+LAT_SIZES="${LAT_SIZES-64}"
 INTEROP="${INTEROP:-0}"
 INPROC_CPUS="${INPROC_CPUS:-$SERVER_CPU}"
 THR_CAL="${THR_CAL:-200000}"

@@ -100,6 +100,32 @@ fn streamer_with_capture() {
     });
 }
 
+/// Messages the socket has already taken off its pipe (the first recv
+/// takes all that are queued) keep it readable for the poller.
+#[test]
+fn poller_sees_messages_taken_but_not_received() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        let pull = ctx.socket(zmq::PULL).unwrap();
+        pull.bind("inproc://poll-batch").unwrap();
+        let push = ctx.socket(zmq::PUSH).unwrap();
+        push.connect("inproc://poll-batch").unwrap();
+        for m in ["a", "b", "c"] {
+            push.send(m, 0).unwrap();
+        }
+        let mut poller = Poller::new();
+        poller.register(&pull, POLLIN);
+        for m in ["a", "b", "c"] {
+            let ready = poller.poll(Some(Duration::ZERO)).unwrap();
+            assert_eq!(ready.len(), 1, "{m} should be readable");
+            assert_eq!(pull.recv(0).unwrap(), m);
+        }
+        assert!(poller.poll(Some(Duration::ZERO)).unwrap().is_empty());
+        push.send("d", 0).unwrap();
+        assert_eq!(poller.poll(Some(Duration::ZERO)).unwrap().len(), 1);
+    });
+}
+
 #[test]
 fn poller_reports_in_and_out() {
     run(DEADLINE, || {

@@ -118,6 +118,81 @@ fn inproc_hwm_is_the_sum() {
     });
 }
 
+/// The PULL takes all six queued messages off the pipe at its first recv
+/// (one lock for the lot); the five it has not handed out yet still count
+/// against the HWM of 7, each freeing its room as it is received.
+#[test]
+fn hwm_counts_messages_taken_but_not_received() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        let pull = ctx.socket(zmq::PULL).unwrap();
+        pull.set_rcvhwm(4);
+        pull.bind("inproc://hwm-batch").unwrap();
+        let push = ctx.socket(zmq::PUSH).unwrap();
+        push.set_sndhwm(3);
+        push.connect("inproc://hwm-batch").unwrap();
+        for i in 0..6 {
+            push.send(format!("{i}"), zmq::DONTWAIT).unwrap();
+        }
+        assert_eq!(pull.recv(0).unwrap(), "0");
+        push.send("6", zmq::DONTWAIT).unwrap();
+        push.send("7", zmq::DONTWAIT).unwrap();
+        assert_eq!(
+            push.send("x", zmq::DONTWAIT).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
+        assert_eq!(pull.recv(0).unwrap(), "1");
+        push.send("8", zmq::DONTWAIT).unwrap();
+        for i in 2..=8 {
+            assert_eq!(pull.recv(0).unwrap(), format!("{i}").as_bytes());
+        }
+        assert_eq!(
+            pull.recv(zmq::DONTWAIT).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
+    });
+}
+
+/// A plain thread and a greenlet on either end of an inproc pipe with
+/// room for two messages: the sender blocks at almost every message and is
+/// woken by receives on another thread. Nothing is lost, reordered or
+/// left waiting.
+#[rstest]
+fn thread_and_greenlet_through_a_tiny_hwm(#[values(true, false)] thread_sends: bool) {
+    const COUNT: u32 = 20_000;
+    let ctx = zmq::Context::new();
+    let pull = ctx.socket(zmq::PULL).unwrap();
+    pull.set_rcvhwm(1);
+    pull.bind("inproc://tiny-hwm").unwrap();
+    let push = ctx.socket(zmq::PUSH).unwrap();
+    push.set_sndhwm(1);
+    push.connect("inproc://tiny-hwm").unwrap();
+    let send = move || {
+        for i in 0..COUNT {
+            push.send(i.to_be_bytes().to_vec(), 0).unwrap();
+        }
+        push
+    };
+    let recv = move || {
+        pull.set_rcvtimeo(Some(DEADLINE));
+        for i in 0..COUNT {
+            assert_eq!(pull.recv(0).unwrap(), &i.to_be_bytes()[..]);
+        }
+        pull
+    };
+    if thread_sends {
+        let sender = std::thread::spawn(send);
+        let receiver = greenline::spawn(recv);
+        receiver.join_timeout(DEADLINE).unwrap();
+        sender.join().unwrap();
+    } else {
+        let sender = greenline::spawn(send);
+        let receiver = std::thread::spawn(recv);
+        receiver.join().unwrap();
+        sender.join_timeout(DEADLINE).unwrap();
+    }
+}
+
 /// A multipart message of 3 frames is one unit of HWM and arrives whole.
 #[test]
 fn multipart_counts_once_and_arrives_whole() {

@@ -128,34 +128,56 @@ pub(crate) enum WaitError {
 /// Locks a primitive's state, ignoring poisoning: greenline never panics
 /// while holding one of these locks, and a user panic cannot happen inside.
 pub(crate) fn lock<S>(m: &Mutex<S>) -> StateGuard<'_, S> {
-    StateGuard(Some(m.lock().unwrap_or_else(|e| e.into_inner())))
+    StateGuard {
+        guard: m.lock().unwrap_or_else(|e| e.into_inner()),
+        _then: DropSpent,
+    }
 }
 
 /// A primitive's locked state. Dropping it unlocks first, then drops the
 /// waiters woken meanwhile, so nothing that can yield runs under the lock.
-pub(crate) struct StateGuard<'a, S>(Option<MutexGuard<'a, S>>);
+///
+/// The order is the fields' drop order: `guard` (the unlock), then
+/// `_then`. No `Drop` of its own and no `Option` to take, so the common
+/// unlock, after which nobody was woken, inlines into the caller as the
+/// mutex's release and one thread-local read.
+pub(crate) struct StateGuard<'a, S> {
+    guard: MutexGuard<'a, S>,
+    _then: DropSpent,
+}
 
 impl<S> Deref for StateGuard<'_, S> {
     type Target = S;
     fn deref(&self) -> &S {
-        self.0.as_ref().expect("held until drop")
+        &self.guard
     }
 }
 
 impl<S> DerefMut for StateGuard<'_, S> {
     fn deref_mut(&mut self) -> &mut S {
-        self.0.as_mut().expect("held until drop")
+        &mut self.guard
     }
 }
 
-impl<S> Drop for StateGuard<'_, S> {
+/// Dropped right after a [`StateGuard`]'s mutex guard (see there).
+struct DropSpent;
+
+impl Drop for DropSpent {
+    #[inline]
     fn drop(&mut self) {
-        drop(self.0.take());
-        if ANY_SPENT.replace(false) {
-            let spent = SPENT.with(|spent| std::mem::take(&mut *spent.borrow_mut()));
-            drop(spent);
+        if ANY_SPENT.get() {
+            drop_spent();
         }
     }
+}
+
+/// Drops the waiters woken under a lock this thread just released.
+#[cold]
+#[inline(never)]
+fn drop_spent() {
+    ANY_SPENT.set(false);
+    let spent = SPENT.with(|spent| std::mem::take(&mut *spent.borrow_mut()));
+    drop(spent);
 }
 
 /// Waits until `poll` returns `Some`, or the deadline passes.

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 
 use super::codec::SocketType;
+use super::inbox::Inbox;
 use super::msg::Msg;
 use super::options::Options;
 use super::pipe::Pipe;
@@ -30,8 +31,8 @@ pub(crate) struct Peer {
     pub id: u64,
     /// Messages from us to the peer.
     pub tx: Arc<Pipe>,
-    /// Messages from the peer to us.
-    pub rx: Arc<Pipe>,
+    /// Messages from the peer to us, read through a batch.
+    pub rx: Inbox,
     /// The routing id a ROUTER prepends on recv and routes by on send.
     pub identity: Bytes,
     /// PUB/XPUB: this peer's subscriptions, counted by repetition.
@@ -156,7 +157,7 @@ impl Core {
             inner.peers.push(Peer {
                 id,
                 tx: new.tx,
-                rx: new.rx,
+                rx: Inbox::new(new.rx),
                 identity,
                 subscriptions: Vec::new(),
                 endpoint: new.endpoint,
@@ -176,7 +177,7 @@ impl Core {
             let mut inner = lock(&self.inner);
             if let Some(i) = inner.peers.iter().position(|p| p.id == id) {
                 let p = inner.peers.remove(i);
-                for s in p.tx.close().into_iter().chain(p.rx.close()) {
+                for s in p.tx.close().into_iter().chain(p.rx.pipe().close()) {
                     wake.push(s);
                 }
             }
@@ -193,7 +194,7 @@ impl Core {
         {
             let inner = lock(&self.inner);
             if let Some(p) = inner.peers.iter().find(|p| p.id == id) {
-                for s in p.tx.close().into_iter().chain(p.rx.close()) {
+                for s in p.tx.close().into_iter().chain(p.rx.pipe().close()) {
                     wake.push(s);
                 }
             }

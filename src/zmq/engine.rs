@@ -287,27 +287,22 @@ impl Reader<'_> {
             return Ok(());
         }
         // Fast path: room in the pipe, no wait (and no signal lock).
-        let msg = match self.rx.try_push(msg) {
-            Ok(signal) => {
-                if let Some(s) = signal {
-                    s.notify();
-                }
+        let mut wake = Wakeups::default();
+        let msg = match self.rx.try_push(msg, &mut wake) {
+            Ok(()) => {
+                wake.run();
                 return Ok(());
             }
             Err(_) if self.rx.is_closed() => return Err(io::ErrorKind::BrokenPipe.into()),
             Err(msg) => msg,
         };
         let mut slot = Some(msg);
-        let mut wake = Wakeups::default();
         let pushed = self
             .signal
             .wait(None, "zmq inbound queue full", &mut wake, |w| {
                 let msg = slot.take()?;
-                match self.rx.try_push(msg) {
-                    Ok(s) => {
-                        w.push(s);
-                        Some(true)
-                    }
+                match self.rx.try_push(msg, w) {
+                    Ok(()) => Some(true),
                     Err(_) if self.rx.is_closed() => Some(false),
                     Err(msg) => {
                         slot = Some(msg);

@@ -94,6 +94,7 @@ mod core;
 mod endpoint;
 mod engine;
 mod error;
+mod inbox;
 mod inproc;
 mod msg;
 mod options;

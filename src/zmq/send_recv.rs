@@ -48,14 +48,21 @@ impl Socket {
     /// assert_eq!(pull.recv_multipart(0)?, ["a", "b"]);
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[inline]
     pub fn send(&self, data: impl Into<Bytes>, flags: i32) -> io::Result<()> {
+        // Only the conversion is generic: inlined into the caller, it hands
+        // over the frame without a copy of `data` going through memory.
+        self.send_frame(data.into(), flags)
+    }
+
+    fn send_frame(&self, frame: Bytes, flags: i32) -> io::Result<()> {
         if flags & SNDMORE == 0 && !self.frames_held() {
             // A whole one-frame message: nothing held to prepend.
-            return self.send_msg(Msg::One(data.into()), flags);
+            return self.send_msg(Msg::One(frame), flags);
         }
         let msg = {
             let mut local = self.local();
-            local.pending_out.push(data.into());
+            local.pending_out.push(frame);
             let msg = if flags & SNDMORE != 0 {
                 None
             } else {
@@ -210,6 +217,10 @@ impl Socket {
         self.local().rcvmore
     }
 
+    // Always inlined into `recv` and `recv_multipart`: returned through
+    // memory, the message was re-read right after being written, with
+    // loads wider than the stores that wrote it, which stalls.
+    #[inline(always)]
     fn recv_msg(&self, flags: i32) -> io::Result<Msg> {
         let core = self.core();
         let mut wake = Wakeups::default();

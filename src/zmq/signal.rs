@@ -113,19 +113,28 @@ impl Signal {
 pub(crate) struct Wakeups(Vec<Arc<Signal>>);
 
 impl Wakeups {
+    #[inline]
     pub(crate) fn push(&mut self, signal: Option<Arc<Signal>>) {
         if let Some(s) = signal {
-            if !self.0.iter().any(|x| Arc::ptr_eq(x, &s)) {
-                self.0.push(s);
-            }
+            self.add(s);
+        }
+    }
+
+    fn add(&mut self, s: Arc<Signal>) {
+        if !self.0.iter().any(|x| Arc::ptr_eq(x, &s)) {
+            self.0.push(s);
         }
     }
 
     /// Notifies every collected signal (call with no lock held).
+    #[inline]
     pub(crate) fn run(&mut self) {
-        if self.0.is_empty() {
-            return; // the common case: nobody was waiting
+        if !self.0.is_empty() {
+            self.notify_all(); // the common case is nobody waiting
         }
+    }
+
+    fn notify_all(&mut self) {
         for s in self.0.drain(..) {
             s.notify();
         }

@@ -44,11 +44,8 @@ pub(super) fn router_send(
         // A message is at least one frame; libzmq sends the empty frame.
         msg.push(bytes::Bytes::new());
     }
-    match peer.tx.try_push(msg) {
-        Ok(signal) => {
-            wake.push(signal);
-            Some(Ok(()))
-        }
+    match peer.tx.try_push(msg, wake) {
+        Ok(()) => Some(Ok(())),
         Err(_) if !mandatory => Some(Ok(())),
         Err(mut msg) => {
             msg.insert(0, id);

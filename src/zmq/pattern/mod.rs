@@ -24,6 +24,7 @@ use super::signal::Wakeups;
 pub(crate) use pub_sub::{set_subscription, Change};
 
 /// One non-blocking send attempt.
+#[inline]
 pub(crate) fn try_send(
     kind: SocketType,
     inner: &mut Inner,
@@ -47,6 +48,7 @@ pub(crate) fn try_send(
 }
 
 /// One non-blocking receive attempt.
+#[inline]
 pub(crate) fn try_recv(
     kind: SocketType,
     inner: &mut Inner,

@@ -34,8 +34,7 @@ pub(crate) enum Change {
 pub(super) fn take_subscriptions(inner: &mut Inner, deliver: bool, wake: &mut Wakeups) {
     let Inner { peers, pattern, .. } = inner;
     for peer in peers.iter_mut() {
-        while let Some((msg, signal)) = peer.rx.pop() {
-            wake.push(signal);
+        while let Some(msg) = peer.rx.pop(wake) {
             let sub = match &msg[..] {
                 [body] => Subscription::from_message(body),
                 _ => None,
@@ -80,17 +79,16 @@ pub(super) fn xpub_recv(inner: &mut Inner, wake: &mut Wakeups) -> Option<io::Res
 /// Drops queued messages no subscription matches; true when a matching one
 /// is at the head of some peer's queue.
 pub(super) fn sub_ready(inner: &mut Inner, wake: &mut Wakeups) -> bool {
-    let subs = &inner.pattern.subscriptions;
+    let Inner { peers, pattern, .. } = inner;
+    let subs = &pattern.subscriptions;
     let mut ready = false;
-    for peer in &inner.peers {
+    for peer in peers.iter_mut() {
         while let Some(first) = peer.rx.peek_first() {
             if routing::matches(subs, &first) {
                 ready = true;
                 break;
             }
-            if let Some((_, signal)) = peer.rx.pop() {
-                wake.push(signal);
-            }
+            peer.rx.pop(wake);
         }
     }
     ready
@@ -129,9 +127,8 @@ pub(super) fn xsub_send(
         }
     }
     for peer in &inner.peers {
-        if let Ok(signal) = peer.tx.try_push(msg.clone()) {
-            wake.push(signal);
-        }
+        // A full peer misses the message, as in `dist_send`.
+        let _ = peer.tx.try_push(msg.clone(), wake);
     }
     Some(Ok(()))
 }

@@ -11,6 +11,7 @@ use super::super::msg::Msg;
 use super::super::routing;
 use super::super::signal::Wakeups;
 
+#[inline]
 pub(super) fn lb_send(
     inner: &mut Inner,
     slot: &mut Option<Msg>,

@@ -56,14 +56,11 @@ pub(super) fn req_recv(inner: &mut Inner, wake: &mut Wakeups) -> Option<io::Resu
     };
     // Stale replies from other peers (a request that was asked elsewhere
     // before) are dropped as they come.
-    for peer in inner.peers.iter().filter(|p| p.id != id) {
-        while let Some((_, signal)) = peer.rx.pop() {
-            wake.push(signal);
-        }
+    for peer in inner.peers.iter_mut().filter(|p| p.id != id) {
+        while peer.rx.pop(wake).is_some() {}
     }
-    let peer = inner.peers.iter().find(|p| p.id == id)?;
-    while let Some((mut msg, signal)) = peer.rx.pop() {
-        wake.push(signal);
+    let peer = inner.peers.iter_mut().find(|p| p.id == id)?;
+    while let Some(mut msg) = peer.rx.pop(wake) {
         if msg.len() >= 2 && msg[0].is_empty() {
             msg.remove(0);
             inner.pattern.req_peer = None;
@@ -106,9 +103,8 @@ pub(super) fn rep_send(
     };
     envelope.extend(slot.take()?);
     if let Some(peer) = inner.peers.iter().find(|p| p.id == id) {
-        if let Ok(signal) = peer.tx.try_push(envelope) {
-            wake.push(signal);
-        }
+        // A full pipe drops the reply, as libzmq's REP does.
+        let _ = peer.tx.try_push(envelope, wake);
     }
     Some(Ok(()))
 }
