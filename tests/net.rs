@@ -270,3 +270,98 @@ fn a_thread_and_a_greenlet_share_a_connection() {
     assert_eq!(t.join().unwrap(), "from a thread");
     server.join().unwrap().unwrap();
 }
+
+// A read that came back short waits for the next event instead of trying
+// first; these check that no end of file or input is lost on the way.
+
+#[rstest]
+fn end_of_file_queued_behind_the_last_data_is_seen(listener: TcpListener) {
+    let addr = listener.local_addr().unwrap();
+    let got = greenline::testing::run(LONG, move || {
+        let mut c = TcpStream::connect(addr).unwrap();
+        let (mut s, _) = listener.accept().unwrap();
+        // Data and FIN are both queued before the first read.
+        s.write_all(b"abc").unwrap();
+        drop(s);
+        let mut buf = [0; 64];
+        let mut got = Vec::new();
+        loop {
+            // The first read is short; the end of file is already queued,
+            // its event long gone: the second must not wait for another.
+            match c.read(&mut buf).unwrap() {
+                0 => return got,
+                n => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    });
+    assert_eq!(got, b"abc");
+}
+
+#[rstest]
+fn input_announced_while_writing_is_read(listener: TcpListener) {
+    let addr = listener.local_addr().unwrap();
+    let got = greenline::testing::run(LONG, move || {
+        let mut c = TcpStream::connect(addr).unwrap();
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0; 64];
+        // The first read most likely finds nothing and waits, so later
+        // short reads wait for events rather than trying first.
+        let one = greenline::spawn_later(Duration::from_millis(10), move || {
+            s.write_all(b"one").unwrap();
+            s
+        });
+        assert_eq!(c.read(&mut buf).unwrap(), 3);
+        let mut s = one.join().unwrap();
+        let peer = greenline::spawn(move || {
+            let mut one = [0; 3];
+            s.read_exact(&mut one).unwrap();
+            // Answer, then close: input and end of file arrive while the
+            // other side is between its write and its next read.
+            s.write_all(b"two").unwrap();
+        });
+        c.write_all(b"ack").unwrap();
+        peer.join().unwrap();
+        // The peer's answer and close came in after the write: the events
+        // are in may's flag, or were taken by the write and remembered.
+        let mut got = Vec::new();
+        loop {
+            match c.read(&mut buf).unwrap() {
+                0 => return got,
+                n => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    });
+    assert_eq!(got, b"two");
+}
+
+#[rstest]
+fn a_greenlet_waiting_after_a_short_read_is_killed(listener: TcpListener) {
+    let addr = listener.local_addr().unwrap();
+    let reading = Event::new();
+    let entered = reading.clone();
+    let returned = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = returned.clone();
+    let reader = greenline::spawn(move || {
+        let mut c = TcpStream::connect(addr).unwrap();
+        let (mut s, _) = listener.accept().unwrap();
+        s.write_all(b"x").unwrap();
+        let mut buf = [0; 8];
+        assert_eq!(c.read(&mut buf).unwrap(), 1);
+        entered.set();
+        // Short read: this one waits for an event that never comes, until
+        // the kill, which must unwind out of it.
+        let _ = c.read(&mut buf);
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        drop(s);
+    });
+    reading.wait_timeout(LONG).unwrap();
+    reader.kill_timeout(LONG).unwrap();
+    assert!(matches!(
+        reader.join(),
+        Err(greenline::GreenletError::Killed { .. })
+    ));
+    assert!(
+        !returned.load(std::sync::atomic::Ordering::SeqCst),
+        "the read returned"
+    );
+}

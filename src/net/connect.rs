@@ -97,8 +97,14 @@ fn connect_direct(a: SocketAddr, left: Option<Duration>) -> io::Result<TcpStream
         Some(t) => may::net::TcpStream::connect_timeout(&a, t),
         None => may::net::TcpStream::connect(a),
     };
-    s.map(TcpStream::from_may)
-        .map_err(super::deadline::normalize)
+    s.map(|io| {
+        let mut s = TcpStream::from_may(io);
+        if left.is_some() {
+            s.note_timer();
+        }
+        s
+    })
+    .map_err(super::deadline::normalize)
 }
 
 /// With a source address the socket must be bound first; may cannot, so

@@ -7,6 +7,8 @@
 use std::io;
 use std::time::Duration;
 
+use may::io::WaitIo;
+
 use crate::time::{timed_out, Deadline};
 
 /// A socket whose timeouts can be set for one direction.
@@ -147,5 +149,148 @@ impl AtomicTimeout {
     fn set(&self, t: Option<Duration>) {
         let n = t.map_or(u64::MAX, |d| d.as_nanos().min(u64::MAX as u128 - 1) as u64);
         self.0.store(n, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Read and write readiness as greenline tracks it for a stream socket, so
+/// that a read after a short read waits for the poller's event instead of
+/// first trying and failing with `EAGAIN`: one system call per message
+/// saved for a request-reply peer (tokio keeps the same hint).
+///
+/// may keeps one event flag per socket, which its own operations clear
+/// before each attempt, dropping what the events said. On this path
+/// greenline clears it itself ([`WaitIo::reset_io`] or [`WaitIo::wait_io`],
+/// which return the flags they clear) and then reads or writes the
+/// non-blocking socket directly, so it sees every event: input taken by a
+/// write's clearing is remembered for the next read, and end of input or an
+/// error (`EPOLLRDHUP`, `EPOLLHUP`, `EPOLLERR`) stops all waiting for good.
+///
+/// A read may wait before trying only when the last read came back short
+/// (a stream socket's read stops short only when nothing more is queued,
+/// though an end of file may be), nothing since said input or end, and the
+/// socket is *trusted*: one of our reads has failed with `EAGAIN` since
+/// greenline began clearing the flag, so no end of file can be queued that
+/// an event we did not see announced (may's connect clears the flag once
+/// more after the handshake; an early end of file would be lost there).
+///
+/// Anything else takes may's own operations, for good: a timeout on any
+/// operation (may's `wait_io` has none; and a timed may operation can leave
+/// a timer behind that later fires on whatever waits on the socket), a
+/// plain thread (may's readiness does not wake one), or a peek.
+///
+/// [`WaitIo::reset_io`]: may::io::WaitIo::reset_io
+/// [`WaitIo::wait_io`]: may::io::WaitIo::wait_io
+#[derive(Debug, Default)]
+pub(crate) struct Readiness {
+    /// may's operations only, from now on.
+    may_only: bool,
+    /// One of our reads failed with `EAGAIN` (see above).
+    trusted: bool,
+    /// The last read came back short.
+    drained: bool,
+    /// An event announcing input was taken by a write, not yet by a read.
+    input: bool,
+    /// An event announced end of input or an error.
+    closed: bool,
+}
+
+/// may's `wait_io`, unwinding like may's other waits when the greenlet is
+/// killed (may's `wait_io` itself just returns). Returns the event flags
+/// it cleared.
+pub(crate) fn wait_io<S: WaitIo>(io: &S) -> usize {
+    let events = io.wait_io();
+    if crate::greenlet::current().is_some_and(|h| h.kill_requested()) {
+        may::coroutine::trigger_cancel_panic();
+    }
+    events
+}
+
+const INPUT: usize = libc::EPOLLIN as usize;
+const CLOSED: usize = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as usize;
+
+impl Readiness {
+    /// Whether this operation may take greenline's path; a timeout or a
+    /// plain thread switches the socket to may's for good.
+    fn own(&mut self, timeout: Option<Duration>) -> bool {
+        self.may_only |= timeout.is_some() || !may::coroutine::is_coroutine();
+        !self.may_only
+    }
+
+    fn note(&mut self, events: usize) {
+        self.input |= events & INPUT != 0;
+        self.closed |= events & CLOSED != 0;
+    }
+
+    /// An operation only may does (a peek): may's path from now on.
+    pub(crate) fn may_only(&mut self) {
+        self.may_only = true;
+    }
+
+    /// Reads into `buf`: with may's `may_read`, or, on greenline's path,
+    /// with `raw_read` (the non-blocking socket itself) and may's event
+    /// flag. Woken by input, end of file or an error; killing the greenlet
+    /// cancels the wait.
+    pub(crate) fn read<S: WaitIo>(
+        &mut self,
+        io: &mut S,
+        timeout: Option<Duration>,
+        buf: &mut [u8],
+        may_read: impl FnOnce(&mut S, &mut [u8]) -> io::Result<usize>,
+        mut raw_read: impl FnMut(&mut S, &mut [u8]) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        if !self.own(timeout) {
+            return may_read(io, buf);
+        }
+        loop {
+            let wait = self.trusted && self.drained && !self.input && !self.closed;
+            #[allow(deprecated)] // reset_io: the flags it clears are needed here
+            let events = if wait { wait_io(io) } else { io.reset_io() };
+            self.note(events);
+            self.input = false;
+            match raw_read(io, buf) {
+                Ok(n) => {
+                    self.drained = n > 0 && n < buf.len();
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if self.closed {
+                        // Not seen after end of input; if it ever is, may's
+                        // own read waits correctly.
+                        self.may_only = true;
+                        return may_read(io, buf);
+                    }
+                    self.trusted = true;
+                    self.drained = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Writes with may's `may_write`, or, on greenline's path, with
+    /// `raw_write` and may's event flag (as `read`). Woken by room in the
+    /// send buffer or an error.
+    pub(crate) fn write<S: WaitIo>(
+        &mut self,
+        io: &mut S,
+        timeout: Option<Duration>,
+        may_write: impl FnOnce(&mut S) -> io::Result<usize>,
+        mut raw_write: impl FnMut(&mut S) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        if !self.own(timeout) {
+            return may_write(io);
+        }
+        let mut wait = false;
+        loop {
+            #[allow(deprecated)] // reset_io: as in `read`
+            let events = if wait { wait_io(io) } else { io.reset_io() };
+            self.note(events);
+            match raw_write(io) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait = true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => wait = false,
+                r => return r,
+            }
+        }
     }
 }

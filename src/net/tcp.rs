@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use may::io::WaitIo;
 use socket2::{Domain, Socket, Type};
 
-use super::deadline::{self, Dir, OwnTimeouts, Timeouts};
+use super::deadline::{self, Dir, OwnTimeouts, Readiness, Timeouts};
 use super::{ConnectOptions, SocketFile};
 use crate::time::{timed_out, Deadline};
 
@@ -143,7 +143,9 @@ impl TcpListener {
                         waker.wakeup();
                     }
                 });
-                self.io.wait_io();
+                // Killing this greenlet unwinds out of the wait; the timer
+                // greenlet then wakes nobody and ends at the deadline.
+                let _ = deadline::wait_io(&self.io);
                 timer.kill_nowait();
             } else {
                 std::thread::sleep((end - now).min(Duration::from_millis(2)));
@@ -204,6 +206,7 @@ fn listen_on(addr: SocketAddr, options: &ListenOptions) -> io::Result<TcpListene
 pub struct TcpStream {
     io: may::net::TcpStream,
     timeouts: OwnTimeouts,
+    ready: Readiness,
 }
 
 impl TcpStream {
@@ -211,7 +214,14 @@ impl TcpStream {
         TcpStream {
             io,
             timeouts: OwnTimeouts::new(),
+            ready: Readiness::default(),
         }
+    }
+
+    /// Notes that may may have set a timer on this socket while creating it
+    /// (a connect with a timeout); see [`Drained`].
+    pub(super) fn note_timer(&mut self) {
+        self.ready.may_only();
     }
 
     pub(crate) fn from_std_unchecked(s: std::net::TcpStream) -> io::Result<TcpStream> {
@@ -324,7 +334,10 @@ impl TcpStream {
 
     /// Reads without consuming, waiting for data like `read`.
     pub fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        deadline::call(self, Dir::Read, "TcpStream::peek", |s| s.io.peek(buf))
+        deadline::call(self, Dir::Read, "TcpStream::peek", |s| {
+            s.ready.may_only();
+            s.io.peek(buf)
+        })
     }
 
     /// Reads and clears the socket's pending error (`SO_ERROR`).
@@ -341,7 +354,16 @@ impl Read for TcpStream {
     /// Woken by data, end of file, an error, the read timeout or a
     /// `Timeout` deadline (`ErrorKind::TimedOut`).
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        deadline::call(self, Dir::Read, "TcpStream::read", |s| s.io.read(buf))
+        deadline::call(self, Dir::Read, "TcpStream::read", |s| {
+            let timeout = s.io.read_timeout()?;
+            s.ready.read(
+                &mut s.io,
+                timeout,
+                buf,
+                |io, buf| io.read(buf),
+                |io, buf| io.inner_mut().read(buf),
+            )
+        })
     }
 }
 
@@ -350,12 +372,26 @@ impl Write for TcpStream {
     /// full. Woken by buffer space, an error, the write timeout or a
     /// deadline.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        deadline::call(self, Dir::Write, "TcpStream::write", |s| s.io.write(buf))
+        deadline::call(self, Dir::Write, "TcpStream::write", |s| {
+            let timeout = s.io.write_timeout()?;
+            s.ready.write(
+                &mut s.io,
+                timeout,
+                |io| io.write(buf),
+                |io| io.inner_mut().write(buf),
+            )
+        })
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         deadline::call(self, Dir::Write, "TcpStream::write", |s| {
-            s.io.write_vectored(bufs)
+            let timeout = s.io.write_timeout()?;
+            s.ready.write(
+                &mut s.io,
+                timeout,
+                |io| io.write_vectored(bufs),
+                |io| io.inner_mut().write_vectored(bufs),
+            )
         })
     }
 

@@ -6,7 +6,7 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use super::deadline::{self, Dir, OwnTimeouts, Timeouts};
+use super::deadline::{self, Dir, OwnTimeouts, Readiness, Timeouts};
 use super::SocketFile;
 
 /// A Unix domain socket server.
@@ -64,6 +64,7 @@ impl UnixListener {
 pub struct UnixStream {
     io: may::os::unix::net::UnixStream,
     timeouts: OwnTimeouts,
+    ready: Readiness,
 }
 
 impl UnixStream {
@@ -71,6 +72,7 @@ impl UnixStream {
         UnixStream {
             io,
             timeouts: OwnTimeouts::new(),
+            ready: Readiness::default(),
         }
     }
 
@@ -128,14 +130,31 @@ deadline::impl_timeouts!(UnixStream);
 impl Read for UnixStream {
     /// Reads what is available, waiting (yielding) while nothing is.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        deadline::call(self, Dir::Read, "UnixStream::read", |s| s.io.read(buf))
+        deadline::call(self, Dir::Read, "UnixStream::read", |s| {
+            let timeout = s.io.read_timeout()?;
+            s.ready.read(
+                &mut s.io,
+                timeout,
+                buf,
+                |io, buf| io.read(buf),
+                |io, buf| io.inner_mut().read(buf),
+            )
+        })
     }
 }
 
 impl Write for UnixStream {
     /// Writes what the socket buffer takes, waiting while it is full.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        deadline::call(self, Dir::Write, "UnixStream::write", |s| s.io.write(buf))
+        deadline::call(self, Dir::Write, "UnixStream::write", |s| {
+            let timeout = s.io.write_timeout()?;
+            s.ready.write(
+                &mut s.io,
+                timeout,
+                |io| io.write(buf),
+                |io| io.inner_mut().write(buf),
+            )
+        })
     }
 
     fn flush(&mut self) -> io::Result<()> {
