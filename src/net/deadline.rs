@@ -58,6 +58,68 @@ macro_rules! impl_timeouts {
 }
 pub(crate) use impl_timeouts;
 
+/// Implements `Read` and `Write` for a stream type with fields `io` (may's
+/// stream) and `ready` ([`Readiness`]): each call runs under the caller's
+/// deadline (see [`call`]), on may's path or greenline's.
+macro_rules! impl_stream_io {
+    (@write $self:ident, $ty:ty, $method:ident, $arg:ident) => {
+        $crate::net::deadline::call(
+            $self,
+            $crate::net::deadline::Dir::Write,
+            concat!(stringify!($ty), "::write"),
+            |s| {
+                let timeout = s.io.write_timeout()?;
+                s.ready.write(
+                    &mut s.io,
+                    timeout,
+                    |io| std::io::Write::$method(io, $arg),
+                    |io| std::io::Write::$method(io.inner_mut(), $arg),
+                )
+            },
+        )
+    };
+    ($ty:ty) => {
+        impl std::io::Read for $ty {
+            /// Reads what is available, waiting (yielding) while nothing is.
+            ///
+            /// Woken by data, end of file, an error, the read timeout or a
+            /// `Timeout` deadline (`ErrorKind::TimedOut`). Killing the
+            /// greenlet unwinds out of the wait.
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let what = concat!(stringify!($ty), "::read");
+                $crate::net::deadline::call(self, $crate::net::deadline::Dir::Read, what, |s| {
+                    let timeout = s.io.read_timeout()?;
+                    s.ready.read(
+                        &mut s.io,
+                        timeout,
+                        buf,
+                        |io, buf| std::io::Read::read(io, buf),
+                        |io, buf| std::io::Read::read(io.inner_mut(), buf),
+                    )
+                })
+            }
+        }
+
+        impl std::io::Write for $ty {
+            /// Writes what the kernel buffer takes, waiting (yielding) while
+            /// it is full. Woken by buffer space, an error, the write
+            /// timeout or a deadline.
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                $crate::net::deadline::impl_stream_io!(@write self, $ty, write, buf)
+            }
+
+            fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                $crate::net::deadline::impl_stream_io!(@write self, $ty, write_vectored, bufs)
+            }
+
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use impl_stream_io;
+
 /// A socket's own read and write timeouts.
 #[derive(Debug)]
 pub(crate) struct OwnTimeouts {

@@ -1,6 +1,6 @@
 //! TCP listeners and streams that yield instead of blocking.
 
-use std::io::{self, IoSlice, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
@@ -348,57 +348,7 @@ impl TcpStream {
 
 deadline::impl_timeouts!(TcpStream);
 
-impl Read for TcpStream {
-    /// Reads what is available, waiting (yielding) while nothing is.
-    ///
-    /// Woken by data, end of file, an error, the read timeout or a
-    /// `Timeout` deadline (`ErrorKind::TimedOut`).
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        deadline::call(self, Dir::Read, "TcpStream::read", |s| {
-            let timeout = s.io.read_timeout()?;
-            s.ready.read(
-                &mut s.io,
-                timeout,
-                buf,
-                |io, buf| io.read(buf),
-                |io, buf| io.inner_mut().read(buf),
-            )
-        })
-    }
-}
-
-impl Write for TcpStream {
-    /// Writes what the kernel buffer takes, waiting (yielding) while it is
-    /// full. Woken by buffer space, an error, the write timeout or a
-    /// deadline.
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        deadline::call(self, Dir::Write, "TcpStream::write", |s| {
-            let timeout = s.io.write_timeout()?;
-            s.ready.write(
-                &mut s.io,
-                timeout,
-                |io| io.write(buf),
-                |io| io.inner_mut().write(buf),
-            )
-        })
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        deadline::call(self, Dir::Write, "TcpStream::write", |s| {
-            let timeout = s.io.write_timeout()?;
-            s.ready.write(
-                &mut s.io,
-                timeout,
-                |io| io.write_vectored(bufs),
-                |io| io.inner_mut().write_vectored(bufs),
-            )
-        })
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+deadline::impl_stream_io!(TcpStream);
 
 impl std::os::unix::io::AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> std::os::unix::io::RawFd {

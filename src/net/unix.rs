@@ -1,6 +1,6 @@
 //! Unix domain stream sockets whose calls yield.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
@@ -127,40 +127,7 @@ impl UnixStream {
 
 deadline::impl_timeouts!(UnixStream);
 
-impl Read for UnixStream {
-    /// Reads what is available, waiting (yielding) while nothing is.
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        deadline::call(self, Dir::Read, "UnixStream::read", |s| {
-            let timeout = s.io.read_timeout()?;
-            s.ready.read(
-                &mut s.io,
-                timeout,
-                buf,
-                |io, buf| io.read(buf),
-                |io, buf| io.inner_mut().read(buf),
-            )
-        })
-    }
-}
-
-impl Write for UnixStream {
-    /// Writes what the socket buffer takes, waiting while it is full.
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        deadline::call(self, Dir::Write, "UnixStream::write", |s| {
-            let timeout = s.io.write_timeout()?;
-            s.ready.write(
-                &mut s.io,
-                timeout,
-                |io| io.write(buf),
-                |io| io.inner_mut().write(buf),
-            )
-        })
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+deadline::impl_stream_io!(UnixStream);
 
 impl std::os::unix::io::AsRawFd for UnixStream {
     fn as_raw_fd(&self) -> std::os::unix::io::RawFd {

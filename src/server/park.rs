@@ -390,6 +390,15 @@ mod tests {
         server
     }
 
+    /// A client of `server`, its reads bounded so a failure cannot hang.
+    fn client(server: &StreamServer) -> std::net::TcpStream {
+        let client = std::net::TcpStream::connect(server.local_addr()).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        client
+    }
+
     fn wait_until(what: &str, cond: impl Fn() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(5);
         while !cond() {
@@ -401,10 +410,7 @@ mod tests {
     #[test]
     fn a_parked_connection_is_resumed_in_a_new_greenlet_by_input() {
         let server = parking_server(None);
-        let mut client = std::net::TcpStream::connect(server.local_addr()).unwrap();
-        client
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
+        let mut client = client(&server);
         wait_until("the park", || server.parked_count() == 1);
         client.write_all(b"x").unwrap();
         let mut answer = String::new();
@@ -418,10 +424,7 @@ mod tests {
     #[test]
     fn an_expired_connection_is_closed_by_the_sweeper() {
         let server = parking_server(Some(Duration::from_millis(50)));
-        let mut client = std::net::TcpStream::connect(server.local_addr()).unwrap();
-        client
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
+        let mut client = client(&server);
         let mut rest = Vec::new();
         // End of file, never "resumed": it was closed unread.
         assert_eq!(client.read_to_end(&mut rest).unwrap(), 0);
@@ -431,10 +434,7 @@ mod tests {
     #[test]
     fn closing_the_lot_ends_its_greenlet_and_closes_its_epoll_set() {
         let server = parking_server(None);
-        let mut client = std::net::TcpStream::connect(server.local_addr()).unwrap();
-        client
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
+        let mut client = client(&server);
         wait_until("the park", || server.parked_count() == 1);
         let (reactor, epoll) = server.inner.lot.watch();
         let reactor = reactor.expect("a reactor while something is parked");
