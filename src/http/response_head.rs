@@ -115,6 +115,7 @@ impl ResponseHead {
     /// # Errors
     ///
     /// [`EncodeError::InvalidStatus`] unless `status` is three digits.
+    #[inline]
     pub fn new(status: u16) -> Result<ResponseHead, EncodeError> {
         if !(100..=999).contains(&status) {
             return Err(EncodeError::InvalidStatus(status));
@@ -221,6 +222,7 @@ impl ResponseHead {
     /// and that set none of the fields it remembers (`Date`, `Server`,
     /// `Connection`). Nothing is validated or copied: for the constants of
     /// [`Response::text`](super::Response::text) and its kin.
+    #[inline]
     pub(crate) fn with_static_fields(
         status: u16,
         lines: &'static [u8],
