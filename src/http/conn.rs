@@ -452,23 +452,19 @@ impl<'a> Conn<'a> {
     /// connection persists.
     fn write_response(
         &mut self,
-        response: Response,
+        mut response: Response,
         req: &RequestHead,
         keep: bool,
     ) -> io::Result<(u16, u64, bool)> {
-        let (head, error, body) = response.into_parts();
-        let (head, body) = match error {
-            None => (head, body),
-            Some(e) => {
-                log::error!(
-                    "http handler built an invalid response to {} {}: {e}",
-                    req.method(),
-                    req.target()
-                );
-                let (head, _, body) = Response::internal_error().into_parts();
-                (head, body)
-            }
-        };
+        if let Some(e) = response.error() {
+            log::error!(
+                "http handler built an invalid response to {} {}: {e}",
+                req.method(),
+                req.target()
+            );
+            response = Response::internal_error();
+        }
+        let (head, body) = response.parts_mut();
         let (is_head, version, status) = (req.is_head(), req.version(), head.status());
         let allowed = body_allowed(is_head, status);
         let wbuf = &mut self.io.wbuf;
@@ -485,14 +481,14 @@ impl<'a> Conn<'a> {
                     return Ok((status, 0, keep));
                 }
                 if bytes.len() >= DIRECT_WRITE {
-                    self.io.write_direct(&bytes)?;
+                    self.io.write_direct(bytes)?;
                 } else {
-                    wbuf.extend_from_slice(&bytes);
+                    wbuf.extend_from_slice(bytes);
                 }
                 Ok((status, bytes.len() as u64, keep))
             }
-            Body::Stream { mut reader, len } => {
-                let framing = Framing::choose(version, is_head, status, len);
+            Body::Stream { reader, len } => {
+                let framing = Framing::choose(version, is_head, status, *len);
                 let keep = head.encode(framing, keep, version, wbuf);
                 if !allowed {
                     return Ok((status, 0, keep));

@@ -137,8 +137,14 @@ fn coarse_secs() -> u64 {
 /// module docs), so it is at most one second behind the system clock and
 /// costs no clock read per call. The first call starts that thread.
 pub fn write_date(out: &mut BytesMut) {
+    out.put_slice(&current_date());
+}
+
+/// The current time as an IMF-fixdate, as [`write_date`] appends it: for
+/// callers that place it among other bytes themselves.
+pub(crate) fn current_date() -> [u8; HTTP_DATE_LEN] {
     let now = coarse_secs();
-    let date = CACHE.with(|cache| {
+    CACHE.with(|cache| {
         let (secs, text) = cache.get();
         if secs == now {
             return text;
@@ -146,8 +152,7 @@ pub fn write_date(out: &mut BytesMut) {
         let text = format_http_date(now);
         cache.set((now, text));
         text
-    });
-    out.put_slice(&date);
+    })
 }
 
 #[cfg(test)]

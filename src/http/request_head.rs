@@ -138,7 +138,8 @@ impl RequestHead {
 
     /// Whether the method is `HEAD`, whose response carries no body.
     pub fn is_head(&self) -> bool {
-        self.method() == "HEAD"
+        // Compared as bytes: `method()` would check UTF-8 on every response.
+        self.as_bytes()[self.method.clone()] == *b"HEAD"
     }
 
     /// The request-target exactly as sent, such as `/a/b?c=d`.

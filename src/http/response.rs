@@ -98,12 +98,25 @@ impl Response {
     /// assert_eq!(r.status(), 404);
     /// ```
     pub fn text(status: u16, body: impl Into<Body>) -> Response {
-        Response::from_head(ResponseHead::with_static_fields(status, TEXT_PLAIN)).body(body)
+        Response::with_static_fields(status, TEXT_PLAIN, body.into())
     }
 
     /// A `text/html; charset=utf-8` response.
     pub fn html(status: u16, body: impl Into<Body>) -> Response {
-        Response::from_head(ResponseHead::with_static_fields(status, TEXT_HTML)).body(body)
+        Response::with_static_fields(status, TEXT_HTML, body.into())
+    }
+
+    /// `text` and `html`: built in place, as they run once per response.
+    #[inline]
+    fn with_static_fields(status: u16, lines: &'static [u8], body: Body) -> Response {
+        match ResponseHead::with_static_fields(status, lines) {
+            Ok(head) => Response {
+                head,
+                error: None,
+                body,
+            },
+            Err(e) => Response::from_head(Err(e)).body(body),
+        }
     }
 
     /// A response whose body is read from `reader` while it is sent, its
@@ -173,6 +186,12 @@ impl Response {
     /// The parts the connection loop encodes.
     pub(crate) fn into_parts(self) -> (ResponseHead, Option<EncodeError>, Body) {
         (self.head, self.error, self.body)
+    }
+
+    /// The head and body, borrowed: the connection loop encodes them in
+    /// place rather than moving them out.
+    pub(crate) fn parts_mut(&mut self) -> (&ResponseHead, &mut Body) {
+        (&self.head, &mut self.body)
     }
 }
 

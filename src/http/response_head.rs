@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use bytes::{BufMut, BytesMut};
 
-use super::date::write_date;
+use super::date::{current_date, HTTP_DATE_LEN};
 use super::framing::trim;
 use super::{reason_phrase, EncodeError, Version};
 
@@ -115,6 +115,7 @@ impl ResponseHead {
     /// # Errors
     ///
     /// [`EncodeError::InvalidStatus`] unless `status` is three digits.
+    #[inline]
     pub fn new(status: u16) -> Result<ResponseHead, EncodeError> {
         if !(100..=999).contains(&status) {
             return Err(EncodeError::InvalidStatus(status));
@@ -221,6 +222,7 @@ impl ResponseHead {
     /// and that set none of the fields it remembers (`Date`, `Server`,
     /// `Connection`). Nothing is validated or copied: for the constants of
     /// [`Response::text`](super::Response::text) and its kin.
+    #[inline]
     pub(crate) fn with_static_fields(
         status: u16,
         lines: &'static [u8],
@@ -266,32 +268,34 @@ impl ResponseHead {
             None => reason_phrase(self.status).unwrap_or(""),
         };
         out.reserve(self.fields.len() + reason.len() + 128);
-        out.put_slice(b"HTTP/1.1 ");
+        // The fixed-size parts are assembled in arrays and appended whole:
+        // each append costs a capacity check, and this runs per response.
         let s = self.status;
-        out.put_slice(&[
-            b'0' + (s / 100) as u8,
-            b'0' + (s / 10 % 10) as u8,
-            b'0' + (s % 10) as u8,
-        ]);
-        out.put_u8(b' ');
+        let mut start = *b"HTTP/1.1 000 ";
+        start[9] = b'0' + (s / 100) as u8;
+        start[10] = b'0' + (s / 10 % 10) as u8;
+        start[11] = b'0' + (s % 10) as u8;
+        out.put_slice(&start);
         out.put_slice(reason.as_bytes());
         out.put_slice(b"\r\n");
-        if !self.has_server {
-            out.put_slice(b"Server: greenline\r\n");
-        }
-        if !self.has_date {
-            out.put_slice(b"Date: ");
-            write_date(out);
-            out.put_slice(b"\r\n");
+        match (self.has_server, self.has_date) {
+            (false, false) => {
+                let mut lines = *SERVER_DATE;
+                lines[DATE_AT..DATE_AT + HTTP_DATE_LEN].copy_from_slice(&current_date());
+                out.put_slice(&lines);
+            }
+            (false, true) => out.put_slice(SERVER),
+            (true, false) => {
+                let mut line = *DATE;
+                line[6..6 + HTTP_DATE_LEN].copy_from_slice(&current_date());
+                out.put_slice(&line);
+            }
+            (true, true) => {}
         }
         out.put_slice(&self.fields);
         if !no_framing_headers(self.status) {
             match framing {
-                Framing::Length(n) => {
-                    out.put_slice(b"Content-Length: ");
-                    put_decimal(n, out);
-                    out.put_slice(b"\r\n");
-                }
+                Framing::Length(n) => put_content_length(n, out),
                 Framing::Chunked => out.put_slice(b"Transfer-Encoding: chunked\r\n"),
                 Framing::Close | Framing::None => {}
             }
@@ -307,20 +311,35 @@ impl ResponseHead {
     }
 }
 
-/// Appends `n` in decimal without going through `fmt` (which would
-/// allocate a `String` per response).
-fn put_decimal(mut n: u64, out: &mut BytesMut) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
+/// `Server: greenline` and an empty `Date` line, which `encode` fills in.
+const SERVER_DATE: &[u8; 19 + 8 + HTTP_DATE_LEN] =
+    b"Server: greenline\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n";
+/// Where the date goes in `SERVER_DATE`.
+const DATE_AT: usize = 19 + 6;
+const SERVER: &[u8] = b"Server: greenline\r\n";
+const DATE: &[u8; 8 + HTTP_DATE_LEN] = b"Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n";
+
+/// Appends the `Content-Length: n` line, `n` in decimal without going
+/// through `fmt` (which would allocate a `String` per response).
+fn put_content_length(mut n: u64, out: &mut BytesMut) {
+    const NAME: &[u8] = b"Content-Length: ";
+    // The name, up to 20 digits, CRLF: the digits are written backwards
+    // from the end, then the name before them.
+    let mut line = [0u8; 16 + 20 + 2];
+    let end = line.len() - 2;
+    line[end..].copy_from_slice(b"\r\n");
+    let mut i = end;
     loop {
         i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
+        line[i] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    out.put_slice(&digits[i..]);
+    i -= NAME.len();
+    line[i..i + NAME.len()].copy_from_slice(NAME);
+    out.put_slice(&line[i..]);
 }
 
 /// tchar (RFC 9110 §5.6.2).
@@ -383,8 +402,8 @@ mod tests {
     fn decimal_lengths() {
         for n in [0, 7, 10, 4096, u64::MAX] {
             let mut out = BytesMut::new();
-            put_decimal(n, &mut out);
-            assert_eq!(out, n.to_string().as_bytes());
+            put_content_length(n, &mut out);
+            assert_eq!(out, format!("Content-Length: {n}\r\n").as_bytes());
         }
     }
 
