@@ -356,3 +356,31 @@ fn a_greenlet_waiting_after_a_short_read_is_killed(listener: TcpListener) {
         "the read returned"
     );
 }
+
+#[rstest]
+fn a_read_timeout_never_reports_early(listener: TcpListener) {
+    let addr = listener.local_addr().unwrap();
+    let _keep = greenline::spawn(move || {
+        listener.accept().map(|(s, _)| {
+            let _ = greenline::sleep(LONG);
+            drop(s);
+        })
+    });
+    greenline::testing::run(LONG, move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let t = Duration::from_millis(3);
+        s.set_read_timeout(Some(t)).unwrap();
+        // may's timers may fire up to a tick early; each wait here must
+        // still last its whole timeout.
+        for _ in 0..50 {
+            let started = Instant::now();
+            let err = s.read(&mut [0; 8]).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::TimedOut);
+            assert!(
+                started.elapsed() >= t,
+                "timed out after {:?}",
+                started.elapsed()
+            );
+        }
+    });
+}

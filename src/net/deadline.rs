@@ -158,28 +158,80 @@ pub(crate) enum Dir {
 
 /// Runs one blocking socket operation under the caller's deadline.
 ///
-/// The socket's own timeout for `dir` is restored afterwards.
+/// The socket's own timeout for `dir` is restored afterwards. A timeout
+/// that may reports before the time has passed is not believed: the
+/// operation is retried for what is left (see [`timed`]).
 pub(crate) fn call<S: Timeouts, R>(
     sock: &mut S,
     dir: Dir,
     what: &'static str,
-    op: impl FnOnce(&mut S) -> io::Result<R>,
+    mut op: impl FnMut(&mut S) -> io::Result<R>,
 ) -> io::Result<R> {
     let ticket = crate::greenlet::enter_wait(what);
+    let own = sock.own_timeouts().get(dir);
     let r = match Deadline::effective(None).remaining() {
-        None => op(sock),
+        None => match own {
+            None => op(sock),
+            // The socket has `own` set already.
+            Some(t) => timed(sock, dir, t, own, false, &mut op),
+        },
         Some(left) if left.is_zero() => Err(timed_out()),
         Some(left) => {
-            let own = sock.own_timeouts().get(dir);
             let t = own.map_or(left, |o| o.min(left));
-            sock.apply_timeout(dir, Some(crate::time::may_timeout(t)))?;
-            let r = op(sock);
-            sock.apply_timeout(dir, own.map(crate::time::may_timeout))?;
-            r
+            timed(sock, dir, t, own, true, &mut op)
         }
     };
     crate::greenlet::leave_wait(ticket);
     r.map_err(normalize)
+}
+
+/// Runs `op` bounded by `t` (applied to the socket first if `apply`, else
+/// already set), restoring the socket's own timeout `own` if it changed it.
+///
+/// may's word that a timeout passed is checked against the clock, and the
+/// operation retried for the rest of `t` when it came early: may's timer
+/// wheel can fire up to a tick early, and a timed may operation whose event
+/// beat its wait leaves its timer behind (a later timed wait replaces the
+/// timer's handle without removing it), which then fires on whatever waits
+/// on the socket next, reporting a timeout that never happened (an HTTP
+/// request would get a spurious 408).
+fn timed<S: Timeouts, R>(
+    sock: &mut S,
+    dir: Dir,
+    t: Duration,
+    own: Option<Duration>,
+    apply: bool,
+    op: &mut impl FnMut(&mut S) -> io::Result<R>,
+) -> io::Result<R> {
+    let start = std::time::Instant::now();
+    let mut changed = apply;
+    if apply {
+        sock.apply_timeout(dir, Some(crate::time::may_timeout(t)))?;
+    }
+    let r = loop {
+        match op(sock) {
+            Err(e) if is_timeout(&e) => {
+                let left = t.saturating_sub(start.elapsed());
+                if left.is_zero() {
+                    break Err(e);
+                }
+                sock.apply_timeout(dir, Some(crate::time::may_timeout(left)))?;
+                changed = true;
+            }
+            r => break r,
+        }
+    };
+    if changed {
+        sock.apply_timeout(dir, own.map(crate::time::may_timeout))?;
+    }
+    r
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+    )
 }
 
 /// may reports an expired socket timeout as `TimedOut` on some paths and
