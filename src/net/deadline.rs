@@ -188,13 +188,13 @@ pub(crate) fn call<S: Timeouts, R>(
 /// Runs `op` bounded by `t` (applied to the socket first if `apply`, else
 /// already set), restoring the socket's own timeout `own` if it changed it.
 ///
-/// may's word that a timeout passed is checked against the clock, and the
-/// operation retried for the rest of `t` when it came early: may's timer
-/// wheel can fire up to a tick early, and a timed may operation whose event
-/// beat its wait leaves its timer behind (a later timed wait replaces the
-/// timer's handle without removing it), which then fires on whatever waits
-/// on the socket next, reporting a timeout that never happened (an HTTP
-/// request would get a spurious 408).
+/// may's word that a timeout passed is checked against the kernel's coarse
+/// clock, and the operation retried for the rest of `t` when it came surely
+/// early (by more than that clock's tick, 4 ms here): a timed may operation
+/// whose event beat its wait leaves its timer behind (a later timed wait
+/// replaces the timer's handle without removing it), which then fires on
+/// whatever waits on the socket next, reporting a timeout that never
+/// happened (an HTTP request would get a spurious 408).
 fn timed<S: Timeouts, R>(
     sock: &mut S,
     dir: Dir,
@@ -203,7 +203,11 @@ fn timed<S: Timeouts, R>(
     apply: bool,
     op: &mut impl FnMut(&mut S) -> io::Result<R>,
 ) -> io::Result<R> {
-    let start = std::time::Instant::now();
+    // The coarse clock is enough to catch a timeout reported long before
+    // its time, and costs a few nanoseconds per call where a precise one
+    // costs tens.
+    let (start, resolution) = crate::glue::coarse_clock();
+    let t_ns = u64::try_from(t.as_nanos()).unwrap_or(u64::MAX);
     let mut changed = apply;
     if apply {
         sock.apply_timeout(dir, Some(crate::time::may_timeout(t)))?;
@@ -211,10 +215,13 @@ fn timed<S: Timeouts, R>(
     let r = loop {
         match op(sock) {
             Err(e) if is_timeout(&e) => {
-                let left = t.saturating_sub(start.elapsed());
-                if left.is_zero() {
+                // Believed unless surely early: the true elapsed time is
+                // at most one clock tick more than the coarse one.
+                let elapsed = crate::glue::coarse_clock().0.saturating_sub(start);
+                if elapsed.saturating_add(resolution) >= t_ns {
                     break Err(e);
                 }
+                let left = Duration::from_nanos(t_ns - elapsed);
                 sock.apply_timeout(dir, Some(crate::time::may_timeout(left)))?;
                 changed = true;
             }
