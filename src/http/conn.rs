@@ -158,27 +158,19 @@ fn carry_on<H: Handler>(idle: Idle, handler: Arc<H>, config: Arc<ServerConfig>) 
         Ok(End::Drop) => Ok(()),
         Ok(End::Park) => {
             let Conn {
-                mut io,
-                spare_fields,
-                idle_since,
-                ..
+                mut io, idle_since, ..
             } = conn;
             let Some(stream) = io.park() else {
                 return Next::Done;
             };
             let since = idle_since.unwrap_or_else(Instant::now);
             let expires = config.keepalive_timeout.map(|k| since + k);
-            // The field index is a buffer like the others: dropped while
-            // parked, unless it holds nothing.
-            let spare_fields = if spare_fields.capacity() == 0 {
-                spare_fields
-            } else {
-                Vec::new()
-            };
             let idle = Idle {
                 io,
                 peer,
-                spare_fields,
+                // The field index is a buffer like the others: not kept
+                // while parked.
+                spare_fields: Vec::new(),
                 since: Some(since),
             };
             return Next::Park(Parked {
