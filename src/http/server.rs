@@ -30,13 +30,15 @@ use crate::sync::waiter::lock;
 /// An HTTP/1.1 server calling `H` for each request: gevent's
 /// `pywsgi.WSGIServer`.
 ///
-/// It runs on a [`StreamServer`]: each connection is served by
-/// [`serve_connection`] in a greenlet of its own, so a handler that blocks
-/// in a greenline call holds up only its own connection, and the accept
-/// loop's behaviour is the stream server's: the connection limit
-/// ([`ServerConfig::max_connections`]), the back-off when the process runs
-/// out of file descriptors, and the graceful stop. The handle is cheap to
-/// clone; clones control one server.
+/// It runs on a [`StreamServer`]: each connection is served as
+/// [`serve_connection`](super::serve_connection) serves it, in a greenlet of
+/// its own, so a handler that blocks in a greenline call holds up only its
+/// own connection; a connection idle between requests for
+/// [`ServerConfig::idle_park`] gives its greenlet up until its next request.
+/// The accept loop's behaviour is the stream server's: the connection
+/// limit ([`ServerConfig::max_connections`]), the back-off when the process
+/// runs out of file descriptors, and the graceful stop. The handle is cheap
+/// to clone; clones control one server.
 ///
 /// # Examples
 ///
