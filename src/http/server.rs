@@ -1,6 +1,7 @@
 //! The HTTP server: gevent's `pywsgi.WSGIServer`, a
-//! [`StreamServer`](crate::server::StreamServer) whose connection handler is
-//! [`serve_connection`].
+//! [`StreamServer`] whose connection handler is
+//! [`serve_connection`](super::serve_connection)'s parking variant
+//! (`conn::serve_parking`).
 //!
 //! ```text
 //!  bind/new ──▶ bound ──start──▶ serving ──stop(timeout)──▶ stopped

@@ -219,7 +219,8 @@ impl TcpStream {
     }
 
     /// Notes that may may have set a timer on this socket while creating it
-    /// (a connect with a timeout); see [`Drained`].
+    /// (a connect with a timeout): may's path for good; see
+    /// [`Readiness`].
     pub(super) fn note_timer(&mut self) {
         self.ready.may_only();
     }

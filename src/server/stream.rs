@@ -162,8 +162,7 @@ impl StreamServer {
     }
 
     /// Like [`with_options`](StreamServer::with_options), with a handler
-    /// that may park its connection when it goes idle (see
-    /// [`park`](super::park)).
+    /// that may park its connection when it goes idle (see [`super::park`]).
     pub(crate) fn parking<F>(
         listener: TcpListener,
         options: ServerOptions,
