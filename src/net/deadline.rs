@@ -333,7 +333,11 @@ impl Readiness {
     /// Whether this operation may take greenline's path; a timeout or a
     /// plain thread switches the socket to may's for good.
     fn own(&mut self, timeout: Option<Duration>) -> bool {
-        self.may_only |= timeout.is_some() || !may::coroutine::is_coroutine();
+        // Once on may's path (every HTTP socket, which is always timed),
+        // nothing more to look at per call.
+        if !self.may_only {
+            self.may_only = timeout.is_some() || !may::coroutine::is_coroutine();
+        }
         !self.may_only
     }
 
