@@ -93,8 +93,21 @@ pub fn local_listener() -> io::Result<TcpListener> {
 /// bind it themselves (a child process, a peer in another language). Another
 /// process may take it in between; prefer [`local_listener`] when the code
 /// under test can take a listener.
+///
+/// It never returns the same port twice in one process: the kernel may hand
+/// a port it just freed to the next `bind(:0)`, and tests running side by
+/// side would then start two servers on one port (one fails to bind, and
+/// the other test's client may reach the wrong server or none).
 pub fn free_port() -> io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if !given.contains(&port) {
+            given.push(port);
+            return Ok(port);
+        }
+    }
 }

@@ -71,3 +71,12 @@ fn free_port_is_bindable() {
     let port = greenline::testing::free_port().unwrap();
     assert!(TcpListener::bind(("127.0.0.1", port)).is_ok());
 }
+
+#[test]
+fn free_port_never_hands_out_a_port_twice() {
+    let ports: Vec<u16> = (0..300)
+        .map(|_| greenline::testing::free_port().unwrap())
+        .collect();
+    let distinct: std::collections::HashSet<u16> = ports.iter().copied().collect();
+    assert_eq!(distinct.len(), ports.len());
+}
