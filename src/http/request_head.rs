@@ -86,7 +86,7 @@ impl RequestHead {
     /// assert_eq!(&raw[used..], b"hi");
     /// ```
     pub fn parse(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, usize)>, ParseError> {
-        let Some(layout) = scan(buf, limits, Vec::new())? else {
+        let Some(layout) = scan(buf, limits, &mut Vec::new())? else {
             return Ok(None);
         };
         let used = layout.used;
@@ -118,7 +118,7 @@ impl RequestHead {
         limits: &Limits,
         spare: &mut Vec<Field>,
     ) -> Result<Option<RequestHead>, ParseError> {
-        let Some(layout) = scan(buf, limits, std::mem::take(spare))? else {
+        let Some(layout) = scan(buf, limits, spare)? else {
             return Ok(None);
         };
         let head_bytes = buf.split_to(layout.used).freeze();
@@ -253,12 +253,20 @@ impl Layout {
 
 /// Runs httparse and the limit checks; `Ok(None)` means need more. The
 /// field index is built in `fields` (empty, its capacity reused).
-fn scan(buf: &[u8], limits: &Limits, fields: Vec<Field>) -> Result<Option<Layout>, ParseError> {
+fn scan(
+    buf: &[u8],
+    limits: &Limits,
+    fields: &mut Vec<Field>,
+) -> Result<Option<Layout>, ParseError> {
     // httparse needs a header array; sizing it to the limit turns "too many
     // headers" into its `TooManyHeaders` error, even on partial input. The
     // common case fits STACK_HEADERS uninitialised entries on the stack
     // (this runs once per request and per read, so it must not allocate or
     // fill kilobytes); more fields than that are parsed again on the heap.
+    if buf.is_empty() {
+        // A keep-alive connection looks here after every request.
+        return Ok(None);
+    }
     let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
     let small = limits.max_headers.min(STACK_HEADERS);
     match scan_with(buf, limits, fields, &mut stack[..small]) {
@@ -275,13 +283,13 @@ fn scan(buf: &[u8], limits: &Limits, fields: Vec<Field>) -> Result<Option<Layout
 fn scan_large(buf: &[u8], limits: &Limits) -> Result<Option<Layout>, ParseError> {
     let mut heap = Vec::new();
     heap.resize_with(limits.max_headers, MaybeUninit::uninit);
-    scan_with(buf, limits, Vec::new(), &mut heap[..])
+    scan_with(buf, limits, &mut Vec::new(), &mut heap[..])
 }
 
 fn scan_with<'b>(
     buf: &'b [u8],
     limits: &Limits,
-    mut fields: Vec<Field>,
+    fields: &mut Vec<Field>,
     storage: &mut [MaybeUninit<httparse::Header<'b>>],
 ) -> Result<Option<Layout>, ParseError> {
     let mut req = httparse::Request::new(&mut []);
@@ -338,7 +346,9 @@ fn scan_with<'b>(
         method,
         target,
         version,
-        fields,
+        // Taken only now: an incomplete head leaves the caller's index
+        // (and its capacity) where it was.
+        fields: std::mem::take(fields),
         hosts,
         framing_fields,
     }))
