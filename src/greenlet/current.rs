@@ -62,6 +62,19 @@ pub(crate) fn current() -> Option<Arc<Header>> {
     CURRENT.with(|c| c.borrow().as_ref().map(|cur| cur.0.clone()))
 }
 
+/// Whether the calling greenlet has been asked to die (false off
+/// greenlets): `current()` without the reference count, for the check
+/// after every socket wait.
+pub(crate) fn kill_requested() -> bool {
+    header::kills_pending()
+        && may::coroutine::is_coroutine()
+        && CURRENT.with(|c| {
+            c.borrow()
+                .as_ref()
+                .is_some_and(|cur| cur.0.kill_requested())
+        })
+}
+
 // ---- Instrumentation of waits (test harness, blocking monitor) -------------
 
 /// On while the test harness tracks greenlets or the monitor runs.

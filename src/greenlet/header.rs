@@ -93,6 +93,9 @@ impl Header {
         if self.is_done() || self.kill_requested.swap(true, Ordering::SeqCst) {
             return;
         }
+        // Counted before the cancel that wakes the greenlet, so the woken
+        // greenlet sees it (see `kills_pending`).
+        KILLS_PENDING.fetch_add(1, Ordering::SeqCst);
         if let Some(h) = self.coroutine.get() {
             crate::glue::cancel(h.coroutine());
         }
@@ -119,6 +122,9 @@ impl Header {
 
     /// Records the end, wakes joiners, and hands the links to a new greenlet.
     pub(crate) fn finish(&self, outcome: Outcome) {
+        if self.kill_requested() {
+            KILLS_PENDING.fetch_sub(1, Ordering::SeqCst);
+        }
         let links = {
             let mut s = waiter::lock(&self.state);
             s.outcome = Some(outcome.clone());
@@ -178,6 +184,17 @@ fn run_links(links: Vec<Link>, outcome: Outcome) {
 // ---- Tracking of live greenlets (test harness) ------------------------------
 
 /// While non-zero, every new greenlet is entered in `REGISTRY`.
+/// Greenlets asked to die that have not finished (a hint: a finish racing
+/// the request can leave it too high, never too low while a killed
+/// greenlet runs).
+static KILLS_PENDING: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether any greenlet may have a kill pending: when not, a wait that
+/// must notice kills skips looking up its own greenlet.
+pub(crate) fn kills_pending() -> bool {
+    KILLS_PENDING.load(Ordering::Relaxed) != 0
+}
+
 static TRACKED: AtomicUsize = AtomicUsize::new(0);
 static REGISTRY: Mutex<BTreeMap<u64, Weak<Header>>> = Mutex::new(BTreeMap::new());
 

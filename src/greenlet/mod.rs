@@ -20,7 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use std::{fmt, io};
 
-pub(crate) use current::{current, enter_wait, leave_wait, refresh_instrumentation};
+pub(crate) use current::{
+    current, enter_wait, kill_requested, leave_wait, refresh_instrumentation,
+};
 pub use current::{current_id, current_name};
 use current::{on_worker, ON_WORKER};
 pub use error::GreenletError;
