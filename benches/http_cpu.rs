@@ -5,6 +5,14 @@
 //!     B=$(cargo bench --bench http_cpu --no-run 2>&1 | grep -o '/[^ ]*/deps/http_cpu-[0-9a-f]*')
 //!     valgrind --tool=callgrind $B 2000; valgrind --tool=callgrind $B 22000
 //!
+//! With `keep-alive` after the count, the client instead sends one request
+//! and reads its response before the next, as a keep-alive load generator's
+//! connection does: the server then waits for every request (the path
+//! `wrk -c64` exercises), and the count includes the client thread's own
+//! instructions, the same in any build of the server, so compare builds.
+//!
+//!     valgrind --tool=callgrind $B 2000 keep-alive; valgrind --tool=callgrind $B 12000 keep-alive
+//!
 //! Wall-clock time on a shared machine says little, so the figure to trust
 //! is instructions: run the binary under callgrind with two request counts
 //! and divide the difference in instructions by the difference in requests
@@ -40,6 +48,25 @@ fn main() {
 
     let started = Instant::now();
     let mut client = std::net::TcpStream::connect(addr).unwrap();
+    if std::env::args().nth(2).as_deref() == Some("keep-alive") {
+        client.set_nodelay(true).unwrap();
+        let mut buf = vec![0; 4096];
+        for _ in 0..n {
+            client.write_all(REQUEST).unwrap();
+            let k = client.read(&mut buf).unwrap();
+            assert!(
+                buf[..k].ends_with(b"Hello, World!"),
+                "one whole response per read"
+            );
+        }
+        drop(client);
+        server.join().unwrap().unwrap();
+        println!(
+            "{n} keep-alive requests in {:?} (wall clock: not a measurement)",
+            started.elapsed()
+        );
+        return;
+    }
     let mut writer = client.try_clone().unwrap();
     let sender = std::thread::spawn(move || {
         let batch = REQUEST.repeat(1024);

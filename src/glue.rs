@@ -250,6 +250,19 @@ impl std::os::fd::AsRawFd for EpollSet {
     }
 }
 
+/// The monotonic clock (`CLOCK_MONOTONIC`, as `Instant`), in nanoseconds on
+/// the same scale as [`coarse_clock`], which never reads ahead of it.
+pub(crate) fn monotonic_clock() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the call.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    assert_eq!(r, 0, "CLOCK_MONOTONIC is unavailable");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 /// The monotonic clock at the kernel's tick resolution
 /// (`CLOCK_MONOTONIC_COARSE`), in nanoseconds, and that resolution: a few
 /// nanoseconds to read where `Instant::now` takes tens, for checks that
@@ -278,4 +291,55 @@ pub(crate) fn coarse_clock() -> (u64, u64) {
         RESOLUTION.store(res, Ordering::Relaxed);
     }
     (now, res)
+}
+
+/// Waits on a plain thread until `fd` is readable (`read`) or writable, or
+/// `timeout` passes (`None`: no bound). Returns the events as epoll flags
+/// (`EPOLLIN`, `EPOLLOUT`, `EPOLLHUP`, `EPOLLERR`, `EPOLLRDHUP`), empty when
+/// the time ran out. For greenline's readiness path off the workers, where
+/// may's `wait_io` cannot wait.
+pub(crate) fn poll_fd(
+    fd: std::os::unix::io::RawFd,
+    read: bool,
+    timeout: Option<std::time::Duration>,
+) -> io::Result<usize> {
+    let events = if read {
+        libc::POLLIN | libc::POLLRDHUP
+    } else {
+        libc::POLLOUT
+    };
+    let mut pfd = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    // Rounded up, so the wait is never shorter than asked.
+    let ms = timeout.map_or(-1, |t| {
+        let ms = t.as_nanos().div_ceil(1_000_000);
+        libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX)
+    });
+    // SAFETY: `pfd` is one valid, writable pollfd, and the count says one.
+    let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(0)
+        } else {
+            Err(e)
+        };
+    }
+    let r = pfd.revents;
+    let mut flags = 0;
+    for (poll, epoll) in [
+        (libc::POLLIN, libc::EPOLLIN),
+        (libc::POLLOUT, libc::EPOLLOUT),
+        (libc::POLLHUP, libc::EPOLLHUP),
+        (libc::POLLERR, libc::EPOLLERR),
+        (libc::POLLRDHUP, libc::EPOLLRDHUP),
+    ] {
+        if r & poll != 0 {
+            flags |= epoll as usize;
+        }
+    }
+    Ok(flags)
 }

@@ -93,7 +93,7 @@ pub fn serve_connection<H: Handler + ?Sized>(
     handler: &H,
     config: &ServerConfig,
 ) -> io::Result<()> {
-    prepare(&stream, config)?;
+    let stream = prepare(stream, config)?;
     let mut conn = Conn::new(Io::new(stream), peer, config, Vec::new(), None);
     match conn.run(handler)? {
         End::Close => conn.io.close(),
@@ -113,10 +113,13 @@ pub(crate) fn serve_parking<H: Handler>(
     handler: Arc<H>,
     config: Arc<ServerConfig>,
 ) -> Next {
-    if let Err(e) = prepare(&stream, &config) {
-        log::debug!("http connection from {peer} ended: {e}");
-        return Next::Done;
-    }
+    let stream = match prepare(stream, &config) {
+        Ok(stream) => stream,
+        Err(e) => {
+            log::debug!("http connection from {peer} ended: {e}");
+            return Next::Done;
+        }
+    };
     let idle = Idle {
         io: Io::new(stream),
         peer,
@@ -126,10 +129,15 @@ pub(crate) fn serve_parking<H: Handler>(
     carry_on(idle, handler, config)
 }
 
-/// The socket options every served connection gets.
-fn prepare(stream: &TcpStream, config: &ServerConfig) -> io::Result<()> {
+/// The socket options every served connection gets. Its timeouts are
+/// kept by greenline's alarm thread rather than may's timers, so that a
+/// keep-alive connection waits for its next request without first trying
+/// a read that fails (see `net::deadline::Readiness`).
+fn prepare(mut stream: TcpStream, config: &ServerConfig) -> io::Result<TcpStream> {
+    stream.keep_own_timers()?;
     stream.set_nodelay(true)?;
-    stream.set_write_timeout(config.write_timeout)
+    stream.set_write_timeout(config.write_timeout)?;
+    Ok(stream)
 }
 
 /// What a connection keeps while it is parked: its buffers (released, so
@@ -359,7 +367,7 @@ impl<'a> Conn<'a> {
             Ok(r) => r,
             Err(payload) => {
                 // A kill unwinds through the handler as a panic: let it.
-                if crate::greenlet::current().is_some_and(|h| h.kill_requested()) {
+                if crate::greenlet::kill_requested() {
                     panic::resume_unwind(payload);
                 }
                 log::error!(

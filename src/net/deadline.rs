@@ -5,9 +5,14 @@
 //! lowered to the time left for the duration of one call, then restored.
 
 use std::io;
+use std::os::unix::io::AsRawFd;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use may::io::WaitIo;
+
+use super::alarm::{self, Alarm};
 
 use crate::time::{timed_out, Deadline};
 
@@ -18,6 +23,11 @@ pub(crate) trait Timeouts {
 
     /// The timeouts the user set, which `call` restores after a deadline.
     fn own_timeouts(&self) -> &OwnTimeouts;
+
+    /// Whether greenline's alarm thread keeps the socket's timeouts.
+    fn keeps_own_timers(&self) -> bool {
+        self.own_timeouts().own_timers()
+    }
 
     /// `set_read_timeout`/`set_write_timeout` for every socket type: std's
     /// rules (zero is `InvalidInput`), rounded for may, remembered.
@@ -44,6 +54,10 @@ macro_rules! impl_timeouts {
                 dir: $crate::net::deadline::Dir,
                 t: Option<std::time::Duration>,
             ) -> std::io::Result<()> {
+                if self.timeouts.own_timers() {
+                    self.timeouts.set_applied(dir, t);
+                    return Ok(());
+                }
                 match dir {
                     $crate::net::deadline::Dir::Read => self.io.set_read_timeout(t),
                     $crate::net::deadline::Dir::Write => self.io.set_write_timeout(t),
@@ -68,7 +82,7 @@ macro_rules! impl_stream_io {
             $crate::net::deadline::Dir::Write,
             concat!(stringify!($ty), "::write"),
             |s| {
-                let timeout = s.io.write_timeout()?;
+                let timeout = s.op_timer($crate::net::deadline::Dir::Write)?;
                 s.ready.write(
                     &mut s.io,
                     timeout,
@@ -79,6 +93,62 @@ macro_rules! impl_stream_io {
         )
     };
     ($ty:ty) => {
+        impl $ty {
+            /// Keeps this socket's timeouts with greenline's alarm thread
+            /// (`net::alarm`) rather than may's timers, so that its timed
+            /// reads and writes take greenline's readiness path too (see
+            /// [`Readiness`](crate::net::deadline::Readiness)). For a socket
+            /// used in greenlets and on which may has never set a timer (no
+            /// timed operation yet); otherwise nothing changes.
+            #[allow(dead_code)] // UnixStream: no caller yet
+            pub(crate) fn keep_own_timers(&mut self) -> std::io::Result<()> {
+                if self.timeouts.own_timers()
+                    || self.ready.is_may_only()
+                    || !may::coroutine::is_coroutine()
+                {
+                    return Ok(());
+                }
+                use $crate::net::deadline::Dir;
+                self.io.set_read_timeout(None)?;
+                self.io.set_write_timeout(None)?;
+                for dir in [Dir::Read, Dir::Write] {
+                    let t = self.timeouts.get(dir).map($crate::time::may_timeout);
+                    self.timeouts.set_applied(dir, t);
+                }
+                self.timeouts.set_own_timers(true);
+                Ok(())
+            }
+
+            /// Hands the timeouts in force to may's socket, for good: for an
+            /// operation greenline's path cannot do (a peek).
+            #[allow(dead_code)] // UnixStream has no peek
+            pub(crate) fn leave_own_timers(&mut self) -> std::io::Result<()> {
+                use $crate::net::deadline::Dir;
+                if self.timeouts.own_timers() {
+                    self.timeouts.set_own_timers(false);
+                    self.io.set_read_timeout(self.timeouts.applied(Dir::Read))?;
+                    self.io.set_write_timeout(self.timeouts.applied(Dir::Write))?;
+                }
+                Ok(())
+            }
+
+            /// The timer bounding the next operation in `dir`: greenline's
+            /// or may's.
+            fn op_timer(
+                &mut self,
+                dir: $crate::net::deadline::Dir,
+            ) -> std::io::Result<$crate::net::deadline::Timer> {
+                use $crate::net::deadline::{Dir, Timer};
+                if self.timeouts.own_timers() {
+                    return Ok(Timer::Own(self.timeouts.applied(dir)));
+                }
+                Ok(Timer::May(match dir {
+                    Dir::Read => self.io.read_timeout()?,
+                    Dir::Write => self.io.write_timeout()?,
+                }))
+            }
+        }
+
         impl std::io::Read for $ty {
             /// Reads what is available, waiting (yielding) while nothing is.
             ///
@@ -88,7 +158,7 @@ macro_rules! impl_stream_io {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
                 let what = concat!(stringify!($ty), "::read");
                 $crate::net::deadline::call(self, $crate::net::deadline::Dir::Read, what, |s| {
-                    let timeout = s.io.read_timeout()?;
+                    let timeout = s.op_timer($crate::net::deadline::Dir::Read)?;
                     s.ready.read(
                         &mut s.io,
                         timeout,
@@ -120,11 +190,16 @@ macro_rules! impl_stream_io {
 }
 pub(crate) use impl_stream_io;
 
-/// A socket's own read and write timeouts.
+/// A socket's own read and write timeouts, and, when greenline keeps its
+/// timers rather than may, the timeouts in force for the next operation.
 #[derive(Debug)]
 pub(crate) struct OwnTimeouts {
     read: AtomicTimeout,
     write: AtomicTimeout,
+    /// Timeouts are applied below, not to may's socket.
+    own_timers: AtomicBool,
+    applied_read: AtomicTimeout,
+    applied_write: AtomicTimeout,
 }
 
 impl OwnTimeouts {
@@ -132,6 +207,32 @@ impl OwnTimeouts {
         OwnTimeouts {
             read: AtomicTimeout::new(),
             write: AtomicTimeout::new(),
+            own_timers: AtomicBool::new(false),
+            applied_read: AtomicTimeout::new(),
+            applied_write: AtomicTimeout::new(),
+        }
+    }
+
+    pub(crate) fn own_timers(&self) -> bool {
+        self.own_timers.load(Relaxed)
+    }
+
+    pub(crate) fn set_own_timers(&self, on: bool) {
+        self.own_timers.store(on, Relaxed);
+    }
+
+    /// The timeout in force for `dir` while greenline keeps the timers.
+    pub(crate) fn applied(&self, dir: Dir) -> Option<Duration> {
+        match dir {
+            Dir::Read => self.applied_read.get(),
+            Dir::Write => self.applied_write.get(),
+        }
+    }
+
+    pub(crate) fn set_applied(&self, dir: Dir, t: Option<Duration>) {
+        match dir {
+            Dir::Read => self.applied_read.set(t),
+            Dir::Write => self.applied_write.set(t),
         }
     }
 
@@ -171,9 +272,10 @@ pub(crate) fn call<S: Timeouts, R>(
     let own = sock.own_timeouts().get(dir);
     let r = match Deadline::effective(None).remaining() {
         None => match own {
-            None => op(sock),
-            // The socket has `own` set already.
-            Some(t) => timed(sock, dir, t, own, false, &mut op),
+            // The socket has `own` set already; greenline's own timers
+            // never fire early, so there is nothing to check.
+            Some(t) if !sock.keeps_own_timers() => timed(sock, dir, t, own, false, &mut op),
+            _ => op(sock),
         },
         Some(left) if left.is_zero() => Err(timed_out()),
         Some(left) => {
@@ -294,10 +396,17 @@ impl AtomicTimeout {
 /// an event we did not see announced (may's connect clears the flag once
 /// more after the handshake; an early end of file would be lost there).
 ///
-/// Anything else takes may's own operations, for good: a timeout on any
-/// operation (may's `wait_io` has none; and a timed may operation can leave
-/// a timer behind that later fires on whatever waits on the socket), a
-/// plain thread (may's readiness does not wake one), or a peek.
+/// Timeouts: may's `wait_io` has none, and a timed may operation can leave
+/// a timer behind that later fires on whatever waits on the socket. So a
+/// socket whose timeouts may keeps takes may's own operations, for good,
+/// from its first timed operation on ([`Timer::May`]). A socket whose
+/// timeouts greenline keeps ([`Timer::Own`], set up before any timed
+/// operation, as the HTTP server does for its connections) stays on this
+/// path: each wait sets the socket's [`Alarm`], and the alarm thread wakes
+/// the wait when its deadline passes.
+///
+/// A plain thread (may's readiness does not wake one) or a peek also takes
+/// may's operations for good.
 ///
 /// [`WaitIo::reset_io`]: may::io::WaitIo::reset_io
 /// [`WaitIo::wait_io`]: may::io::WaitIo::wait_io
@@ -313,6 +422,18 @@ pub(crate) struct Readiness {
     input: bool,
     /// An event announced end of input or an error.
     closed: bool,
+    /// The socket's deadline for the alarm thread, made on the first wait
+    /// with a [`Timer::Own`] timeout.
+    alarm: Option<Alarm>,
+}
+
+/// Who bounds an operation's wait, and for how long (`None`: no bound).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Timer {
+    /// may's timer: the socket's may timeout.
+    May(Option<Duration>),
+    /// greenline's alarm thread: the socket keeps its own timers.
+    Own(Option<Duration>),
 }
 
 /// may's `wait_io`, unwinding like may's other waits when the greenlet is
@@ -320,7 +441,7 @@ pub(crate) struct Readiness {
 /// it cleared.
 pub(crate) fn wait_io<S: WaitIo>(io: &S) -> usize {
     let events = io.wait_io();
-    if crate::greenlet::current().is_some_and(|h| h.kill_requested()) {
+    if crate::greenlet::kill_requested() {
         may::coroutine::trigger_cancel_panic();
     }
     events
@@ -330,13 +451,16 @@ const INPUT: usize = libc::EPOLLIN as usize;
 const CLOSED: usize = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as usize;
 
 impl Readiness {
-    /// Whether this operation may take greenline's path; a timeout or a
-    /// plain thread switches the socket to may's for good.
-    fn own(&mut self, timeout: Option<Duration>) -> bool {
-        // Once on may's path (every HTTP socket, which is always timed),
-        // nothing more to look at per call.
+    /// Whether this operation may take greenline's path; a may timeout or
+    /// a plain thread switches the socket to may's for good.
+    fn own(&mut self, timer: Timer) -> bool {
+        // Once on may's path, nothing more to look at per call.
         if !self.may_only {
-            self.may_only = timeout.is_some() || !may::coroutine::is_coroutine();
+            self.may_only = match timer {
+                Timer::May(t) => t.is_some() || !may::coroutine::is_coroutine(),
+                // A plain thread waits with poll(2) (see `wait`).
+                Timer::Own(_) => false,
+            };
         }
         !self.may_only
     }
@@ -351,25 +475,75 @@ impl Readiness {
         self.may_only = true;
     }
 
+    pub(crate) fn is_may_only(&self) -> bool {
+        self.may_only
+    }
+
+    /// Waits for an event on `io`, at most until the operation's deadline
+    /// (fixed at its first wait, from `timer`'s timeout). Returns the event
+    /// flags cleared, or `TimedOut`.
+    fn wait<S: WaitIo + AsRawFd>(
+        &mut self,
+        io: &S,
+        read: bool,
+        timer: Timer,
+        deadline: &mut Option<u64>,
+    ) -> io::Result<usize> {
+        let t = match timer {
+            Timer::Own(t) => t,
+            Timer::May(None) => return Ok(wait_io(io)),
+            // `own` sends every timed may operation to may.
+            Timer::May(Some(_)) => unreachable!("a may timeout on greenline's path"),
+        };
+        let deadline = t.map(|t| *deadline.get_or_insert_with(|| alarm::deadline_after(t)));
+        if deadline.is_some_and(alarm::passed) {
+            return Err(crate::time::timed_out());
+        }
+        if !may::coroutine::is_coroutine() {
+            // A plain thread may block: poll(2) until the event or the
+            // deadline (the caller looks at the time again).
+            let left = deadline.map(alarm::left);
+            #[allow(deprecated)] // reset_io: as in `read`
+            let cleared = io.reset_io();
+            return Ok(cleared | crate::glue::poll_fd(io.as_raw_fd(), read, left)?);
+        }
+        let Some(deadline) = deadline else {
+            return Ok(wait_io(io));
+        };
+        let alarm = self.alarm.get_or_insert_with(|| Alarm::new(io.waker()));
+        alarm.set(deadline);
+        // A kill unwinds out of here with the alarm set: it then wakes no
+        // one, or sets the event flag for a wait that looks at the time.
+        let events = wait_io(io);
+        alarm.clear();
+        Ok(events)
+    }
+
     /// Reads into `buf`: with may's `may_read`, or, on greenline's path,
     /// with `raw_read` (the non-blocking socket itself) and may's event
-    /// flag. Woken by input, end of file or an error; killing the greenlet
-    /// cancels the wait.
-    pub(crate) fn read<S: WaitIo>(
+    /// flag. Woken by input, end of file, an error or, on greenline's path,
+    /// the alarm thread at the deadline; killing the greenlet cancels the
+    /// wait.
+    pub(crate) fn read<S: WaitIo + AsRawFd>(
         &mut self,
         io: &mut S,
-        timeout: Option<Duration>,
+        timer: Timer,
         buf: &mut [u8],
         may_read: impl FnOnce(&mut S, &mut [u8]) -> io::Result<usize>,
         mut raw_read: impl FnMut(&mut S, &mut [u8]) -> io::Result<usize>,
     ) -> io::Result<usize> {
-        if !self.own(timeout) {
+        if !self.own(timer) {
             return may_read(io, buf);
         }
+        let mut deadline = None;
         loop {
             let wait = self.trusted && self.drained && !self.input && !self.closed;
             #[allow(deprecated)] // reset_io: the flags it clears are needed here
-            let events = if wait { wait_io(io) } else { io.reset_io() };
+            let events = if wait {
+                self.wait(io, true, timer, &mut deadline)?
+            } else {
+                io.reset_io()
+            };
             self.note(events);
             self.input = false;
             match raw_read(io, buf) {
@@ -379,10 +553,15 @@ impl Readiness {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     if self.closed {
-                        // Not seen after end of input; if it ever is, may's
-                        // own read waits correctly.
-                        self.may_only = true;
-                        return may_read(io, buf);
+                        // Not seen after end of input; if it ever is, wait
+                        // for the next event without believing the last.
+                        if let Timer::Own(_) = timer {
+                            self.closed = false;
+                        } else {
+                            // may's own read waits correctly.
+                            self.may_only = true;
+                            return may_read(io, buf);
+                        }
                     }
                     self.trusted = true;
                     self.drained = true;
@@ -395,21 +574,26 @@ impl Readiness {
 
     /// Writes with may's `may_write`, or, on greenline's path, with
     /// `raw_write` and may's event flag (as `read`). Woken by room in the
-    /// send buffer or an error.
-    pub(crate) fn write<S: WaitIo>(
+    /// send buffer, an error or the deadline.
+    pub(crate) fn write<S: WaitIo + AsRawFd>(
         &mut self,
         io: &mut S,
-        timeout: Option<Duration>,
+        timer: Timer,
         may_write: impl FnOnce(&mut S) -> io::Result<usize>,
         mut raw_write: impl FnMut(&mut S) -> io::Result<usize>,
     ) -> io::Result<usize> {
-        if !self.own(timeout) {
+        if !self.own(timer) {
             return may_write(io);
         }
+        let mut deadline = None;
         let mut wait = false;
         loop {
             #[allow(deprecated)] // reset_io: as in `read`
-            let events = if wait { wait_io(io) } else { io.reset_io() };
+            let events = if wait {
+                self.wait(io, false, timer, &mut deadline)?
+            } else {
+                io.reset_io()
+            };
             self.note(events);
             match raw_write(io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait = true,

@@ -21,6 +21,7 @@
 //! [`create_connection`] resolves names off the worker threads and tries
 //! every address.
 
+mod alarm;
 mod connect;
 mod deadline;
 mod file;

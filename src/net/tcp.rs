@@ -336,6 +336,7 @@ impl TcpStream {
     /// Reads without consuming, waiting for data like `read`.
     pub fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         deadline::call(self, Dir::Read, "TcpStream::peek", |s| {
+            s.leave_own_timers()?;
             s.ready.may_only();
             s.io.peek(buf)
         })
