@@ -6,6 +6,7 @@ use bytes::{BufMut, BytesMut};
 
 use super::date::{current_date, HTTP_DATE_LEN};
 use super::framing::trim;
+use super::status::status_line;
 use super::{reason_phrase, EncodeError, Version};
 
 /// The interim response a server writes when a request
@@ -263,21 +264,31 @@ impl ResponseHead {
         version: Version,
         out: &mut BytesMut,
     ) -> bool {
-        let reason = match &self.reason {
-            Some(r) => r.as_str(),
-            None => reason_phrase(self.status).unwrap_or(""),
+        // The parts are appended whole (a table's status line, fixed-size
+        // arrays): each append costs a capacity check and a copy, and this
+        // runs per response.
+        let standard = match self.reason {
+            None => status_line(self.status),
+            Some(_) => None,
         };
-        out.reserve(self.fields.len() + reason.len() + 128);
-        // The fixed-size parts are assembled in arrays and appended whole:
-        // each append costs a capacity check, and this runs per response.
-        let s = self.status;
-        let mut start = *b"HTTP/1.1 000 ";
-        start[9] = b'0' + (s / 100) as u8;
-        start[10] = b'0' + (s / 10 % 10) as u8;
-        start[11] = b'0' + (s % 10) as u8;
-        out.put_slice(&start);
-        out.put_slice(reason.as_bytes());
-        out.put_slice(b"\r\n");
+        if let Some(line) = standard {
+            out.reserve(self.fields.len() + line.len() + 128);
+            out.put_slice(line);
+        } else {
+            let reason = match &self.reason {
+                Some(r) => r.as_str(),
+                None => reason_phrase(self.status).unwrap_or(""),
+            };
+            out.reserve(self.fields.len() + reason.len() + 128);
+            let s = self.status;
+            let mut start = *b"HTTP/1.1 000 ";
+            start[9] = b'0' + (s / 100) as u8;
+            start[10] = b'0' + (s / 10 % 10) as u8;
+            start[11] = b'0' + (s % 10) as u8;
+            out.put_slice(&start);
+            out.put_slice(reason.as_bytes());
+            out.put_slice(b"\r\n");
+        }
         match (self.has_server, self.has_date) {
             (false, false) => {
                 let mut lines = *SERVER_DATE;
