@@ -101,6 +101,22 @@ ratio() {
         printf "%.*f\n", d, a / b }'
 }
 
+# median V...: the middle value ("-" values left out; the mean of the two
+# middle ones for an even count).
+median() {
+    printf '%s\n' "$@" | awk '$1 != "-" && $1 != "" { v[n++] = $1 + 0 }
+        END {
+            if (n == 0) { print "-"; exit }
+            for (i = 1; i < n; i++) for (j = i; j > 0 && v[j-1] > v[j]; j--) { t = v[j]; v[j] = v[j-1]; v[j-1] = t }
+            m = (n % 2) ? v[int(n/2)] : (v[n/2-1] + v[n/2]) / 2
+            if (m == int(m)) printf "%d\n", m; else printf "%.2f\n", m }'
+}
+
+# whole V: V rounded to an integer ("-" stays).
+whole() {
+    awk -v v="$1" 'BEGIN { if (v == "-") print v; else printf "%.0f\n", v }'
+}
+
 # verdict A OP B [FACTOR]: PASS when A OP B*FACTOR holds (OP is ge or le), MISS when not,
 # "n/a" when a figure is missing.
 verdict() {

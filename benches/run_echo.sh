@@ -3,19 +3,25 @@
 # ping-ponging one 64-byte message, greenline against tokio, raw may and
 # gevent's StreamServer, one after the other in one run. See BENCHMARKS.md.
 #
-#   bash benches/run_echo.sh                     # 10 s per peer
+#   bash benches/run_echo.sh                     # 5 rounds of 5 s per peer
 #   DURATION=2 bash benches/run_echo.sh          # smoke run
 #   PEERS="greenline tokio" CONNS=64 SIZE=64 bash benches/run_echo.sh
+#   ROUNDS=1 bash benches/run_echo.sh            # one pass instead of five
 #
 # Each server runs alone on core $SERVER_CPU (0) with one worker or thread;
 # the load generator (benches/peers' echo_load, tokio current_thread) runs
-# on core $LOAD_CPU (1). Server CPU time per round trip as in run_http.sh.
+# on core $LOAD_CPU (1). Server CPU time per round trip as in run_http.sh,
+# and, as there, each figure is the median of $ROUNDS rounds (5) whose
+# peer order rotates.
 set -euo pipefail
+# Short runs, many rounds (see above): drift spreads over every peer.
+DURATION="${DURATION:-5}"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PEERS="${PEERS:-greenline tokio may gevent}"
 CONNS="${CONNS:-64}"
 SIZE="${SIZE:-64}"
+ROUNDS="${ROUNDS:-5}"
 
 build_greenline echo_bench_server
 build_peers echo_load tokio_echo may_echo
@@ -46,28 +52,50 @@ load() {
         "$BIN/echo_load" "$ADDR" "$CONNS" "$SIZE" "$1" >"$2" 2>&1
 }
 
-declare -A MPS CPU ERR UTIL
-for peer in $PEERS; do
-    serve "$peer"
-    load "$WARMUP" "$LOGDIR/$peer.warmup" || true
+# measure PEER: one warm-up and one measured load against PEER's server;
+# prints "msg/s cpu_us_per_msg errors server_cpu_percent".
+measure() {
+    load "$WARMUP" "$LOGDIR/$1.warmup" || true
+    local t0 t1 log="$LOGDIR/$1.echo.$2"
     t0="$(cpu_ticks "$SERVER_PID")"
-    if load "$DURATION" "$LOGDIR/$peer.echo"; then
-        t1="$(cpu_ticks "$SERVER_PID")"
-        log="$LOGDIR/$peer.echo"
-        trips="$(awk '/^round trips:/ { print $3 }' "$log")"
-        MPS[$peer]="$(awk '/^throughput:/ { print $2 }' "$log")"
-        ERR[$peer]="$(awk '/^errors:/ { print $2 }' "$log")"
-        CPU[$peer]="$(awk -v d=$(( t1 - t0 )) -v hz="$CLK_TCK" -v n="${trips:-0}" \
-            'BEGIN { if (n > 0) printf "%.2f", d / hz * 1e6 / n; else print "-" }')"
-        UTIL[$peer]="$(awk -v d=$(( t1 - t0 )) -v hz="$CLK_TCK" -v s="$DURATION" 'BEGIN { printf "%.0f", d / hz / s * 100 }')"
-    else
-        MPS[$peer]=-; CPU[$peer]=-; ERR[$peer]=load-failed; UTIL[$peer]=-
+    if ! load "$DURATION" "$log"; then
+        echo "- - load-failed -"
+        return
     fi
-    echo "  $peer: ${MPS[$peer]} msg/s, ${CPU[$peer]} us CPU/msg, errors ${ERR[$peer]}, server CPU ${UTIL[$peer]}%" >&2
-    stop_server
+    t1="$(cpu_ticks "$SERVER_PID")"
+    local trips mps errs us util
+    trips="$(awk '/^round trips:/ { print $3 }' "$log")"
+    mps="$(awk '/^throughput:/ { print $2 }' "$log")"
+    errs="$(awk '/^errors:/ { print $2 }' "$log")"
+    us="$(awk -v d=$(( t1 - t0 )) -v hz="$CLK_TCK" -v n="${trips:-0}" \
+        'BEGIN { if (n > 0) printf "%.2f", d / hz * 1e6 / n; else print "-" }')"
+    util="$(awk -v d=$(( t1 - t0 )) -v hz="$CLK_TCK" -v s="$DURATION" 'BEGIN { printf "%.0f", d / hz / s * 100 }')"
+    echo "${mps:--} $us ${errs:--} $util"
+}
+
+declare -A MPS CPU ERR UTIL
+read -r -a peers <<<"$PEERS"
+for ((round = 0; round < ROUNDS; round++)); do
+    for ((k = 0; k < ${#peers[@]}; k++)); do
+        peer="${peers[$(( (k + round) % ${#peers[@]} ))]}"
+        serve "$peer"
+        read -r m c e u < <(measure "$peer" "$round")
+        MPS[$peer]+="$m "; CPU[$peer]+="$c "; UTIL[$peer]+="$u "
+        case "$e" in
+        [0-9]*) ERR[$peer]=$(( ${ERR[$peer]:-0} + e )) ;;
+        *) ERR[$peer]="$e" ;;
+        esac
+        echo "  round $((round + 1)): $peer: $m msg/s, $c us CPU/msg, errors $e, server CPU $u%" >&2
+        stop_server
+    done
+done
+for peer in "${peers[@]}"; do
+    # shellcheck disable=SC2086 # the rounds' values, one word each
+    { MPS[$peer]="$(whole "$(median ${MPS[$peer]})")"; CPU[$peer]="$(median ${CPU[$peer]})"; UTIL[$peer]="$(whole "$(median ${UTIL[$peer]})")"; }
 done
 
-header "TCP echo: $CONNS connections, $SIZE-byte ping-pong"
+header "TCP echo: $CONNS connections, $SIZE-byte ping-pong" \
+    "server on core $SERVER_CPU, load on core $LOAD_CPU; median of $ROUNDS rounds of ${DURATION}s per peer after ${WARMUP}s warm-up"
 g_m="${MPS[greenline]:--}"; g_c="${CPU[greenline]:--}"
 printf "%-12s %10s %11s %7s %7s %13s %13s\n" peer "msg/s" "CPU us/msg" "CPU %" errors "gl/peer msg/s" "gl/peer CPU"
 for peer in $PEERS; do

@@ -3,20 +3,30 @@
 # pipelined 16 deep, greenline against may_minihttp, hyper and gevent's
 # pywsgi, one after the other in one run. See BENCHMARKS.md.
 #
-#   bash benches/run_http.sh                     # 10 s per peer and mode
+#   bash benches/run_http.sh                     # 5 rounds of 5 s per peer and mode
 #   DURATION=2 bash benches/run_http.sh          # smoke run
 #   PEERS="greenline minihttp" bash benches/run_http.sh
+#   ROUNDS=1 bash benches/run_http.sh            # one pass instead of five
 #
 # Each server runs alone on core $SERVER_CPU (0) with one worker; wrk
 # (-t1 -c64) runs on core $LOAD_CPU (1). The server's CPU time per request
 # is its utime+stime (from /proc/PID/stat) over the measured run divided by
 # the requests wrk counted.
+#
+# The peers are measured in $ROUNDS rounds (5), each round starting one
+# peer further along the list, and each figure is the median of its
+# rounds: this machine drifts by several percent within a minute, and a
+# single pass would hand that drift to whichever peer ran at the wrong
+# time.
 set -euo pipefail
+# Short runs, many rounds (see above): drift spreads over every peer.
+DURATION="${DURATION:-5}"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PEERS="${PEERS:-greenline minihttp hyper gevent gevent-nodelay}"
 CONNS="${CONNS:-64}"
 DEPTH="${DEPTH:-16}"
+ROUNDS="${ROUNDS:-5}"
 command -v wrk >/dev/null || bash "$ROOT/compat/setup.sh" >&2 || die "no wrk (compat/setup.sh installs it)"
 
 build_greenline http_hello
@@ -78,21 +88,34 @@ measure() {
 }
 
 declare -A RPS CPU ERR UTIL
-for peer in $PEERS; do
-    serve "$peer"
-    for mode in keepalive pipelined; do
-        read -r r c e u < <(measure "$peer" "$mode")
-        RPS[$peer.$mode]="$r"; CPU[$peer.$mode]="$c"; ERR[$peer.$mode]="$e"; UTIL[$peer.$mode]="$u"
-        echo "  $peer $mode: $r req/s, $c us CPU/req, errors $e, server CPU $u%" >&2
+read -r -a peers <<<"$PEERS"
+for ((round = 0; round < ROUNDS; round++)); do
+    for ((k = 0; k < ${#peers[@]}; k++)); do
+        peer="${peers[$(( (k + round) % ${#peers[@]} ))]}"
+        serve "$peer"
+        for mode in keepalive pipelined; do
+            read -r r c e u < <(measure "$peer" "$mode")
+            RPS[$peer.$mode]+="$r "; CPU[$peer.$mode]+="$c "; UTIL[$peer.$mode]+="$u "
+            case "$e" in
+            [0-9]*) ERR[$peer.$mode]=$(( ${ERR[$peer.$mode]:-0} + e )) ;;
+            *) ERR[$peer.$mode]="$e" ;;
+            esac
+            echo "  round $((round + 1)): $peer $mode: $r req/s, $c us CPU/req, errors $e, server CPU $u%" >&2
+        done
+        stop_server
     done
-    stop_server
+done
+for key in "${!RPS[@]}"; do
+    # shellcheck disable=SC2086 # the rounds' values, one word each
+    { RPS[$key]="$(whole "$(median ${RPS[$key]})")"; CPU[$key]="$(median ${CPU[$key]})"; UTIL[$key]="$(whole "$(median ${UTIL[$key]})")"; }
 done
 
+setup="server on core $SERVER_CPU, load on core $LOAD_CPU; median of $ROUNDS rounds of ${DURATION}s per peer after ${WARMUP}s warm-up"
 for mode in keepalive pipelined; do
     if [ "$mode" = keepalive ]; then
-        header "HTTP plaintext, keep-alive: wrk -t1 -c$CONNS"
+        header "HTTP plaintext, keep-alive: wrk -t1 -c$CONNS" "$setup"
     else
-        header "HTTP plaintext, pipelined $DEPTH deep: wrk -t1 -c$CONNS -s benches/pipeline.lua -- $DEPTH"
+        header "HTTP plaintext, pipelined $DEPTH deep: wrk -t1 -c$CONNS -s benches/pipeline.lua -- $DEPTH" "$setup"
     fi
     g_r="${RPS[greenline.$mode]:--}"; g_c="${CPU[greenline.$mode]:--}"
     printf "%-16s %10s %11s %7s %7s %13s %13s\n" peer "req/s" "CPU us/req" "CPU %" errors "gl/peer req/s" "gl/peer CPU"
