@@ -491,9 +491,11 @@ impl Readiness {
     ) -> io::Result<usize> {
         let t = match timer {
             Timer::Own(t) => t,
-            Timer::May(None) => return Ok(wait_io(io)),
-            // `own` sends every timed may operation to may.
-            Timer::May(Some(_)) => unreachable!("a may timeout on greenline's path"),
+            Timer::May(t) => {
+                // `own` sends every timed may operation to may.
+                debug_assert!(t.is_none(), "a may timeout on greenline's path");
+                return Ok(wait_io(io));
+            }
         };
         let deadline = t.map(|t| *deadline.get_or_insert_with(|| alarm::deadline_after(t)));
         if deadline.is_some_and(alarm::passed) {
