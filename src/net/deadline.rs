@@ -290,9 +290,8 @@ pub(crate) fn call<S: Timeouts, R>(
 /// Runs `op` bounded by `t` (applied to the socket first if `apply`, else
 /// already set), restoring the socket's own timeout `own` if it changed it.
 ///
-/// may's word that a timeout passed is checked against the kernel's coarse
-/// clock, and the operation retried for the rest of `t` when it came surely
-/// early (by more than that clock's tick, 4 ms here): a timed may operation
+/// may's word that a timeout passed is checked against the clock, and the
+/// operation retried for the rest of `t` when it came early: a timed may operation
 /// whose event beat its wait leaves its timer behind (a later timed wait
 /// replaces the timer's handle without removing it), which then fires on
 /// whatever waits on the socket next, reporting a timeout that never
@@ -305,10 +304,10 @@ fn timed<S: Timeouts, R>(
     apply: bool,
     op: &mut impl FnMut(&mut S) -> io::Result<R>,
 ) -> io::Result<R> {
-    // The coarse clock is enough to catch a timeout reported long before
-    // its time, and costs a few nanoseconds per call where a precise one
-    // costs tens.
-    let (start, resolution) = crate::glue::coarse_clock();
+    // The precise clock: the coarse one can lag it by more than its tick
+    // (a tickless kernel skips ticks while idle), which would make an early
+    // timeout look on time.
+    let start = crate::glue::monotonic_clock();
     let t_ns = u64::try_from(t.as_nanos()).unwrap_or(u64::MAX);
     let mut changed = apply;
     if apply {
@@ -317,10 +316,10 @@ fn timed<S: Timeouts, R>(
     let r = loop {
         match op(sock) {
             Err(e) if is_timeout(&e) => {
-                // Believed unless surely early: the true elapsed time is
-                // at most one clock tick more than the coarse one.
-                let elapsed = crate::glue::coarse_clock().0.saturating_sub(start);
-                if elapsed.saturating_add(resolution) >= t_ns {
+                // may rounds the timeout up to whole milliseconds and its
+                // timer fires no earlier: anything sooner is a stale timer.
+                let elapsed = crate::glue::monotonic_clock().saturating_sub(start);
+                if elapsed >= t_ns {
                     break Err(e);
                 }
                 let left = Duration::from_nanos(t_ns - elapsed);
