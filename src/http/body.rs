@@ -121,6 +121,7 @@ impl BodyDecoder {
     }
 
     /// Whether the whole body has been decoded.
+    #[inline]
     pub fn is_done(&self) -> bool {
         match self {
             BodyDecoder::Empty => true,

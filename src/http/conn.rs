@@ -223,6 +223,9 @@ struct Conn<'a> {
     /// When the connection went idle, if it was parked and no request has
     /// arrived since: the keep-alive timeout counts from here.
     idle_since: Option<Instant>,
+    /// `idle_wait` for a connection that has not parked since its last
+    /// request (the same every time, so worked out once).
+    idle_fresh: Option<(Option<Duration>, bool)>,
 }
 
 impl<'a> Conn<'a> {
@@ -233,6 +236,7 @@ impl<'a> Conn<'a> {
         spare_fields: Vec<Field>,
         park_after: Option<Duration>,
     ) -> Conn<'a> {
+        let idle_fresh = idle_plan(config.keepalive_timeout, park_after);
         Conn {
             io,
             peer,
@@ -240,6 +244,7 @@ impl<'a> Conn<'a> {
             spare_fields,
             park_after,
             idle_since: None,
+            idle_fresh,
         }
     }
 
@@ -247,17 +252,16 @@ impl<'a> Conn<'a> {
     /// running out of that time parks the connection (else it closes).
     /// `None` when the keep-alive time is already spent.
     fn idle_wait(&self) -> Option<(Option<Duration>, bool)> {
-        let keepalive = match (self.config.keepalive_timeout, self.idle_since) {
-            (Some(k), Some(since)) => Some(k.saturating_sub(since.elapsed())),
-            (k, _) => k,
-        };
-        if keepalive.is_some_and(|k| k.is_zero()) {
-            return None;
+        match self.idle_since {
+            // After a request (every time but the first after a park).
+            None => self.idle_fresh,
+            Some(since) => idle_plan(
+                self.config
+                    .keepalive_timeout
+                    .map(|k| k.saturating_sub(since.elapsed())),
+                self.park_after,
+            ),
         }
-        Some(match self.park_after {
-            Some(p) if keepalive.map_or(true, |k| k > p) => (Some(p), true),
-            _ => (keepalive, false),
-        })
     }
 
     fn run<H: Handler + ?Sized>(&mut self, handler: &H) -> io::Result<End> {
@@ -556,6 +560,22 @@ impl<'a> Conn<'a> {
             time: SystemTime::now(),
         });
     }
+}
+
+/// How long to wait for a next request with `keepalive` left, and whether
+/// running out of that time parks the connection (after `park_after`)
+/// rather than closing it; `None` when the keep-alive time is spent.
+fn idle_plan(
+    keepalive: Option<Duration>,
+    park_after: Option<Duration>,
+) -> Option<(Option<Duration>, bool)> {
+    if keepalive.is_some_and(|k| k.is_zero()) {
+        return None;
+    }
+    Some(match park_after {
+        Some(p) if keepalive.map_or(true, |k| k > p) => (Some(p), true),
+        _ => (keepalive, false),
+    })
 }
 
 /// The server's own answer for `status`: a short text body, no detail.
