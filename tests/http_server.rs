@@ -1,5 +1,6 @@
 //! The HTTP server over raw bytes: keep-alive, pipelining, bodies, 100-continue,
-//! malformed requests, response framing, timeouts, access log, stop.
+//! malformed requests, response framing, timeouts (head, body read, write,
+//! keep-alive), access log, stop.
 
 mod common;
 
@@ -567,4 +568,98 @@ fn stop_before_start_closes_the_listener() {
         std::io::ErrorKind::NotConnected
     );
     server.serve_forever().unwrap();
+}
+
+#[test]
+fn a_body_that_stops_arriving_times_out_and_the_connection_closes() {
+    let handler = |req: &mut Request| {
+        let started = std::time::Instant::now();
+        match req.read_body_to_end() {
+            Ok(body) => Response::text(200, body),
+            Err(e) => Response::text(
+                200,
+                format!("{:?} after {} ms", e.kind(), started.elapsed().as_millis()),
+            ),
+        }
+    };
+    let config = quiet().read_timeout(Some(Duration::from_millis(150)));
+    let server = serve(handler, config);
+    let mut c = Client::connect(server.local_addr());
+    // Ten bytes announced, three sent, then nothing.
+    let r = c
+        .send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        .response();
+    let text = r.text();
+    let ms: u64 = text
+        .strip_prefix("TimedOut after ")
+        .and_then(|t| t.strip_suffix(" ms"))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("handler saw {text:?}"));
+    assert!(ms >= 150, "timed out after {ms} ms");
+    // The body's framing is lost, so the connection closes.
+    assert_eq!(r.header("connection"), Some("close"));
+    c.expect_eof();
+    // The server goes on serving.
+    let r = Client::connect(server.local_addr()).send(GET).response();
+    assert_eq!(r.status, 200);
+}
+
+/// A response body of `len` bytes that reports when it is dropped (the
+/// server drops it when the response ends, finished or not).
+struct Endless {
+    left: usize,
+    dropped: Option<std::sync::mpsc::Sender<(usize, std::time::Instant)>>,
+}
+
+impl std::io::Read for Endless {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = out.len().min(self.left);
+        out[..n].fill(b'x');
+        self.left -= n;
+        Ok(n)
+    }
+}
+
+impl Drop for Endless {
+    fn drop(&mut self) {
+        if let Some(tx) = self.dropped.take() {
+            let _ = tx.send((self.left, std::time::Instant::now()));
+        }
+    }
+}
+
+#[test]
+fn a_client_that_stops_reading_is_dropped_after_the_write_timeout() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = Mutex::new(tx);
+    let handler = move |req: &mut Request| {
+        if req.path() != "/big" {
+            return Response::text(200, "small");
+        }
+        let body = Endless {
+            left: 256 << 20,
+            dropped: Some(tx.lock().unwrap().clone()),
+        };
+        Response::stream(200, body)
+    };
+    let config = quiet().write_timeout(Some(Duration::from_millis(200)));
+    let server = serve(handler, config);
+    let mut c = Client::connect(server.local_addr());
+    let sent = std::time::Instant::now();
+    // The request is sent and the response never read: the socket buffers
+    // fill and the server's write waits, until its timeout ends it.
+    c.send(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+    let (left, when) = rx
+        .recv_timeout(common::READ_LIMIT)
+        .expect("the response was not given up within the limit");
+    assert!(left > 0, "the whole 256 MiB went into socket buffers");
+    assert!(
+        when - sent >= Duration::from_millis(200),
+        "{:?}",
+        when - sent
+    );
+    // Another client is served meanwhile and after.
+    let r = Client::connect(server.local_addr()).send(GET).response();
+    assert_eq!(r.status, 200);
+    drop(c);
 }
