@@ -60,21 +60,20 @@ impl Socket {
             // A whole one-frame message: nothing held to prepend.
             return self.send_msg(Msg::One(frame), flags);
         }
-        let msg = {
-            let mut local = self.local();
-            local.pending_out.push(frame);
-            let msg = if flags & SNDMORE != 0 {
-                None
-            } else {
-                Some(std::mem::take(&mut local.pending_out))
-            };
-            self.note_frames(&local);
-            match msg {
-                Some(msg) => msg,
-                None => return Ok(()),
-            }
-        };
-        self.send_msg(msg, flags)
+        match self.hold_frames(flags, |held| held.push(frame)) {
+            Some(msg) => self.send_msg(msg, flags),
+            None => Ok(()),
+        }
+    }
+
+    /// Adds frames to those held with SNDMORE (`add`), and, unless `flags`
+    /// has SNDMORE, takes them all as the message to send.
+    fn hold_frames(&self, flags: i32, add: impl FnOnce(&mut Msg)) -> Option<Msg> {
+        let mut local = self.local();
+        add(&mut local.pending_out);
+        let msg = (flags & SNDMORE == 0).then(|| std::mem::take(&mut local.pending_out));
+        self.note_frames(&local);
+        msg
     }
 
     /// `send(data, SNDMORE)`: one frame of a message still being built.
@@ -93,19 +92,9 @@ impl Socket {
         I: IntoIterator,
         I::Item: Into<Bytes>,
     {
-        let msg = {
-            let mut local = self.local();
-            local.pending_out.extend(parts.into_iter().map(Into::into));
-            let msg = if flags & SNDMORE != 0 {
-                None
-            } else {
-                Some(std::mem::take(&mut local.pending_out))
-            };
-            self.note_frames(&local);
-            match msg {
-                Some(msg) => msg,
-                None => return Ok(()),
-            }
+        let held = |held: &mut Msg| held.extend(parts.into_iter().map(Into::into));
+        let Some(msg) = self.hold_frames(flags, held) else {
+            return Ok(());
         };
         if msg.is_empty() {
             return Err(io::Error::new(
