@@ -112,6 +112,29 @@ median() {
             if (m == int(m)) printf "%d\n", m; else printf "%.2f\n", m }'
 }
 
+# rotated ROUND PEER...: the peers in the order round ROUND (from 0) runs
+# them, each round starting one further along, so drift spreads over all.
+rotated() {
+    local round="$1"; shift
+    local peers=("$@") k
+    for ((k = 0; k < ${#peers[@]}; k++)); do
+        echo "${peers[$(( (k + round) % ${#peers[@]} ))]}"
+    done
+}
+
+# add_errors TOTAL E: the running error count with one round's E added; a
+# round that failed (E not a number) makes the total that failure.
+add_errors() {
+    local is_count='^[0-9]+$'
+    if ! [[ "$2" =~ $is_count ]]; then
+        echo "$2"
+    elif ! [[ "$1" =~ $is_count ]]; then
+        echo "$1"
+    else
+        echo $(( $1 + $2 ))
+    fi
+}
+
 # whole V: V rounded to an integer ("-" stays).
 whole() {
     awk -v v="$1" 'BEGIN { if (v == "-") print v; else printf "%.0f\n", v }'

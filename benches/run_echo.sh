@@ -76,15 +76,11 @@ measure() {
 declare -A MPS CPU ERR UTIL
 read -r -a peers <<<"$PEERS"
 for ((round = 0; round < ROUNDS; round++)); do
-    for ((k = 0; k < ${#peers[@]}; k++)); do
-        peer="${peers[$(( (k + round) % ${#peers[@]} ))]}"
+    for peer in $(rotated "$round" "${peers[@]}"); do
         serve "$peer"
         read -r m c e u < <(measure "$peer" "$round")
         MPS[$peer]+="$m "; CPU[$peer]+="$c "; UTIL[$peer]+="$u "
-        case "$e" in
-        [0-9]*) ERR[$peer]=$(( ${ERR[$peer]:-0} + e )) ;;
-        *) ERR[$peer]="$e" ;;
-        esac
+        ERR[$peer]="$(add_errors "${ERR[$peer]:-0}" "$e")"
         echo "  round $((round + 1)): $peer: $m msg/s, $c us CPU/msg, errors $e, server CPU $u%" >&2
         stop_server
     done

@@ -90,16 +90,12 @@ measure() {
 declare -A RPS CPU ERR UTIL
 read -r -a peers <<<"$PEERS"
 for ((round = 0; round < ROUNDS; round++)); do
-    for ((k = 0; k < ${#peers[@]}; k++)); do
-        peer="${peers[$(( (k + round) % ${#peers[@]} ))]}"
+    for peer in $(rotated "$round" "${peers[@]}"); do
         serve "$peer"
         for mode in keepalive pipelined; do
             read -r r c e u < <(measure "$peer" "$mode")
             RPS[$peer.$mode]+="$r "; CPU[$peer.$mode]+="$c "; UTIL[$peer.$mode]+="$u "
-            case "$e" in
-            [0-9]*) ERR[$peer.$mode]=$(( ${ERR[$peer.$mode]:-0} + e )) ;;
-            *) ERR[$peer.$mode]="$e" ;;
-            esac
+            ERR[$peer.$mode]="$(add_errors "${ERR[$peer.$mode]:-0}" "$e")"
             echo "  round $((round + 1)): $peer $mode: $r req/s, $c us CPU/req, errors $e, server CPU $u%" >&2
         done
         stop_server
