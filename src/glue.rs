@@ -148,6 +148,83 @@ pub(crate) fn read_into_spare(
     Ok(n)
 }
 
+/// recv(2) on a non-blocking stream socket, as the raw system call.
+///
+/// glibc's `recv` (which std's `read` calls) is a thread cancellation
+/// point: in a process with more than one thread it switches asynchronous
+/// cancellation on and off around every call. greenline never cancels
+/// threads, and its readiness path makes one read per message, so that
+/// bookkeeping was a tenth of the user-space instructions of a keep-alive
+/// HTTP request. `WouldBlock` and `Interrupted` come back as errors, as
+/// from std.
+pub(crate) fn sock_recv(fd: std::os::fd::RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid, writable memory of `buf.len()` bytes for the
+    // duration of the call, and the kernel writes at most that many; the
+    // address arguments are null, which recvfrom(2) allows.
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_recvfrom,
+            fd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            0,
+            std::ptr::null_mut::<libc::sockaddr>(),
+            std::ptr::null_mut::<libc::socklen_t>(),
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// send(2) on a non-blocking stream socket, as the raw system call (see
+/// [`sock_recv`]), with `MSG_NOSIGNAL` as std's `write` has: a peer that
+/// closed is `BrokenPipe`, not `SIGPIPE`.
+pub(crate) fn sock_send(fd: std::os::fd::RawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid, readable memory of `buf.len()` bytes for the
+    // duration of the call; the address arguments are null and zero, which
+    // sendto(2) allows on a connected socket.
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_sendto,
+            fd,
+            buf.as_ptr(),
+            buf.len(),
+            libc::MSG_NOSIGNAL,
+            std::ptr::null::<libc::sockaddr>(),
+            0 as libc::socklen_t,
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// sendmsg(2) of several buffers on a non-blocking stream socket, with
+/// `MSG_NOSIGNAL` (std's `write_vectored` uses writev(2), which cannot
+/// refuse `SIGPIPE`).
+pub(crate) fn sock_send_vectored(
+    fd: std::os::fd::RawFd,
+    bufs: &[std::io::IoSlice<'_>],
+) -> io::Result<usize> {
+    // SAFETY: an all-zero msghdr is valid (no address, no control data).
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    // std documents `IoSlice` as ABI-compatible with `iovec` on Unix; the
+    // kernel only reads through the pointer. More than IOV_MAX buffers
+    // would be EINVAL: the rest are left for the caller's next write.
+    msg.msg_iov = bufs.as_ptr().cast_mut().cast::<libc::iovec>();
+    msg.msg_iovlen = bufs.len().min(1024) as _;
+    // SAFETY: `msg` points at `bufs`, valid for reads for the duration of
+    // the call.
+    let n = unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
 /// An epoll set of greenline's own, beside may's: the HTTP server parks
 /// idle keep-alive connections in one (see `server::park`), so they wait for
 /// input without a greenlet. may's event loop watches the set's own fd, which

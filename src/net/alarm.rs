@@ -36,7 +36,8 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Release, SeqCst};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -107,7 +108,10 @@ impl Alarm {
 
     /// No deadline until the next `set`.
     pub(crate) fn clear(&self) {
-        self.slot.deadline.store(NONE, SeqCst);
+        // Release, not SeqCst (a full fence on x86, once per wait): the
+        // thread seeing the old deadline a little longer only wakes the
+        // socket early, and a wait woken early looks at the time.
+        self.slot.deadline.store(NONE, Release);
     }
 }
 

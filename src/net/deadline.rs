@@ -76,7 +76,7 @@ pub(crate) use impl_timeouts;
 /// stream) and `ready` ([`Readiness`]): each call runs under the caller's
 /// deadline (see [`call`]), on may's path or greenline's.
 macro_rules! impl_stream_io {
-    (@write $self:ident, $ty:ty, $method:ident, $arg:ident) => {
+    (@write $self:ident, $ty:ty, $method:ident, $arg:ident, $raw:expr) => {
         $crate::net::deadline::call(
             $self,
             $crate::net::deadline::Dir::Write,
@@ -87,7 +87,7 @@ macro_rules! impl_stream_io {
                     &mut s.io,
                     timeout,
                     |io| std::io::Write::$method(io, $arg),
-                    |io| std::io::Write::$method(io.inner_mut(), $arg),
+                    $raw,
                 )
             },
         )
@@ -164,7 +164,9 @@ macro_rules! impl_stream_io {
                         timeout,
                         buf,
                         |io, buf| std::io::Read::read(io, buf),
-                        |io, buf| std::io::Read::read(io.inner_mut(), buf),
+                        |io, buf| {
+                            $crate::glue::sock_recv(std::os::fd::AsRawFd::as_raw_fd(io), buf)
+                        },
                     )
                 })
             }
@@ -175,11 +177,15 @@ macro_rules! impl_stream_io {
             /// it is full. Woken by buffer space, an error, the write
             /// timeout or a deadline.
             fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                $crate::net::deadline::impl_stream_io!(@write self, $ty, write, buf)
+                $crate::net::deadline::impl_stream_io!(@write self, $ty, write, buf, |io| {
+                    $crate::glue::sock_send(std::os::fd::AsRawFd::as_raw_fd(io), buf)
+                })
             }
 
             fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
-                $crate::net::deadline::impl_stream_io!(@write self, $ty, write_vectored, bufs)
+                $crate::net::deadline::impl_stream_io!(@write self, $ty, write_vectored, bufs, |io| {
+                    $crate::glue::sock_send_vectored(std::os::fd::AsRawFd::as_raw_fd(io), bufs)
+                })
             }
 
             fn flush(&mut self) -> std::io::Result<()> {
@@ -496,8 +502,11 @@ impl Readiness {
                 return Ok(wait_io(io));
             }
         };
+        // A deadline made just now from a non-zero timeout has not passed:
+        // only a later wait of the same operation looks at the clock again.
+        let fresh = deadline.is_none();
         let deadline = t.map(|t| *deadline.get_or_insert_with(|| alarm::deadline_after(t)));
-        if deadline.is_some_and(alarm::passed) {
+        if !fresh && deadline.is_some_and(alarm::passed) {
             return Err(crate::time::timed_out());
         }
         if !may::coroutine::is_coroutine() {

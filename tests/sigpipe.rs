@@ -1,0 +1,70 @@
+//! Writing to a connection the peer has closed is an error, never a
+//! `SIGPIPE`, even in a program that has the signal's default action (which
+//! ends the process). Rust programs ignore `SIGPIPE` by default; a library
+//! cannot count on it, so these tests restore the default first. They are
+//! alone in this test binary, so nothing else runs under that default.
+
+use std::io::{ErrorKind, IoSlice, Write};
+use std::time::Duration;
+
+use greenline::net::{TcpListener, TcpStream};
+
+/// Writes (vectored or not) to connections whose peer closed, the socket
+/// given `write_timeout` first; returns each write error's kind.
+fn write_to_closed_peers(write_timeout: Option<Duration>) -> Vec<ErrorKind> {
+    // SAFETY: setting a signal's disposition to its default has no
+    // preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    greenline::testing::run(Duration::from_secs(10), move || {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut kinds = Vec::new();
+        for vectored in [false, true] {
+            let mut client = TcpStream::connect(addr).unwrap();
+            client.set_write_timeout(write_timeout).unwrap();
+            let (server, _) = listener.accept().unwrap();
+            drop(server);
+            // The first write may be taken before the reset arrives; the
+            // ones after it fail.
+            let err = (0..100)
+                .find_map(|_| {
+                    let chunk = [7u8; 1024];
+                    let r = if vectored {
+                        client.write_vectored(&[IoSlice::new(&chunk), IoSlice::new(&chunk)])
+                    } else {
+                        client.write(&chunk)
+                    };
+                    greenline::sleep(Duration::from_millis(1)).unwrap();
+                    r.err()
+                })
+                .expect("writes to a closed peer kept succeeding");
+            kinds.push(err.kind());
+        }
+        kinds
+    })
+}
+
+fn assert_closed(kinds: &[ErrorKind]) {
+    assert_eq!(kinds.len(), 2);
+    for kind in kinds {
+        assert!(
+            matches!(kind, ErrorKind::BrokenPipe | ErrorKind::ConnectionReset),
+            "{kind:?}"
+        );
+    }
+}
+
+#[test]
+fn writing_to_a_closed_peer_is_an_error_not_a_signal() {
+    assert_closed(&write_to_closed_peers(None));
+}
+
+/// FIXME: a socket with a may-kept timeout writes with may's own calls,
+/// which use write(2) and writev(2) (no `MSG_NOSIGNAL`), so under the
+/// default action the process dies. Sockets whose timeouts greenline keeps
+/// (every HTTP server connection) and untimed ones are covered above.
+#[test]
+#[ignore = "may's timed writes can raise SIGPIPE (see FIXME)"]
+fn a_timed_write_to_a_closed_peer_is_an_error_not_a_signal() {
+    assert_closed(&write_to_closed_peers(Some(Duration::from_secs(5))));
+}
