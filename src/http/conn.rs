@@ -28,6 +28,7 @@ use bytes::Buf;
 use super::headers::Field;
 use super::request::BodyState;
 use super::response::Body;
+use super::response_head::HeadCache;
 use super::wire::Io;
 use super::{
     body_allowed, write_chunk, write_last_chunk, AccessEntry, BodyDecoder, Framing, Handler,
@@ -226,6 +227,8 @@ struct Conn<'a> {
     /// `idle_wait` for a connection that has not parked since its last
     /// request (the same every time, so worked out once).
     idle_fresh: Option<(Option<Duration>, bool)>,
+    /// The last response head encoded, for the next one that is the same.
+    head_cache: HeadCache,
 }
 
 impl<'a> Conn<'a> {
@@ -245,6 +248,7 @@ impl<'a> Conn<'a> {
             park_after,
             idle_since: None,
             idle_fresh,
+            head_cache: HeadCache::new(),
         }
     }
 
@@ -475,12 +479,12 @@ impl<'a> Conn<'a> {
         match body {
             Body::Empty => {
                 let framing = Framing::choose(version, is_head, status, Some(0));
-                let keep = head.encode(framing, keep, version, wbuf);
+                let keep = head.encode_cached(framing, keep, version, wbuf, &mut self.head_cache);
                 Ok((status, 0, keep))
             }
             Body::Bytes(bytes) => {
                 let framing = Framing::choose(version, is_head, status, Some(bytes.len() as u64));
-                let keep = head.encode(framing, keep, version, wbuf);
+                let keep = head.encode_cached(framing, keep, version, wbuf, &mut self.head_cache);
                 if !allowed || bytes.is_empty() {
                     return Ok((status, 0, keep));
                 }
@@ -493,7 +497,7 @@ impl<'a> Conn<'a> {
             }
             Body::Stream { reader, len } => {
                 let framing = Framing::choose(version, is_head, status, *len);
-                let keep = head.encode(framing, keep, version, wbuf);
+                let keep = head.encode_cached(framing, keep, version, wbuf, &mut self.head_cache);
                 if !allowed {
                     return Ok((status, 0, keep));
                 }

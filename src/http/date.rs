@@ -114,8 +114,9 @@ fn system_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The current second, from the clock thread (started on first use).
-fn coarse_secs() -> u64 {
+/// The current second, from the clock thread (started on first use): the
+/// second [`current_date`] formats.
+pub(crate) fn coarse_secs() -> u64 {
     let ticking = *TICKING.get_or_init(|| {
         NOW.store(system_secs(), Ordering::Relaxed);
         std::thread::Builder::new()
