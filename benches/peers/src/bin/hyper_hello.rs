@@ -8,6 +8,7 @@ use std::convert::Infallible;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -17,7 +18,12 @@ use tokio::net::TcpListener;
 async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let mut rsp = Response::new(Full::new(Bytes::from_static(b"Hello, World!")));
     rsp.headers_mut()
-        .insert("content-type", "text/plain".parse().unwrap());
+        // The same Content-Type as greenline's `Response::text` (see
+        // minihttp_hello).
+        .insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
     Ok(rsp)
 }
 

@@ -14,7 +14,10 @@ struct Hello;
 
 impl HttpService for Hello {
     fn call(&mut self, _req: Request, rsp: &mut Response) -> io::Result<()> {
-        rsp.header("Content-Type: text/plain").body("Hello, World!");
+        // The same Content-Type as greenline's `Response::text`, so wrk
+        // parses the same fields from every server.
+        rsp.header("Content-Type: text/plain; charset=utf-8")
+            .body("Hello, World!");
         Ok(())
     }
 }
