@@ -135,6 +135,24 @@ add_errors() {
     fi
 }
 
+# paired "A..." "B...": two peers' figures from the same rounds (in round
+# order, space-separated) compared round by round, which cancels the drift
+# that moves both: prints "MEDIAN_RATIO LOWER ROUNDS", the median of A/B
+# over the rounds, how many rounds had A below B, and how many rounds had
+# both figures ("- 0 0" when none did).
+paired() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        na = split(a, x, " "); nb = split(b, y, " ")
+        for (i = 1; i <= na && i <= nb; i++) {
+            if (x[i] == "-" || y[i] == "-" || y[i] + 0 == 0) continue
+            r[n++] = x[i] / y[i]; if (x[i] + 0 < y[i] + 0) lower++
+        }
+        if (n == 0) { print "- 0 0"; exit }
+        for (i = 1; i < n; i++) for (j = i; j > 0 && r[j-1] > r[j]; j--) { t = r[j]; r[j] = r[j-1]; r[j-1] = t }
+        m = (n % 2) ? r[int(n/2)] : (r[n/2-1] + r[n/2]) / 2
+        printf "%.3f %d %d\n", m, lower, n }'
+}
+
 # whole V: V rounded to an integer ("-" stays).
 whole() {
     awk -v v="$1" 'BEGIN { if (v == "-") print v; else printf "%.0f\n", v }'

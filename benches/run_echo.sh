@@ -73,7 +73,7 @@ measure() {
     echo "${mps:--} $us ${errs:--} $util"
 }
 
-declare -A MPS CPU ERR UTIL
+declare -A MPS CPU ERR UTIL ROUND_MPS ROUND_CPU
 read -r -a peers <<<"$PEERS"
 for ((round = 0; round < ROUNDS; round++)); do
     for peer in $(rotated "$round" "${peers[@]}"); do
@@ -86,6 +86,7 @@ for ((round = 0; round < ROUNDS; round++)); do
     done
 done
 for peer in "${peers[@]}"; do
+    ROUND_MPS[$peer]="${MPS[$peer]}"; ROUND_CPU[$peer]="${CPU[$peer]}"
     # shellcheck disable=SC2086 # the rounds' values, one word each
     { MPS[$peer]="$(whole "$(median ${MPS[$peer]})")"; CPU[$peer]="$(median ${CPU[$peer]})"; UTIL[$peer]="$(whole "$(median ${UTIL[$peer]})")"; }
 done
@@ -100,6 +101,10 @@ for peer in $PEERS; do
 done
 echo "targets:"
 case " $PEERS " in *" tokio "*)
-    printf "  %-52s %s\n" "msg/s >= 1.0 x tokio's" "$(verdict "$g_m" ge "${MPS[tokio]}")" ;;
+    printf "  %-52s %s\n" "msg/s >= 1.0 x tokio's" "$(verdict "$g_m" ge "${MPS[tokio]}")"
+    read -r m k n < <(paired "${ROUND_MPS[tokio]}" "${ROUND_MPS[greenline]}")
+    printf "  %-52s %s\n" "  round by round, msg/s gl/tokio" "median $(ratio 1 "$m" 3), greenline faster in $k of $n rounds"
+    read -r m k n < <(paired "${ROUND_CPU[greenline]}" "${ROUND_CPU[tokio]}")
+    printf "  %-52s %s\n" "  round by round, CPU/msg gl/tokio" "median $m, greenline cheaper in $k of $n rounds" ;;
 esac
 printf "  %-52s %s\n" "greenline errors = 0" "$(verdict "${ERR[greenline]:--}" le 0)"

@@ -7,6 +7,7 @@
 #   DURATION=2 bash benches/run_http.sh          # smoke run
 #   PEERS="greenline minihttp" bash benches/run_http.sh
 #   ROUNDS=1 bash benches/run_http.sh            # one pass instead of five
+#   MODES=keepalive ROUNDS=15 DURATION=3 bash benches/run_http.sh
 #
 # Each server runs alone on core $SERVER_CPU (0) with one worker; wrk
 # (-t1 -c64) runs on core $LOAD_CPU (1). The server's CPU time per request
@@ -27,6 +28,7 @@ PEERS="${PEERS:-greenline minihttp hyper gevent gevent-nodelay}"
 CONNS="${CONNS:-64}"
 DEPTH="${DEPTH:-16}"
 ROUNDS="${ROUNDS:-5}"
+MODES="${MODES:-keepalive pipelined}"
 command -v wrk >/dev/null || bash "$ROOT/compat/setup.sh" >&2 || die "no wrk (compat/setup.sh installs it)"
 
 build_greenline http_hello
@@ -87,12 +89,12 @@ measure() {
     echo "${rps:--} $us $errs $util"
 }
 
-declare -A RPS CPU ERR UTIL
+declare -A RPS CPU ERR UTIL ROUND_CPU ROUND_RPS
 read -r -a peers <<<"$PEERS"
 for ((round = 0; round < ROUNDS; round++)); do
     for peer in $(rotated "$round" "${peers[@]}"); do
         serve "$peer"
-        for mode in keepalive pipelined; do
+        for mode in $MODES; do
             read -r r c e u < <(measure "$peer" "$mode")
             RPS[$peer.$mode]+="$r "; CPU[$peer.$mode]+="$c "; UTIL[$peer.$mode]+="$u "
             ERR[$peer.$mode]="$(add_errors "${ERR[$peer.$mode]:-0}" "$e")"
@@ -102,12 +104,13 @@ for ((round = 0; round < ROUNDS; round++)); do
     done
 done
 for key in "${!RPS[@]}"; do
+    ROUND_CPU[$key]="${CPU[$key]}"; ROUND_RPS[$key]="${RPS[$key]}"
     # shellcheck disable=SC2086 # the rounds' values, one word each
     { RPS[$key]="$(whole "$(median ${RPS[$key]})")"; CPU[$key]="$(median ${CPU[$key]})"; UTIL[$key]="$(whole "$(median ${UTIL[$key]})")"; }
 done
 
 setup="server on core $SERVER_CPU, load on core $LOAD_CPU; median of $ROUNDS rounds of ${DURATION}s per peer after ${WARMUP}s warm-up"
-for mode in keepalive pipelined; do
+for mode in $MODES; do
     if [ "$mode" = keepalive ]; then
         header "HTTP plaintext, keep-alive: wrk -t1 -c$CONNS" "$setup"
     else
@@ -126,6 +129,10 @@ for mode in keepalive pipelined; do
             case " $PEERS " in *" $p "*) ;; *) continue ;; esac
             printf "  %-52s %s\n" "CPU/req <= $p's" "$(verdict "$g_c" le "${CPU[$p.$mode]}")"
             printf "  %-52s %s\n" "req/s >= $p's" "$(verdict "$g_r" ge "${RPS[$p.$mode]}")"
+            read -r m k n < <(paired "${ROUND_CPU[greenline.$mode]:-}" "${ROUND_CPU[$p.$mode]:-}")
+            printf "  %-52s %s\n" "  round by round, CPU/req gl/$p" "median $m, greenline cheaper in $k of $n rounds"
+            read -r m k n < <(paired "${ROUND_RPS[$p.$mode]:-}" "${ROUND_RPS[greenline.$mode]:-}")
+            printf "  %-52s %s\n" "  round by round, req/s gl/$p" "median $(ratio 1 "$m" 3), greenline faster in $k of $n rounds"
         done
     else
         case " $PEERS " in *" minihttp "*)
