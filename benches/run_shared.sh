@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# benches/run_shared.sh: CPU per request (HTTP keep-alive) or per message
+# (TCP echo) with the servers measured at the same time, sharing one core.
+# See BENCHMARKS.md.
+#
+#   bash benches/run_shared.sh                   # HTTP: greenline, may_minihttp, hyper; 5 rounds of 5 s
+#   BENCH=echo bash benches/run_shared.sh        # echo: greenline, tokio, raw may
+#   ROUNDS=9 PEERS="greenline minihttp" bash benches/run_shared.sh
+#
+# run_http.sh and run_echo.sh measure one server at a time, and this
+# machine's speed drifts by up to +-20 % between rounds a few seconds
+# apart, which hides differences of a few percent. Here every server runs
+# on core $SERVER_CPU (0) at once, each loaded by its own load generator
+# (wrk -t1 -c64, or echo_load with 64 connections of 64 bytes) on core
+# $LOAD_CPU (1), all started together: whatever the machine does during a
+# round, every server lives through it. Each round gives every server's
+# CPU time per request (utime+stime from /proc over the round, divided by
+# the requests or round trips its load generator counted); the ratios are
+# taken within a round. The figures are not those of the one-at-a-time
+# scripts (the servers share a core, so each gets a part of it and batches
+# less); only the ratios are compared.
+set -euo pipefail
+DURATION="${DURATION:-5}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+BENCH="${BENCH:-http}"
+CONNS="${CONNS:-64}"
+SIZE="${SIZE:-64}"
+ROUNDS="${ROUNDS:-5}"
+case "$BENCH" in
+http)
+    PEERS="${PEERS:-greenline minihttp hyper}"
+    command -v wrk >/dev/null || bash "$ROOT/compat/setup.sh" >&2 || die "no wrk (compat/setup.sh installs it)"
+    build_greenline http_hello
+    build_peers minihttp_hello hyper_hello ;;
+echo)
+    PEERS="${PEERS:-greenline tokio may}"
+    build_greenline echo_bench_server
+    build_peers echo_load tokio_echo may_echo ;;
+*) die "BENCH is http or echo" ;;
+esac
+case " $PEERS " in *" greenline "*) ;; *) die "PEERS must include greenline" ;; esac
+
+declare -A PID PORT
+port=8180
+for peer in $PEERS; do
+    PORT[$peer]=$port
+    addr="127.0.0.1:$port"
+    case "$BENCH.$peer" in
+    http.greenline) start_server "$peer" "$port" env GREENLINE_WORKERS=1 "$EX/http_hello" "$addr" --no-access-log ;;
+    http.minihttp) start_server "$peer" "$port" env MAY_WORKERS=1 "$BIN/minihttp_hello" "$addr" ;;
+    http.hyper) start_server "$peer" "$port" "$BIN/hyper_hello" "$addr" ;;
+    echo.greenline) start_server "$peer" "$port" env GREENLINE_WORKERS=1 "$EX/echo_bench_server" "$addr" ;;
+    echo.tokio) start_server "$peer" "$port" "$BIN/tokio_echo" "$addr" ;;
+    echo.may) start_server "$peer" "$port" env MAY_WORKERS=1 "$BIN/may_echo" "$addr" ;;
+    *) die "unknown $BENCH peer $peer" ;;
+    esac
+    PID[$peer]=$SERVER_PID
+    port=$((port + 1))
+done
+
+# load SECONDS TAG: one load generator per server, all at once; waits for
+# them all.
+load() {
+    local peer pids=()
+    for peer in $PEERS; do
+        if [ "$BENCH" = http ]; then
+            timeout $(( $1 + 30 )) taskset -c "$LOAD_CPU" \
+                wrk -t1 -c"$CONNS" -d"${1}s" "http://127.0.0.1:${PORT[$peer]}/" >"$LOGDIR/$peer.$2.load" 2>&1 &
+        else
+            timeout $(( $1 + 30 )) taskset -c "$LOAD_CPU" \
+                "$BIN/echo_load" "127.0.0.1:${PORT[$peer]}" "$CONNS" "$SIZE" "$1" >"$LOGDIR/$peer.$2.load" 2>&1 &
+        fi
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+}
+
+# counts LOG: "REQUESTS ERRORS" from one load generator's output.
+counts() {
+    if [ "$BENCH" = http ]; then
+        awk '/requests in/ { n = $1 }
+             /Socket errors:/ { gsub(",", ""); e += $4 + $6 + $8 + $10 }
+             /Non-2xx/ { e += $NF } END { print n + 0, e + 0 }' "$1"
+    else
+        awk '/^round trips:/ { n = $3 } /^errors:/ { e = $2 } END { print n + 0, e + 0 }' "$1"
+    fi
+}
+
+# user_ticks PID: user time of the whole process, in clock ticks (field 14).
+user_ticks() {
+    local stat
+    stat="$(cat "/proc/$1/stat")"
+    stat="${stat##*) }"
+    awk '{ print $12 }' <<<"$stat"
+}
+
+declare -A CPU USER T0 U0 ERR
+for ((round = 1; round <= ROUNDS; round++)); do
+    load "$WARMUP" warmup.$round || die "a load generator failed in the warm-up"
+    for peer in $PEERS; do
+        T0[$peer]="$(cpu_ticks "${PID[$peer]}")"; U0[$peer]="$(user_ticks "${PID[$peer]}")"
+    done
+    load "$DURATION" "$round" || die "a load generator failed in round $round"
+    line="  round $round:"
+    for peer in $PEERS; do
+        t1="$(cpu_ticks "${PID[$peer]}")"; u1="$(user_ticks "${PID[$peer]}")"
+        read -r reqs errs < <(counts "$LOGDIR/$peer.$round.load")
+        us="$(awk -v d=$(( t1 - T0[$peer] )) -v hz="$CLK_TCK" -v n="${reqs:-0}" \
+            'BEGIN { if (n > 0) printf "%.3f", d / hz * 1e6 / n; else print "-" }')"
+        user="$(awk -v d=$(( u1 - U0[$peer] )) -v hz="$CLK_TCK" -v n="${reqs:-0}" \
+            'BEGIN { if (n > 0) printf "%.3f", d / hz * 1e6 / n; else print "-" }')"
+        CPU[$peer]+="$us "; USER[$peer]+="$user "
+        ERR[$peer]="$(add_errors "${ERR[$peer]:-0}" "$errs")"
+        line+=" $peer $us us ($reqs, errors $errs)"
+    done
+    echo "$line" >&2
+done
+
+if [ "$BENCH" = http ]; then
+    title="HTTP keep-alive, servers sharing core $SERVER_CPU at once: wrk -t1 -c$CONNS each"; unit=req
+else
+    title="TCP echo, servers sharing core $SERVER_CPU at once: $CONNS connections of $SIZE-byte ping-pong each"; unit=msg
+fi
+header "$title" "$ROUNDS rounds of ${DURATION}s after ${WARMUP}s warm-up each; all load generators on core $LOAD_CPU"
+printf "%-12s %12s %13s %28s %7s\n" peer "CPU us/$unit" "of which user" "gl/peer CPU, round by round" errors
+for peer in $PEERS; do
+    # shellcheck disable=SC2086 # the rounds' values, one word each
+    { med="$(median ${CPU[$peer]})"; umed="$(median ${USER[$peer]})"; }
+    read -r m k n < <(paired "${CPU[greenline]}" "${CPU[$peer]}")
+    printf "%-12s %12s %13s %28s %7s\n" "$peer" "$med" "$umed" "$m (cheaper in $k of $n)" "${ERR[$peer]}"
+done
+echo "(CPU and user: medians of the rounds)"
+echo "targets:"
+for p in $PEERS; do
+    case "$BENCH.$p" in http.minihttp | http.hyper | echo.tokio) ;; *) continue ;; esac
+    read -r m _ _ < <(paired "${CPU[greenline]}" "${CPU[$p]}")
+    printf "  %-52s %s\n" "CPU/$unit <= $p's (median ratio of rounds)" "$(verdict "$m" le 1)"
+done
+printf "  %-52s %s\n" "greenline errors = 0" "$(verdict "${ERR[greenline]:--}" le 0)"
