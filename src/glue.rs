@@ -5,8 +5,10 @@
 //! contract that makes those calls sound is written down once. The crate's
 //! other `unsafe` is here too: reading from a socket into a buffer's
 //! uninitialised spare capacity ([`read_into_spare`]), sound because of how
-//! may's sockets read, the epoll system calls behind [`EpollSet`], and
-//! reading the coarse clock ([`coarse_clock`]).
+//! may's sockets read, the raw socket system calls of greenline's
+//! readiness path ([`sock_recv`], [`sock_send`], [`sock_send_vectored`]),
+//! the epoll system calls behind [`EpollSet`], and reading the clock
+//! ([`monotonic_clock`]).
 //!
 //! # The contract greenline keeps, and asks its users to keep
 //!
@@ -327,8 +329,7 @@ impl std::os::fd::AsRawFd for EpollSet {
     }
 }
 
-/// The monotonic clock (`CLOCK_MONOTONIC`, as `Instant`), in nanoseconds on
-/// the same scale as [`coarse_clock`], which never reads ahead of it.
+/// The monotonic clock (`CLOCK_MONOTONIC`, as `Instant`), in nanoseconds.
 pub(crate) fn monotonic_clock() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -338,36 +339,6 @@ pub(crate) fn monotonic_clock() -> u64 {
     let r = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     assert_eq!(r, 0, "CLOCK_MONOTONIC is unavailable");
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
-/// The monotonic clock at the kernel's tick resolution
-/// (`CLOCK_MONOTONIC_COARSE`), in nanoseconds, and that resolution: a few
-/// nanoseconds to read where `Instant::now` takes tens, for checks that
-/// only need to know whether a timeout of milliseconds can have passed.
-pub(crate) fn coarse_clock() -> (u64, u64) {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static RESOLUTION: AtomicU64 = AtomicU64::new(0);
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the call; the clock id
-    // is a constant Linux has had since 2.6.32.
-    let r = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
-    assert_eq!(r, 0, "CLOCK_MONOTONIC_COARSE is unavailable");
-    let now = ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64;
-    let mut res = RESOLUTION.load(Ordering::Relaxed);
-    if res == 0 {
-        // SAFETY: as above.
-        let r = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
-        res = if r == 0 {
-            (ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64).max(1)
-        } else {
-            10_000_000
-        };
-        RESOLUTION.store(res, Ordering::Relaxed);
-    }
-    (now, res)
 }
 
 /// Waits on a plain thread until `fd` is readable (`read`) or writable, or

@@ -4,7 +4,7 @@
 //! may's `wait_io` has no timeout, and may's timed socket operations always
 //! try the socket before waiting (a failed `read` per request on a
 //! keep-alive connection) and queue a timer per wait. A socket whose
-//! timeouts greenline keeps itself (`TcpStream::keep_own_timers`) instead
+//! timeouts greenline keeps itself (every stream, from its creation) instead
 //! stores its deadline in an [`Alarm`] before it waits and clears it after;
 //! one thread, `greenline-alarm`, wakes the waiter through may's
 //! `WaitIoWaker` when a deadline passes, and the waiter, seeing its time is
@@ -26,12 +26,14 @@
 //! thread sees the later deadline and queues it again. A socket takes the
 //! queue's lock only when it has no entry or needs an earlier one.
 //!
-//! Times are monotonic-clock nanoseconds. A deadline is set from the
-//! precise clock ([`deadline_after`]) and then compared, by both sides,
-//! with the coarse one (`glue::coarse_clock`, a few nanoseconds to read),
-//! which never reads ahead of the precise clock: so a wait never ends
-//! early, and ends about one tick of the coarse clock (4 ms here) and the
-//! thread's wake-up after its time.
+//! Times are monotonic-clock nanoseconds (`glue::monotonic_clock`, as
+//! `Instant`), read by the waiter when it sets a deadline and when a wait
+//! of the same operation ends without its event, and by the thread each
+//! time it wakes: a wait never ends early, and ends the thread's wake-up
+//! latency (tens of microseconds) after its time. (The coarse clock, a
+//! few nanoseconds cheaper, lags by a tick or more, up to 4 ms late; a
+//! waiter comparing with it would also spin on wake-ups the thread sent by
+//! the precise one.)
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -60,10 +62,10 @@ struct Slot {
     waker: WaitIoWaker,
 }
 
-/// The deadline for a wait of `timeout` starting now. Taken from the
-/// precise clock: the coarse one can lag it by more than its tick (a
-/// tickless kernel skips ticks while idle), which would make the deadline
-/// early. Compared with the coarse clock afterwards, it is never early.
+/// The deadline for a wait of `timeout` starting now. (From the precise
+/// clock: the coarse one can lag it by more than its tick, since a
+/// tickless kernel skips ticks while idle, which would make the deadline
+/// early.)
 pub(crate) fn deadline_after(timeout: Duration) -> u64 {
     let now = crate::glue::monotonic_clock();
     let t = u64::try_from(timeout.as_nanos()).unwrap_or(NONE);
@@ -72,12 +74,12 @@ pub(crate) fn deadline_after(timeout: Duration) -> u64 {
 
 /// The time from now until `deadline` (zero once passed).
 pub(crate) fn left(deadline: u64) -> Duration {
-    Duration::from_nanos(deadline.saturating_sub(crate::glue::coarse_clock().0))
+    Duration::from_nanos(deadline.saturating_sub(crate::glue::monotonic_clock()))
 }
 
 /// Whether `deadline` has passed.
 pub(crate) fn passed(deadline: u64) -> bool {
-    crate::glue::coarse_clock().0 >= deadline
+    crate::glue::monotonic_clock() >= deadline
 }
 
 impl Alarm {
@@ -216,7 +218,7 @@ impl Clock {
     fn run(&self) {
         let mut q = self.lock();
         loop {
-            let (now, tick) = crate::glue::coarse_clock();
+            let now = crate::glue::monotonic_clock();
             while q.entries.peek().is_some_and(|e| e.0.at <= now) {
                 let Some(Reverse(entry)) = q.entries.pop() else {
                     break;
@@ -229,9 +231,7 @@ impl Clock {
             q = if q.wake_at == NONE {
                 self.earlier.wait(q).unwrap_or_else(PoisonError::into_inner)
             } else {
-                // At least one tick: the coarse clock cannot show a time
-                // between its ticks, so a shorter sleep would only spin.
-                let sleep = Duration::from_nanos((q.wake_at - now).max(tick));
+                let sleep = Duration::from_nanos(q.wake_at.saturating_sub(now).max(1));
                 self.earlier
                     .wait_timeout(q, sleep)
                     .unwrap_or_else(PoisonError::into_inner)
@@ -294,8 +294,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let server = crate::spawn(move || {
-            let (mut s, _) = listener.accept().unwrap();
-            s.keep_own_timers().unwrap();
+            let (s, _) = listener.accept().unwrap();
             assert!(s.keeps_own_timers());
             f(s)
         });
@@ -402,7 +401,6 @@ mod tests {
         for i in 0..20u64 {
             let (mut s, _) = listener.accept().unwrap();
             waiters.push(crate::spawn(move || {
-                s.keep_own_timers().unwrap();
                 let t = Duration::from_millis(20 + 10 * (i % 7));
                 let (took, r) = timed_read(&mut s, t);
                 (t, took, r.map_err(|e| e.kind()))
