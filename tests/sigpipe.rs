@@ -59,12 +59,9 @@ fn writing_to_a_closed_peer_is_an_error_not_a_signal() {
     assert_closed(&write_to_closed_peers(None));
 }
 
-/// FIXME: a socket with a may-kept timeout writes with may's own calls,
-/// which use write(2) and writev(2) (no `MSG_NOSIGNAL`), so under the
-/// default action the process dies. Sockets whose timeouts greenline keeps
-/// (every HTTP server connection) and untimed ones are covered above.
+/// A timed socket's timeouts are kept by greenline's alarm thread, so its
+/// writes take the same system calls as an untimed one's.
 #[test]
-#[ignore = "may's timed writes can raise SIGPIPE (see FIXME)"]
 fn a_timed_write_to_a_closed_peer_is_an_error_not_a_signal() {
     assert_closed(&write_to_closed_peers(Some(Duration::from_secs(5))));
 }

@@ -12,11 +12,10 @@ use super::{AccessLog, Limits};
 /// body read or write after 60 s, and one access log line per request
 /// through [`log`] (target `greenline::http::access`).
 ///
-/// On connections served in greenlets, the timeouts are kept by greenline
-/// rather than may's timers (so a connection waiting for its next request
-/// does not first try a read that fails): one never fires early, and fires
-/// within a few milliseconds of its time (a tick of the kernel's coarse
-/// clock, 4 ms on a 250 Hz kernel, plus a thread's wake-up).
+/// The timeouts are kept by greenline rather than may's timers (so a
+/// connection waiting for its next request does not first try a read that
+/// fails): one never fires early, and fires a thread's wake-up after its
+/// time (tens of microseconds on an idle machine).
 ///
 /// # Examples
 ///

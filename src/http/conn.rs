@@ -130,12 +130,11 @@ pub(crate) fn serve_parking<H: Handler>(
     carry_on(idle, handler, config)
 }
 
-/// The socket options every served connection gets. Its timeouts are
-/// kept by greenline's alarm thread rather than may's timers, so that a
+/// The socket options every served connection gets. (Its timeouts are
+/// kept by greenline's alarm thread, as every stream's are, so that a
 /// keep-alive connection waits for its next request without first trying
-/// a read that fails (see `net::deadline::Readiness`).
-fn prepare(mut stream: TcpStream, config: &ServerConfig) -> io::Result<TcpStream> {
-    stream.keep_own_timers()?;
+/// a read that fails: see `net::deadline::Readiness`.)
+fn prepare(stream: TcpStream, config: &ServerConfig) -> io::Result<TcpStream> {
     stream.set_nodelay(true)?;
     stream.set_write_timeout(config.write_timeout)?;
     Ok(stream)

@@ -94,31 +94,6 @@ macro_rules! impl_stream_io {
     };
     ($ty:ty) => {
         impl $ty {
-            /// Keeps this socket's timeouts with greenline's alarm thread
-            /// (`net::alarm`) rather than may's timers, so that its timed
-            /// reads and writes take greenline's readiness path too (see
-            /// [`Readiness`](crate::net::deadline::Readiness)). For a socket
-            /// used in greenlets and on which may has never set a timer (no
-            /// timed operation yet); otherwise nothing changes.
-            #[allow(dead_code)] // UnixStream: no caller yet
-            pub(crate) fn keep_own_timers(&mut self) -> std::io::Result<()> {
-                if self.timeouts.own_timers()
-                    || self.ready.is_may_only()
-                    || !may::coroutine::is_coroutine()
-                {
-                    return Ok(());
-                }
-                use $crate::net::deadline::Dir;
-                self.io.set_read_timeout(None)?;
-                self.io.set_write_timeout(None)?;
-                for dir in [Dir::Read, Dir::Write] {
-                    let t = self.timeouts.get(dir).map($crate::time::may_timeout);
-                    self.timeouts.set_applied(dir, t);
-                }
-                self.timeouts.set_own_timers(true);
-                Ok(())
-            }
-
             /// Hands the timeouts in force to may's socket, for good: for an
             /// operation greenline's path cannot do (a peek).
             #[allow(dead_code)] // UnixStream has no peek
@@ -216,6 +191,15 @@ impl OwnTimeouts {
             own_timers: AtomicBool::new(false),
             applied_read: AtomicTimeout::new(),
             applied_write: AtomicTimeout::new(),
+        }
+    }
+
+    /// Timeouts kept by greenline's alarm thread from the start: for a
+    /// stream socket on which may has set no timer.
+    pub(crate) const fn with_own_timers() -> OwnTimeouts {
+        OwnTimeouts {
+            own_timers: AtomicBool::new(true),
+            ..OwnTimeouts::new()
         }
     }
 
@@ -403,15 +387,14 @@ impl AtomicTimeout {
 ///
 /// Timeouts: may's `wait_io` has none, and a timed may operation can leave
 /// a timer behind that later fires on whatever waits on the socket. So a
-/// socket whose timeouts may keeps takes may's own operations, for good,
-/// from its first timed operation on ([`Timer::May`]). A socket whose
-/// timeouts greenline keeps ([`Timer::Own`], set up before any timed
-/// operation, as the HTTP server does for its connections) stays on this
-/// path: each wait sets the socket's [`Alarm`], and the alarm thread wakes
-/// the wait when its deadline passes.
-///
-/// A plain thread (may's readiness does not wake one) or a peek also takes
-/// may's operations for good.
+/// stream's timeouts are kept by greenline from its creation
+/// ([`Timer::Own`]): each wait sets the socket's [`Alarm`], and the alarm
+/// thread wakes the wait when its deadline passes; a plain thread, which
+/// may's readiness does not wake, waits with poll(2) instead. A socket
+/// whose connect had a timeout (may set a timer while connecting) or that
+/// was peeked (greenline's path cannot peek) hands its timeouts to may and
+/// takes may's own operations for good ([`Timer::May`]); so does one with
+/// may's timeouts on a plain thread.
 ///
 /// [`WaitIo::reset_io`]: may::io::WaitIo::reset_io
 /// [`WaitIo::wait_io`]: may::io::WaitIo::wait_io
@@ -478,10 +461,6 @@ impl Readiness {
     /// An operation only may does (a peek): may's path from now on.
     pub(crate) fn may_only(&mut self) {
         self.may_only = true;
-    }
-
-    pub(crate) fn is_may_only(&self) -> bool {
-        self.may_only
     }
 
     /// Waits for an event on `io`, at most until the operation's deadline

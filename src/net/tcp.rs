@@ -213,7 +213,10 @@ impl TcpStream {
     pub(crate) fn from_may(io: may::net::TcpStream) -> TcpStream {
         TcpStream {
             io,
-            timeouts: OwnTimeouts::new(),
+            // greenline's alarm thread keeps a stream's timeouts from the
+            // start, so timed reads and writes take greenline's readiness
+            // path too (see `net::deadline::Readiness`).
+            timeouts: OwnTimeouts::with_own_timers(),
             ready: Readiness::default(),
         }
     }
@@ -223,6 +226,8 @@ impl TcpStream {
     /// [`Readiness`].
     pub(super) fn note_timer(&mut self) {
         self.ready.may_only();
+        // No timeout is set yet: nothing to hand over to may's socket.
+        self.timeouts.set_own_timers(false);
     }
 
     pub(crate) fn from_std_unchecked(s: std::net::TcpStream) -> io::Result<TcpStream> {

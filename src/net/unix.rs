@@ -71,7 +71,10 @@ impl UnixStream {
     fn from_may(io: may::os::unix::net::UnixStream) -> UnixStream {
         UnixStream {
             io,
-            timeouts: OwnTimeouts::new(),
+            // greenline's alarm thread keeps a stream's timeouts from the
+            // start, so timed reads and writes take greenline's readiness
+            // path too (see `net::deadline::Readiness`).
+            timeouts: OwnTimeouts::with_own_timers(),
             ready: Readiness::default(),
         }
     }
