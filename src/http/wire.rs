@@ -83,11 +83,15 @@ impl Io {
         }
         // Steady state, the buffer is uniquely owned again once the last
         // request's head is dropped, so this reclaims space, not allocates.
+        // A read starting a request into a buffer it has used asks for half
+        // the hint only: each head split off the front shrinks the room
+        // behind it, and asking for the whole hint would reclaim after
+        // every request.
         let starting = self.rbuf.is_empty();
-        self.rbuf.reserve(if starting {
-            self.read_hint
-        } else {
-            READ_RESERVE
+        self.rbuf.reserve(match (starting, self.rbuf.capacity()) {
+            (true, 0) => self.read_hint,
+            (true, _) => self.read_hint / 2,
+            (false, _) => READ_RESERVE,
         });
         let offered = (self.rbuf.capacity() - self.rbuf.len()).min(READ_MAX);
         let n = crate::glue::read_into_spare(stream, &mut self.rbuf, READ_MAX)?;
