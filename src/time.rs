@@ -64,6 +64,12 @@ impl Deadline {
     }
 }
 
+/// Whether any [`Timeout`] is in force in the process (any greenlet's).
+#[inline]
+pub(crate) fn any_timeout() -> bool {
+    ACTIVE.load(Ordering::Relaxed) != 0
+}
+
 /// The deadline of the innermost [`Timeout`] in force for the caller.
 pub fn current_deadline() -> Option<Instant> {
     if ACTIVE.load(Ordering::Relaxed) == 0 {

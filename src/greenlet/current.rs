@@ -90,6 +90,12 @@ pub(crate) fn refresh_instrumentation() {
 /// Returned by `enter_wait`, handed back to `leave_wait`.
 pub(crate) struct WaitTicket(Option<Arc<Header>>);
 
+/// Whether the blocking detector watches greenlets' waits.
+#[inline]
+pub(crate) fn instrumented() -> bool {
+    INSTRUMENTED.load(Ordering::Relaxed)
+}
+
 /// Marks the calling greenlet as parked in `what`.
 #[inline]
 pub(crate) fn enter_wait(what: &'static str) -> WaitTicket {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use std::{fmt, io};
 
 pub(crate) use current::{
-    current, enter_wait, kill_requested, leave_wait, refresh_instrumentation,
+    current, enter_wait, instrumented, kill_requested, leave_wait, refresh_instrumentation,
 };
 pub use current::{current_id, current_name};
 use current::{on_worker, ON_WORKER};

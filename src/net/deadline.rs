@@ -258,6 +258,12 @@ pub(crate) fn call<S: Timeouts, R>(
     what: &'static str,
     mut op: impl FnMut(&mut S) -> io::Result<R>,
 ) -> io::Result<R> {
+    // The common case, checked first: no blocking detector, no `Timeout`
+    // anywhere, and timeouts greenline keeps (never early, so nothing to
+    // check afterwards). The path below would do the same with more steps.
+    if !crate::greenlet::instrumented() && !crate::time::any_timeout() && sock.keeps_own_timers() {
+        return op(sock).map_err(normalize);
+    }
     let ticket = crate::greenlet::enter_wait(what);
     let own = sock.own_timeouts().get(dir);
     let r = match Deadline::effective(None).remaining() {
