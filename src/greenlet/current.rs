@@ -64,10 +64,16 @@ pub(crate) fn current() -> Option<Arc<Header>> {
 
 /// Whether the calling greenlet has been asked to die (false off
 /// greenlets): `current()` without the reference count, for the check
-/// after every socket wait.
+/// after every socket wait. The first test, inlined, settles it when no
+/// greenlet anywhere is being killed.
+#[inline]
 pub(crate) fn kill_requested() -> bool {
-    header::kills_pending()
-        && may::coroutine::is_coroutine()
+    header::kills_pending() && current_kill_requested()
+}
+
+#[inline(never)]
+fn current_kill_requested() -> bool {
+    may::coroutine::is_coroutine()
         && CURRENT.with(|c| {
             c.borrow()
                 .as_ref()

@@ -191,6 +191,7 @@ static KILLS_PENDING: AtomicUsize = AtomicUsize::new(0);
 
 /// Whether any greenlet may have a kill pending: when not, a wait that
 /// must notice kills skips looking up its own greenlet.
+#[inline]
 pub(crate) fn kills_pending() -> bool {
     KILLS_PENDING.load(Ordering::Relaxed) != 0
 }

@@ -254,6 +254,7 @@ impl<'a> Conn<'a> {
     /// How long to wait for the next request's first byte, and whether
     /// running out of that time parks the connection (else it closes).
     /// `None` when the keep-alive time is already spent.
+    #[inline]
     fn idle_wait(&self) -> Option<(Option<Duration>, bool)> {
         match self.idle_since {
             // After a request (every time but the first after a park).
@@ -393,10 +394,10 @@ impl<'a> Conn<'a> {
             response = error_response(e.status());
             keep = false;
         }
-        if keep {
+        if keep && !body.decoder.is_done() {
             keep = self.discard_buffered(&mut body);
         }
-        let (status, sent, mut keep) = self.write_response(response, &head, keep)?;
+        let (status, sent, mut keep) = self.write_response(&mut response, &head, keep)?;
         if keep && !body.decoder.is_done() {
             keep = self.drain(&mut body.decoder);
         }
@@ -459,7 +460,7 @@ impl<'a> Conn<'a> {
     /// connection persists.
     fn write_response(
         &mut self,
-        mut response: Response,
+        response: &mut Response,
         req: &RequestHead,
         keep: bool,
     ) -> io::Result<(u16, u64, bool)> {
@@ -469,7 +470,7 @@ impl<'a> Conn<'a> {
                 req.method(),
                 req.target()
             );
-            response = Response::internal_error();
+            *response = Response::internal_error();
         }
         let (head, body) = response.parts_mut();
         let (is_head, version, status) = (req.is_head(), req.version(), head.status());
