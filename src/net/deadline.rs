@@ -399,8 +399,7 @@ impl AtomicTimeout {
 /// may's readiness does not wake, waits with poll(2) instead. A socket
 /// whose connect had a timeout (may set a timer while connecting) or that
 /// was peeked (greenline's path cannot peek) hands its timeouts to may and
-/// takes may's own operations for good ([`Timer::May`]); so does one with
-/// may's timeouts on a plain thread.
+/// takes may's own operations for good ([`Timer::May`]).
 ///
 /// [`WaitIo::reset_io`]: may::io::WaitIo::reset_io
 /// [`WaitIo::wait_io`]: may::io::WaitIo::wait_io
