@@ -9,9 +9,18 @@ use std::time::Duration;
 
 use greenline::net::{TcpListener, TcpStream};
 
+/// How the writing side connects.
+#[derive(Clone, Copy)]
+enum Connect {
+    Plain,
+    /// `connect_timeout`: may set a timer while connecting, so the stream
+    /// takes may's own operations for good.
+    WithTimeout,
+}
+
 /// Writes (vectored or not) to connections whose peer closed, the socket
 /// given `write_timeout` first; returns each write error's kind.
-fn write_to_closed_peers(write_timeout: Option<Duration>) -> Vec<ErrorKind> {
+fn write_to_closed_peers(connect: Connect, write_timeout: Option<Duration>) -> Vec<ErrorKind> {
     // SAFETY: setting a signal's disposition to its default has no
     // preconditions.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
@@ -20,7 +29,12 @@ fn write_to_closed_peers(write_timeout: Option<Duration>) -> Vec<ErrorKind> {
         let addr = listener.local_addr().unwrap();
         let mut kinds = Vec::new();
         for vectored in [false, true] {
-            let mut client = TcpStream::connect(addr).unwrap();
+            let mut client = match connect {
+                Connect::Plain => TcpStream::connect(addr).unwrap(),
+                Connect::WithTimeout => {
+                    TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap()
+                }
+            };
             client.set_write_timeout(write_timeout).unwrap();
             let (server, _) = listener.accept().unwrap();
             drop(server);
@@ -56,12 +70,26 @@ fn assert_closed(kinds: &[ErrorKind]) {
 
 #[test]
 fn writing_to_a_closed_peer_is_an_error_not_a_signal() {
-    assert_closed(&write_to_closed_peers(None));
+    assert_closed(&write_to_closed_peers(Connect::Plain, None));
 }
 
 /// A timed socket's timeouts are kept by greenline's alarm thread, so its
 /// writes take the same system calls as an untimed one's.
 #[test]
 fn a_timed_write_to_a_closed_peer_is_an_error_not_a_signal() {
-    assert_closed(&write_to_closed_peers(Some(Duration::from_secs(5))));
+    assert_closed(&write_to_closed_peers(
+        Connect::Plain,
+        Some(Duration::from_secs(5)),
+    ));
+}
+
+/// A stream whose connect had a timeout takes may's operations: its writes
+/// still go out with `MSG_NOSIGNAL` first.
+#[test]
+fn a_write_after_a_timed_connect_is_an_error_not_a_signal() {
+    assert_closed(&write_to_closed_peers(Connect::WithTimeout, None));
+    assert_closed(&write_to_closed_peers(
+        Connect::WithTimeout,
+        Some(Duration::from_secs(5)),
+    ));
 }

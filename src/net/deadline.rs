@@ -76,7 +76,7 @@ pub(crate) use impl_timeouts;
 /// stream) and `ready` ([`Readiness`]): each call runs under the caller's
 /// deadline (see [`call`]), on may's path or greenline's.
 macro_rules! impl_stream_io {
-    (@write $self:ident, $ty:ty, $method:ident, $arg:ident, $raw:expr) => {
+    (@write $self:ident, $ty:ty, $may:expr, $raw:expr) => {
         $crate::net::deadline::call(
             $self,
             $crate::net::deadline::Dir::Write,
@@ -86,7 +86,7 @@ macro_rules! impl_stream_io {
                 s.ready.write(
                     &mut s.io,
                     timeout,
-                    |io| std::io::Write::$method(io, $arg),
+                    $may,
                     $raw,
                 )
             },
@@ -152,15 +152,28 @@ macro_rules! impl_stream_io {
             /// it is full. Woken by buffer space, an error, the write
             /// timeout or a deadline.
             fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                $crate::net::deadline::impl_stream_io!(@write self, $ty, write, buf, |io| {
-                    $crate::glue::sock_send(std::os::fd::AsRawFd::as_raw_fd(io), buf)
-                })
+                $crate::net::deadline::impl_stream_io!(
+                    @write self,
+                    $ty,
+                    |io| std::io::Write::write(io, buf),
+                    |io| $crate::glue::sock_send(std::os::fd::AsRawFd::as_raw_fd(io), buf)
+                )
             }
 
             fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
-                $crate::net::deadline::impl_stream_io!(@write self, $ty, write_vectored, bufs, |io| {
-                    $crate::glue::sock_send_vectored(std::os::fd::AsRawFd::as_raw_fd(io), bufs)
-                })
+                $crate::net::deadline::impl_stream_io!(
+                    @write self,
+                    $ty,
+                    // On may's path, one buffer through may's `write`, which
+                    // tries send(2) with `MSG_NOSIGNAL` first: may's own
+                    // `write_vectored` is writev(2), which raises SIGPIPE on
+                    // a closed peer.
+                    |io| {
+                        let first = bufs.iter().find(|b| !b.is_empty());
+                        std::io::Write::write(io, first.map_or(&[][..], |b| &b[..]))
+                    },
+                    |io| $crate::glue::sock_send_vectored(std::os::fd::AsRawFd::as_raw_fd(io), bufs)
+                )
             }
 
             fn flush(&mut self) -> std::io::Result<()> {
