@@ -271,6 +271,54 @@ fn a_thread_and_a_greenlet_share_a_connection() {
     server.join().unwrap().unwrap();
 }
 
+/// A timed stream on a plain thread: its timeouts are greenline's too, and
+/// the thread waits with poll(2). The read times out, not early; data
+/// that arrives later is read; a write that cannot finish times out.
+#[test]
+fn timed_reads_and_writes_on_a_plain_thread() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let (accepted, wrote_late, done) = (Event::new(), Event::new(), Event::new());
+    let peer = {
+        let (accepted, wrote_late, done) = (accepted.clone(), wrote_late.clone(), done.clone());
+        greenline::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            accepted.set();
+            wrote_late.wait_timeout(LONG).unwrap();
+            s.write_all(b"late").unwrap();
+            // Read nothing more until the client is done, so its writes
+            // fill the buffers.
+            done.wait_timeout(LONG).unwrap();
+        })
+    };
+    let client = std::thread::spawn(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(40))).unwrap();
+        s.set_write_timeout(Some(Duration::from_millis(40)))
+            .unwrap();
+        accepted.wait_timeout(LONG).unwrap();
+        let t = Instant::now();
+        let timed_out = s.read(&mut [0; 8]).unwrap_err().kind();
+        let took = t.elapsed();
+        wrote_late.set();
+        let mut got = [0; 4];
+        s.read_exact(&mut got).unwrap();
+        let chunk = vec![0u8; 64 * 1024];
+        // Bounded: the kernel's buffers hold a few megabytes at most.
+        let write_err = (0..10_000)
+            .find_map(|_| s.write(&chunk).err())
+            .map(|e| e.kind());
+        done.set();
+        (timed_out, took, got, write_err)
+    });
+    let (timed_out, took, got, write_err) = client.join().unwrap();
+    assert_eq!(timed_out, ErrorKind::TimedOut);
+    assert!(took >= Duration::from_millis(40), "{took:?}");
+    assert_eq!(&got, b"late");
+    assert_eq!(write_err, Some(ErrorKind::TimedOut));
+    peer.join().unwrap();
+}
+
 // A read that came back short waits for the next event instead of trying
 // first; these check that no end of file or input is lost on the way.
 
