@@ -273,11 +273,14 @@ impl<'a> Conn<'a> {
         let mut head_started: Option<Instant> = None;
         loop {
             let limits = &self.config.limits;
-            match RequestHead::parse_split_reusing(
-                &mut self.io.rbuf,
-                limits,
-                &mut self.spare_fields,
-            ) {
+            // An empty buffer (after every keep-alive request) holds no head:
+            // straight to the read, without a parser call.
+            let parsed = if self.io.rbuf.is_empty() {
+                Ok(None)
+            } else {
+                RequestHead::parse_split_reusing(&mut self.io.rbuf, limits, &mut self.spare_fields)
+            };
+            match parsed {
                 Ok(Some(head)) => {
                     head_started = None;
                     if !self.exchange(head, handler)? {
