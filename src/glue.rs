@@ -152,6 +152,14 @@ pub(crate) fn read_into_spare(
 
 /// recv(2) on a non-blocking stream socket, as the raw system call.
 ///
+/// Never inlined, nor are its siblings: `errno` is thread-local, and glibc
+/// declares `__errno_location` const, so once inlined into a caller's loop
+/// that also waits (yields, and may resume on another worker thread) the
+/// compiler may reuse the address it found before the wait and read
+/// another thread's `errno`. Reading it here, in a frame that never
+/// yields, reads the thread that made the call. (Inlined, stray errors
+/// such as `EINPROGRESS` reached a few connections under load.)
+///
 /// glibc's `recv` (which std's `read` calls) is a thread cancellation
 /// point: in a process with more than one thread it switches asynchronous
 /// cancellation on and off around every call. greenline never cancels
@@ -159,19 +167,23 @@ pub(crate) fn read_into_spare(
 /// bookkeeping was a tenth of the user-space instructions of a keep-alive
 /// HTTP request. `WouldBlock` and `Interrupted` come back as errors, as
 /// from std.
+#[inline(never)]
 pub(crate) fn sock_recv(fd: std::os::fd::RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // Every argument as a `c_long`: syscall(3) reads each one as a `long`,
+    // and a narrower value leaves the rest of its slot undefined (sends
+    // with an `i32` descriptor and flags failed with stray errors).
     // SAFETY: `buf` is valid, writable memory of `buf.len()` bytes for the
     // duration of the call, and the kernel writes at most that many; the
     // address arguments are null, which recvfrom(2) allows.
     let n = unsafe {
         libc::syscall(
             libc::SYS_recvfrom,
-            fd,
-            buf.as_mut_ptr(),
-            buf.len(),
-            0,
-            std::ptr::null_mut::<libc::sockaddr>(),
-            std::ptr::null_mut::<libc::socklen_t>(),
+            libc::c_long::from(fd),
+            buf.as_mut_ptr() as libc::c_long,
+            buf.len() as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
+            0 as libc::c_long,
         )
     };
     if n < 0 {
@@ -183,19 +195,20 @@ pub(crate) fn sock_recv(fd: std::os::fd::RawFd, buf: &mut [u8]) -> io::Result<us
 /// send(2) on a non-blocking stream socket, as the raw system call (see
 /// [`sock_recv`]), with `MSG_NOSIGNAL` as std's `write` has: a peer that
 /// closed is `BrokenPipe`, not `SIGPIPE`.
+#[inline(never)]
 pub(crate) fn sock_send(fd: std::os::fd::RawFd, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: `buf` is valid, readable memory of `buf.len()` bytes for the
-    // duration of the call; the address arguments are null and zero, which
-    // sendto(2) allows on a connected socket.
+    // duration of the call; the address is null and its length zero, which
+    // sendto(2) allows on a connected socket. Arguments as in `sock_recv`.
     let n = unsafe {
         libc::syscall(
             libc::SYS_sendto,
-            fd,
-            buf.as_ptr(),
-            buf.len(),
-            libc::MSG_NOSIGNAL,
-            std::ptr::null::<libc::sockaddr>(),
-            0 as libc::socklen_t,
+            libc::c_long::from(fd),
+            buf.as_ptr() as libc::c_long,
+            buf.len() as libc::c_long,
+            libc::c_long::from(libc::MSG_NOSIGNAL),
+            0 as libc::c_long,
+            0 as libc::c_long,
         )
     };
     if n < 0 {
@@ -207,6 +220,7 @@ pub(crate) fn sock_send(fd: std::os::fd::RawFd, buf: &[u8]) -> io::Result<usize>
 /// sendmsg(2) of several buffers on a non-blocking stream socket, with
 /// `MSG_NOSIGNAL` (std's `write_vectored` uses writev(2), which cannot
 /// refuse `SIGPIPE`).
+#[inline(never)]
 pub(crate) fn sock_send_vectored(
     fd: std::os::fd::RawFd,
     bufs: &[std::io::IoSlice<'_>],
@@ -242,6 +256,7 @@ pub(crate) struct EpollSet {
 
 impl EpollSet {
     /// A new, empty set (close-on-exec).
+    #[inline(never)] // reads errno: see `sock_recv`
     pub(crate) fn new() -> io::Result<EpollSet> {
         use std::os::fd::FromRawFd;
         // SAFETY: epoll_create1 takes no pointers; a non-negative result is
@@ -258,6 +273,7 @@ impl EpollSet {
 
     /// Adds `member` to the set, to report `key` once when it has input,
     /// end of file or an error.
+    #[inline(never)] // reads errno: see `sock_recv`
     pub(crate) fn add_once(&self, member: &impl std::os::fd::AsRawFd, key: u64) -> io::Result<()> {
         use std::os::fd::{AsRawFd, RawFd};
         let mut event = libc::epoll_event {
@@ -278,6 +294,7 @@ impl EpollSet {
 
     /// Removes `member` from the set. Call it before the member is closed:
     /// the kernel forgets a closed descriptor only once every copy of it is.
+    #[inline(never)] // reads errno: see `sock_recv`
     pub(crate) fn remove(&self, member: &impl std::os::fd::AsRawFd) -> io::Result<()> {
         use std::os::fd::AsRawFd;
         // SAFETY: both descriptors are open (as in `add_once`); EPOLL_CTL_DEL ignores the event
@@ -299,6 +316,7 @@ impl EpollSet {
     /// The keys of members with an event now, without waiting: appends at
     /// most 64 to `keys` and returns how many. Fewer than 64 means the set
     /// had no more.
+    #[inline(never)] // reads errno: see `sock_recv`
     pub(crate) fn ready(&self, keys: &mut Vec<u64>) -> io::Result<usize> {
         use std::os::fd::AsRawFd;
         const MAX: usize = 64;
@@ -346,6 +364,7 @@ pub(crate) fn monotonic_clock() -> u64 {
 /// (`EPOLLIN`, `EPOLLOUT`, `EPOLLHUP`, `EPOLLERR`, `EPOLLRDHUP`), empty when
 /// the time ran out. For greenline's readiness path off the workers, where
 /// may's `wait_io` cannot wait.
+#[inline(never)] // reads errno: see `sock_recv`
 pub(crate) fn poll_fd(
     fd: std::os::unix::io::RawFd,
     read: bool,
