@@ -152,13 +152,13 @@ pub(crate) fn read_into_spare(
 
 /// recv(2) on a non-blocking stream socket, as the raw system call.
 ///
-/// Never inlined, nor are its siblings: `errno` is thread-local, and glibc
-/// declares `__errno_location` const, so once inlined into a caller's loop
-/// that also waits (yields, and may resume on another worker thread) the
-/// compiler may reuse the address it found before the wait and read
-/// another thread's `errno`. Reading it here, in a frame that never
-/// yields, reads the thread that made the call. (Inlined, stray errors
-/// such as `EINPROGRESS` reached a few connections under load.)
+/// `errno` is read in a function that is never inlined (`socket_syscall`):
+/// it is thread-local, and glibc declares `__errno_location` const, so
+/// once inlined into a caller's loop that also waits (yields, and may
+/// resume on another worker thread) the compiler may reuse the address it
+/// found before the wait and read another thread's `errno`. Read in a
+/// frame that never yields, it is the calling thread's. (Inlined, stray
+/// errors such as `EINPROGRESS` reached a few connections under load.)
 ///
 /// glibc's `recv` (which std's `read` calls) is a thread cancellation
 /// point: in a process with more than one thread it switches asynchronous
@@ -167,50 +167,59 @@ pub(crate) fn read_into_spare(
 /// bookkeeping was a tenth of the user-space instructions of a keep-alive
 /// HTTP request. `WouldBlock` and `Interrupted` come back as errors, as
 /// from std.
-#[inline(never)]
 pub(crate) fn sock_recv(fd: std::os::fd::RawFd, buf: &mut [u8]) -> io::Result<usize> {
-    // Every argument as a `c_long`: syscall(3) reads each one as a `long`,
-    // and a narrower value leaves the rest of its slot undefined (sends
-    // with an `i32` descriptor and flags failed with stray errors).
     // SAFETY: `buf` is valid, writable memory of `buf.len()` bytes for the
     // duration of the call, and the kernel writes at most that many; the
     // address arguments are null, which recvfrom(2) allows.
-    let n = unsafe {
-        libc::syscall(
+    unsafe {
+        socket_syscall(
             libc::SYS_recvfrom,
-            libc::c_long::from(fd),
-            buf.as_mut_ptr() as libc::c_long,
-            buf.len() as libc::c_long,
-            0 as libc::c_long,
-            0 as libc::c_long,
-            0 as libc::c_long,
+            [
+                libc::c_long::from(fd),
+                buf.as_mut_ptr() as libc::c_long,
+                buf.len() as libc::c_long,
+                0,
+                0,
+                0,
+            ],
         )
-    };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
     }
-    Ok(n as usize)
 }
 
 /// send(2) on a non-blocking stream socket, as the raw system call (see
 /// [`sock_recv`]), with `MSG_NOSIGNAL` as std's `write` has: a peer that
 /// closed is `BrokenPipe`, not `SIGPIPE`.
-#[inline(never)]
 pub(crate) fn sock_send(fd: std::os::fd::RawFd, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: `buf` is valid, readable memory of `buf.len()` bytes for the
     // duration of the call; the address is null and its length zero, which
-    // sendto(2) allows on a connected socket. Arguments as in `sock_recv`.
-    let n = unsafe {
-        libc::syscall(
+    // sendto(2) allows on a connected socket.
+    unsafe {
+        socket_syscall(
             libc::SYS_sendto,
-            libc::c_long::from(fd),
-            buf.as_ptr() as libc::c_long,
-            buf.len() as libc::c_long,
-            libc::c_long::from(libc::MSG_NOSIGNAL),
-            0 as libc::c_long,
-            0 as libc::c_long,
+            [
+                libc::c_long::from(fd),
+                buf.as_ptr() as libc::c_long,
+                buf.len() as libc::c_long,
+                libc::c_long::from(libc::MSG_NOSIGNAL),
+                0,
+                0,
+            ],
         )
-    };
+    }
+}
+
+/// syscall(3) `nr` with six arguments, for a call that returns a count or
+/// fails with `errno`. Every argument is a `c_long` because syscall(3)
+/// reads each as one. Never inlined: see [`sock_recv`].
+///
+/// # Safety
+///
+/// The arguments must be what system call `nr` accepts, pointers valid for
+/// what it does with them for the duration of the call.
+#[inline(never)]
+unsafe fn socket_syscall(nr: libc::c_long, a: [libc::c_long; 6]) -> io::Result<usize> {
+    // SAFETY: the caller's contract.
+    let n = unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) };
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
