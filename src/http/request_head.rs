@@ -264,7 +264,7 @@ fn scan(
     // (this runs once per request and per read, so it must not allocate or
     // fill kilobytes); more fields than that are parsed again on the heap.
     if buf.is_empty() {
-        // A keep-alive connection looks here after every request.
+        // Nothing to parse (the server's loop checks this before calling).
         return Ok(None);
     }
     let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];

@@ -97,14 +97,12 @@ fn connect_direct(a: SocketAddr, left: Option<Duration>) -> io::Result<TcpStream
         Some(t) => may::net::TcpStream::connect_timeout(&a, t),
         None => may::net::TcpStream::connect(a),
     };
-    s.map(|io| {
-        let mut s = TcpStream::from_may(io);
-        if left.is_some() {
-            s.note_timer();
-        }
-        s
-    })
-    .map_err(super::deadline::normalize)
+    let mut s = TcpStream::from_may(s.map_err(super::deadline::normalize)?);
+    if left.is_some() {
+        // may set a timer on the socket while connecting.
+        s.take_may_path()?;
+    }
+    Ok(s)
 }
 
 /// With a source address the socket must be bound first; may cannot, so

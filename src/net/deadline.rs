@@ -94,11 +94,15 @@ macro_rules! impl_stream_io {
     };
     ($ty:ty) => {
         impl $ty {
-            /// Hands the timeouts in force to may's socket, for good: for an
-            /// operation greenline's path cannot do (a peek).
-            #[allow(dead_code)] // UnixStream has no peek
-            pub(crate) fn leave_own_timers(&mut self) -> std::io::Result<()> {
+            /// Puts the socket on may's own operations for good, handing
+            /// may the timeouts in force: after may set a timer on it (a
+            /// connect with a timeout), or for an operation greenline's
+            /// path cannot do (a peek). See
+            /// [`Readiness`](crate::net::deadline::Readiness).
+            #[allow(dead_code)] // UnixStream has neither
+            pub(crate) fn take_may_path(&mut self) -> std::io::Result<()> {
                 use $crate::net::deadline::Dir;
+                self.ready.may_only();
                 if self.timeouts.own_timers() {
                     self.timeouts.set_own_timers(false);
                     self.io.set_read_timeout(self.timeouts.applied(Dir::Read))?;
@@ -476,7 +480,7 @@ impl Readiness {
         self.closed |= events & CLOSED != 0;
     }
 
-    /// An operation only may does (a peek): may's path from now on.
+    /// may's path from now on (see `take_may_path`).
     pub(crate) fn may_only(&mut self) {
         self.may_only = true;
     }

@@ -221,15 +221,6 @@ impl TcpStream {
         }
     }
 
-    /// Notes that may may have set a timer on this socket while creating it
-    /// (a connect with a timeout): may's path for good; see
-    /// [`Readiness`].
-    pub(super) fn note_timer(&mut self) {
-        self.ready.may_only();
-        // No timeout is set yet: nothing to hand over to may's socket.
-        self.timeouts.set_own_timers(false);
-    }
-
     pub(crate) fn from_std_unchecked(s: std::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream::from_may(crate::glue::adopt_tcp_stream(s)?))
     }
@@ -341,8 +332,7 @@ impl TcpStream {
     /// Reads without consuming, waiting for data like `read`.
     pub fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         deadline::call(self, Dir::Read, "TcpStream::peek", |s| {
-            s.leave_own_timers()?;
-            s.ready.may_only();
+            s.take_may_path()?;
             s.io.peek(buf)
         })
     }
