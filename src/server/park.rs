@@ -435,7 +435,10 @@ mod tests {
     fn closing_the_lot_ends_its_greenlet_and_closes_its_epoll_set() {
         let server = parking_server(None);
         let mut client = client(&server);
-        wait_until("the park", || server.parked_count() == 1);
+        // The reactor is recorded just after the connection is parked.
+        wait_until("the park and its reactor", || {
+            server.parked_count() == 1 && server.inner.lot.watch().0.is_some()
+        });
         let (reactor, epoll) = server.inner.lot.watch();
         let reactor = reactor.expect("a reactor while something is parked");
         assert!(epoll.upgrade().is_some());
