@@ -269,18 +269,35 @@ pub(crate) enum Dir {
 /// The socket's own timeout for `dir` is restored afterwards. A timeout
 /// that may reports before the time has passed is not believed: the
 /// operation is retried for what is left (see [`timed`]).
+///
+/// Inlined into the caller: in the common case, checked first (no blocking
+/// detector, no `Timeout` anywhere, and timeouts greenline keeps, which
+/// never fire early, so nothing to check afterwards), `op` runs in the
+/// caller's frame. A greenlet resumed from a wait returns through each frame
+/// between its handler and the switch, and each costs a mispredicted return
+/// and a stack line fetched again (see BENCHMARKS.md, echo).
+#[inline(always)]
 pub(crate) fn call<S: Timeouts, R>(
     sock: &mut S,
     dir: Dir,
     what: &'static str,
     mut op: impl FnMut(&mut S) -> io::Result<R>,
 ) -> io::Result<R> {
-    // The common case, checked first: no blocking detector, no `Timeout`
-    // anywhere, and timeouts greenline keeps (never early, so nothing to
-    // check afterwards). The path below would do the same with more steps.
     if !crate::greenlet::instrumented() && !crate::time::any_timeout() && sock.keeps_own_timers() {
         return op(sock).map_err(normalize);
     }
+    call_watched(sock, dir, what, op)
+}
+
+/// [`call`] with a blocking detector or a deadline to watch, or with may
+/// keeping the socket's timers: the same operation with more steps.
+#[inline(never)]
+fn call_watched<S: Timeouts, R>(
+    sock: &mut S,
+    dir: Dir,
+    what: &'static str,
+    mut op: impl FnMut(&mut S) -> io::Result<R>,
+) -> io::Result<R> {
     let ticket = crate::greenlet::enter_wait(what);
     let own = sock.own_timeouts().get(dir);
     let r = match Deadline::effective(None).remaining() {
@@ -488,7 +505,26 @@ impl Readiness {
     /// Waits for an event on `io`, at most until the operation's deadline
     /// (fixed at its first wait, from `timer`'s timeout). Returns the event
     /// flags cleared, or `TimedOut`.
+    ///
+    /// Inlined, like [`call`], for its common case: a greenlet with no
+    /// timeout waits on may's event flag directly.
+    #[inline(always)]
     fn wait<S: WaitIo + AsRawFd>(
+        &mut self,
+        io: &S,
+        read: bool,
+        timer: Timer,
+        deadline: &mut Option<u64>,
+    ) -> io::Result<usize> {
+        if matches!(timer, Timer::Own(None)) && may::coroutine::is_coroutine() {
+            return Ok(wait_io(io));
+        }
+        self.wait_watched(io, read, timer, deadline)
+    }
+
+    /// [`wait`](Self::wait) with a timeout, or on a plain thread.
+    #[inline(never)]
+    fn wait_watched<S: WaitIo + AsRawFd>(
         &mut self,
         io: &S,
         read: bool,
@@ -535,6 +571,7 @@ impl Readiness {
     /// flag. Woken by input, end of file, an error or, on greenline's path,
     /// the alarm thread at the deadline; killing the greenlet cancels the
     /// wait.
+    #[inline(always)] // into the stream's read or write: see `call`
     pub(crate) fn read<S: WaitIo + AsRawFd>(
         &mut self,
         io: &mut S,
@@ -586,6 +623,7 @@ impl Readiness {
     /// Writes with may's `may_write`, or, on greenline's path, with
     /// `raw_write` and may's event flag (as `read`). Woken by room in the
     /// send buffer, an error or the deadline.
+    #[inline(always)] // into the stream's read or write: see `call`
     pub(crate) fn write<S: WaitIo + AsRawFd>(
         &mut self,
         io: &mut S,
@@ -596,19 +634,26 @@ impl Readiness {
         if !self.own(timer) {
             return may_write(io);
         }
+        // The first attempt leaves the event flag alone: clearing it is a
+        // locked instruction, and what it holds stays for the next read or
+        // wait. Only after `EAGAIN` is it cleared (and noted), and the write
+        // tried again before waiting, so that room made between the failed
+        // attempt and the clearing is not waited for in vain.
         let mut deadline = None;
-        let mut wait = false;
+        let mut cleared = false;
         loop {
-            #[allow(deprecated)] // reset_io: as in `read`
-            let events = if wait {
-                self.wait(io, false, timer, &mut deadline)?
-            } else {
-                io.reset_io()
-            };
-            self.note(events);
             match raw_write(io) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => wait = true,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => wait = false,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let events = if cleared {
+                        self.wait(io, false, timer, &mut deadline)?
+                    } else {
+                        #[allow(deprecated)] // reset_io: as in `read`
+                        io.reset_io()
+                    };
+                    self.note(events);
+                    cleared = true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 r => return r,
             }
         }
