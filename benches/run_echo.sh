@@ -7,6 +7,15 @@
 #   DURATION=2 bash benches/run_echo.sh          # smoke run
 #   PEERS="greenline tokio" CONNS=64 SIZE=64 bash benches/run_echo.sh
 #   ROUNDS=1 bash benches/run_echo.sh            # one pass instead of five
+#   PEERS="greenline tokio tokio_mt" bash benches/run_echo.sh
+#
+# tokio is tokio's current_thread runtime, a single-threaded process;
+# tokio_mt its multi_thread runtime with one worker, a process of several
+# threads like greenline's. The kernel takes and drops a reference on the
+# socket's file in every system call of a process whose threads share the
+# descriptor table, and skips both in a single-threaded one: ~2.5 % of the
+# CPU per message here (BENCHMARKS.md). tokio_idle is current_thread plus
+# one thread that only sleeps: that cost alone.
 #
 # Each server runs alone on core $SERVER_CPU (0) with one worker or thread;
 # the load generator (benches/peers' echo_load, tokio current_thread) runs
@@ -36,13 +45,19 @@ serve() {
     tokio)
         ADDR=127.0.0.1:5011
         start_server "$1" 5011 "$BIN/tokio_echo" "$ADDR" ;;
+    tokio_mt)
+        ADDR=127.0.0.1:5014
+        start_server "$1" 5014 env TOKIO_RT=multi "$BIN/tokio_echo" "$ADDR" ;;
+    tokio_idle)
+        ADDR=127.0.0.1:5015
+        start_server "$1" 5015 env TOKIO_IDLE_THREAD=1 "$BIN/tokio_echo" "$ADDR" ;;
     may)
         ADDR=127.0.0.1:5012
         start_server "$1" 5012 env MAY_WORKERS=1 "$BIN/may_echo" "$ADDR" ;;
     gevent)
         ADDR=127.0.0.1:5013
         start_server "$1" 5013 "$PY" "$ROOT/benches/peers/gevent_echo.py" "$ADDR" ;;
-    *) die "unknown peer $1 (greenline tokio may gevent)" ;;
+    *) die "unknown peer $1 (greenline tokio tokio_mt tokio_idle may gevent)" ;;
     esac
 }
 
@@ -106,5 +121,9 @@ case " $PEERS " in *" tokio "*)
     printf "  %-52s %s\n" "  round by round, msg/s gl/tokio" "median $(ratio 1 "$m" 3), greenline faster in $k of $n rounds"
     read -r m k n < <(paired "${ROUND_CPU[greenline]}" "${ROUND_CPU[tokio]}")
     printf "  %-52s %s\n" "  round by round, CPU/msg gl/tokio" "median $m, greenline cheaper in $k of $n rounds" ;;
+esac
+case " $PEERS " in *" tokio_mt "*)
+    read -r m k n < <(paired "${ROUND_CPU[greenline]}" "${ROUND_CPU[tokio_mt]}")
+    printf "  %-52s %s\n" "  round by round, CPU/msg gl/tokio_mt" "median $m, greenline cheaper in $k of $n rounds" ;;
 esac
 printf "  %-52s %s\n" "greenline errors = 0" "$(verdict "${ERR[greenline]:--}" le 0)"

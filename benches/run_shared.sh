@@ -4,7 +4,7 @@
 # See BENCHMARKS.md.
 #
 #   bash benches/run_shared.sh                   # HTTP: greenline, may_minihttp, hyper; 5 rounds of 5 s
-#   BENCH=echo bash benches/run_shared.sh        # echo: greenline, tokio, raw may
+#   BENCH=echo bash benches/run_shared.sh        # echo: greenline, tokio, tokio_mt, raw may
 #   ROUNDS=9 PEERS="greenline minihttp" bash benches/run_shared.sh
 #
 # run_http.sh and run_echo.sh measure one server at a time, and this
@@ -34,7 +34,10 @@ http)
     build_greenline http_hello
     build_peers minihttp_hello hyper_hello ;;
 echo)
-    PEERS="${PEERS:-greenline tokio may}"
+    # tokio: current_thread; tokio_mt: multi_thread, one worker (see
+    # run_echo.sh); tokio_idle (not by default): current_thread plus one
+    # thread that only sleeps, the cost of being multi-threaded alone.
+    PEERS="${PEERS:-greenline tokio tokio_mt may}"
     build_greenline echo_bench_server
     build_peers echo_load tokio_echo may_echo ;;
 *) die "BENCH is http or echo" ;;
@@ -52,6 +55,8 @@ for peer in $PEERS; do
     http.hyper) start_server "$peer" "$port" "$BIN/hyper_hello" "$addr" ;;
     echo.greenline) start_server "$peer" "$port" env GREENLINE_WORKERS=1 "$EX/echo_bench_server" "$addr" ;;
     echo.tokio) start_server "$peer" "$port" "$BIN/tokio_echo" "$addr" ;;
+    echo.tokio_mt) start_server "$peer" "$port" env TOKIO_RT=multi "$BIN/tokio_echo" "$addr" ;;
+    echo.tokio_idle) start_server "$peer" "$port" env TOKIO_IDLE_THREAD=1 "$BIN/tokio_echo" "$addr" ;;
     echo.may) start_server "$peer" "$port" env MAY_WORKERS=1 "$BIN/may_echo" "$addr" ;;
     *) die "unknown $BENCH peer $peer" ;;
     esac
