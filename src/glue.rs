@@ -152,14 +152,6 @@ pub(crate) fn read_into_spare(
 
 /// recv(2) on a non-blocking stream socket, as the raw system call.
 ///
-/// `errno` is read in a function that is never inlined (`socket_syscall`):
-/// it is thread-local, and glibc declares `__errno_location` const, so
-/// once inlined into a caller's loop that also waits (yields, and may
-/// resume on another worker thread) the compiler may reuse the address it
-/// found before the wait and read another thread's `errno`. Read in a
-/// frame that never yields, it is the calling thread's. (Inlined, stray
-/// errors such as `EINPROGRESS` reached a few connections under load.)
-///
 /// glibc's `recv` (which std's `read` calls) is a thread cancellation
 /// point: in a process with more than one thread it switches asynchronous
 /// cancellation on and off around every call. greenline never cancels
@@ -167,6 +159,11 @@ pub(crate) fn read_into_spare(
 /// bookkeeping was a tenth of the user-space instructions of a keep-alive
 /// HTTP request. `WouldBlock` and `Interrupted` come back as errors, as
 /// from std.
+///
+/// The error comes back in the call's result, not through `errno` (see
+/// [`socket_syscall`]): these calls are inlined into loops that wait, and a
+/// wait may resume on another worker thread, where an `errno` address
+/// found before it would be another thread's.
 pub(crate) fn sock_recv(fd: std::os::fd::RawFd, buf: &mut [u8]) -> io::Result<usize> {
     // SAFETY: `buf` is valid, writable memory of `buf.len()` bytes for the
     // duration of the call, and the kernel writes at most that many; the
@@ -208,28 +205,9 @@ pub(crate) fn sock_send(fd: std::os::fd::RawFd, buf: &[u8]) -> io::Result<usize>
     }
 }
 
-/// syscall(3) `nr` with six arguments, for a call that returns a count or
-/// fails with `errno`. Every argument is a `c_long` because syscall(3)
-/// reads each as one. Never inlined: see [`sock_recv`].
-///
-/// # Safety
-///
-/// The arguments must be what system call `nr` accepts, pointers valid for
-/// what it does with them for the duration of the call.
-#[inline(never)]
-unsafe fn socket_syscall(nr: libc::c_long, a: [libc::c_long; 6]) -> io::Result<usize> {
-    // SAFETY: the caller's contract.
-    let n = unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(n as usize)
-}
-
 /// sendmsg(2) of several buffers on a non-blocking stream socket, with
 /// `MSG_NOSIGNAL` (std's `write_vectored` uses writev(2), which cannot
-/// refuse `SIGPIPE`).
-#[inline(never)]
+/// refuse `SIGPIPE`), as the raw system call (see [`sock_recv`]).
 pub(crate) fn sock_send_vectored(
     fd: std::os::fd::RawFd,
     bufs: &[std::io::IoSlice<'_>],
@@ -241,9 +219,102 @@ pub(crate) fn sock_send_vectored(
     // would be EINVAL: the rest are left for the caller's next write.
     msg.msg_iov = bufs.as_ptr().cast_mut().cast::<libc::iovec>();
     msg.msg_iovlen = bufs.len().min(1024) as _;
-    // SAFETY: `msg` points at `bufs`, valid for reads for the duration of
-    // the call.
-    let n = unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) };
+    // SAFETY: `msg` points at `bufs`, and both are valid for reads for the
+    // duration of the call.
+    unsafe {
+        socket_syscall(
+            libc::SYS_sendmsg,
+            [
+                libc::c_long::from(fd),
+                std::ptr::addr_of!(msg) as libc::c_long,
+                libc::c_long::from(libc::MSG_NOSIGNAL),
+                0,
+                0,
+                0,
+            ],
+        )
+    }
+}
+
+/// System call `nr` with six arguments, for a call that returns a count
+/// or fails.
+///
+/// On Linux on x86-64 and AArch64 it is the `syscall`/`svc` instruction
+/// itself, which returns the error as `-errno` in its result: no library
+/// wrapper, and no thread-local `errno` to read, so it is safe to inline
+/// into code that waits and resumes on another thread. Elsewhere it is
+/// syscall(3) and `errno`, read in a frame that never yields (never
+/// inlined: glibc declares `__errno_location` const, so once inlined into
+/// a loop that also waits the compiler may reuse the address found before
+/// the wait; stray errors such as `EINPROGRESS` reached a few connections
+/// under load that way).
+///
+/// # Safety
+///
+/// The arguments must be what system call `nr` accepts, pointers valid for
+/// what it does with them for the duration of the call.
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[inline(always)]
+unsafe fn socket_syscall(nr: libc::c_long, a: [libc::c_long; 6]) -> io::Result<usize> {
+    let n: libc::c_long;
+    // SAFETY: the caller's contract for the arguments. The kernel's system
+    // call convention: the number and six arguments in these registers, the
+    // result in the first; x86-64's `syscall` also overwrites rcx and r11.
+    // Memory may be read and written (no `nomem`), the stack is not used.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            inlateout("rax") nr => n,
+            in("rdi") a[0],
+            in("rsi") a[1],
+            in("rdx") a[2],
+            in("r10") a[3],
+            in("r8") a[4],
+            in("r9") a[5],
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        std::arch::asm!(
+            "svc 0",
+            in("x8") nr,
+            inlateout("x0") a[0] => n,
+            in("x1") a[1],
+            in("x2") a[2],
+            in("x3") a[3],
+            in("x4") a[4],
+            in("x5") a[5],
+            options(nostack),
+        );
+    }
+    // The kernel returns -4095..=-1 for an error, never any other negative
+    // count from these calls.
+    if n < 0 {
+        return Err(io::Error::from_raw_os_error(-n as i32));
+    }
+    Ok(n as usize)
+}
+
+/// See the Linux version above: syscall(3) and `errno`, never inlined.
+///
+/// # Safety
+///
+/// As above.
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+#[inline(never)]
+unsafe fn socket_syscall(nr: libc::c_long, a: [libc::c_long; 6]) -> io::Result<usize> {
+    // SAFETY: the caller's contract.
+    let n = unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) };
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -265,7 +336,7 @@ pub(crate) struct EpollSet {
 
 impl EpollSet {
     /// A new, empty set (close-on-exec).
-    #[inline(never)] // reads errno: see `sock_recv`
+    #[inline(never)] // reads errno: see `socket_syscall`
     pub(crate) fn new() -> io::Result<EpollSet> {
         use std::os::fd::FromRawFd;
         // SAFETY: epoll_create1 takes no pointers; a non-negative result is
@@ -282,7 +353,7 @@ impl EpollSet {
 
     /// Adds `member` to the set, to report `key` once when it has input,
     /// end of file or an error.
-    #[inline(never)] // reads errno: see `sock_recv`
+    #[inline(never)] // reads errno: see `socket_syscall`
     pub(crate) fn add_once(&self, member: &impl std::os::fd::AsRawFd, key: u64) -> io::Result<()> {
         use std::os::fd::{AsRawFd, RawFd};
         let mut event = libc::epoll_event {
@@ -303,7 +374,7 @@ impl EpollSet {
 
     /// Removes `member` from the set. Call it before the member is closed:
     /// the kernel forgets a closed descriptor only once every copy of it is.
-    #[inline(never)] // reads errno: see `sock_recv`
+    #[inline(never)] // reads errno: see `socket_syscall`
     pub(crate) fn remove(&self, member: &impl std::os::fd::AsRawFd) -> io::Result<()> {
         use std::os::fd::AsRawFd;
         // SAFETY: both descriptors are open (as in `add_once`); EPOLL_CTL_DEL ignores the event
@@ -325,7 +396,7 @@ impl EpollSet {
     /// The keys of members with an event now, without waiting: appends at
     /// most 64 to `keys` and returns how many. Fewer than 64 means the set
     /// had no more.
-    #[inline(never)] // reads errno: see `sock_recv`
+    #[inline(never)] // reads errno: see `socket_syscall`
     pub(crate) fn ready(&self, keys: &mut Vec<u64>) -> io::Result<usize> {
         use std::os::fd::AsRawFd;
         const MAX: usize = 64;
@@ -373,7 +444,7 @@ pub(crate) fn monotonic_clock() -> u64 {
 /// (`EPOLLIN`, `EPOLLOUT`, `EPOLLHUP`, `EPOLLERR`, `EPOLLRDHUP`), empty when
 /// the time ran out. For greenline's readiness path off the workers, where
 /// may's `wait_io` cannot wait.
-#[inline(never)] // reads errno: see `sock_recv`
+#[inline(never)] // reads errno: see `socket_syscall`
 pub(crate) fn poll_fd(
     fd: std::os::unix::io::RawFd,
     read: bool,
@@ -418,4 +489,59 @@ pub(crate) fn poll_fd(
         }
     }
     Ok(flags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{IoSlice, Write};
+    use std::os::fd::AsRawFd;
+
+    /// A connected pair of non-blocking TCP sockets on the loopback.
+    fn pair() -> (std::net::TcpStream, std::net::TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (b, _) = listener.accept().unwrap();
+        a.set_nonblocking(true).unwrap();
+        b.set_nonblocking(true).unwrap();
+        (a, b)
+    }
+
+    #[test]
+    fn raw_socket_calls_return_counts_and_map_errors() {
+        let (a, mut b) = pair();
+        let mut buf = [0u8; 16];
+        // Nothing queued: EAGAIN, as std reports it.
+        let e = sock_recv(a.as_raw_fd(), &mut buf).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(e.raw_os_error(), Some(libc::EAGAIN));
+
+        b.write_all(b"hello").unwrap();
+        let n = loop {
+            match sock_recv(a.as_raw_fd(), &mut buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
+                r => break r.unwrap(),
+            }
+        };
+        assert_eq!(&buf[..n], b"hello");
+
+        assert_eq!(sock_send(a.as_raw_fd(), b"abc").unwrap(), 3);
+        let parts = [IoSlice::new(b"de"), IoSlice::new(b""), IoSlice::new(b"f")];
+        assert_eq!(sock_send_vectored(a.as_raw_fd(), &parts).unwrap(), 3);
+        let mut got = Vec::new();
+        while got.len() < 6 {
+            match std::io::Read::read(&mut b, &mut buf) {
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(got, b"abcdef");
+
+        // A descriptor that is not open: EBADF, the error from the result.
+        let e = sock_send(-1, b"x").unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EBADF));
+        let e = sock_recv(-1, &mut buf).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EBADF));
+    }
 }
