@@ -413,9 +413,12 @@ impl AtomicTimeout {
 /// before each attempt, dropping what the events said. On this path
 /// greenline clears it itself ([`WaitIo::reset_io`] or [`WaitIo::wait_io`],
 /// which return the flags they clear) and then reads or writes the
-/// non-blocking socket directly, so it sees every event: input taken by a
-/// write's clearing is remembered for the next read, and end of input or an
-/// error (`EPOLLRDHUP`, `EPOLLHUP`, `EPOLLERR`) stops all waiting for good.
+/// non-blocking socket directly, so it sees every event: a read clears the
+/// flag before each attempt, a write only after an attempt failed with
+/// `EAGAIN` (until then the flag keeps its events for the next read or
+/// wait), input taken by a write's clearing is remembered for the next
+/// read, and end of input or an error (`EPOLLRDHUP`, `EPOLLHUP`,
+/// `EPOLLERR`) stops all waiting for good.
 ///
 /// A read may wait before trying only when the last read came back short
 /// (a stream socket's read stops short only when nothing more is queued,
