@@ -6,6 +6,7 @@
 #   bash benches/run_shared.sh                   # HTTP: greenline, may_minihttp, hyper; 5 rounds of 5 s
 #   BENCH=echo bash benches/run_shared.sh        # echo: greenline, tokio, tokio_mt, raw may
 #   ROUNDS=9 PEERS="greenline minihttp" bash benches/run_shared.sh
+#   PERF=1 BENCH=echo bash benches/run_shared.sh # also: kernel and user, sampled by perf
 #
 # run_http.sh and run_echo.sh measure one server at a time, and this
 # machine's speed drifts by up to +-20 % between rounds a few seconds
@@ -19,11 +20,22 @@
 # taken within a round. The figures are not those of the one-at-a-time
 # scripts (the servers share a core, so each gets a part of it and batches
 # less); only the ratios are compared.
+#
+# PERF=1 also samples the shared core with `perf record -e cpu-clock` at
+# 10 kHz during each round and splits each server's samples (found by its
+# thread ids) into kernel and user space, per 1000 requests or messages;
+# the `fget` column counts the samples in fdget, fput and __fget_files, the
+# kernel's reference on a socket's file, taken and dropped in every system
+# call of a process whose threads share the descriptor table and skipped
+# in a single-threaded one. Needs perf (Debian: linux-perf) and root or
+# perf_event_paranoid <= 0.
 set -euo pipefail
 DURATION="${DURATION:-5}"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BENCH="${BENCH:-http}"
+PERF="${PERF:-0}"
+if [ "$PERF" = 1 ]; then command -v perf >/dev/null || die "PERF=1 needs perf (Debian: apt-get install linux-perf)"; fi
 CONNS="${CONNS:-64}"
 SIZE="${SIZE:-64}"
 ROUNDS="${ROUNDS:-5}"
@@ -100,13 +112,43 @@ user_ticks() {
     awk '{ print $12 }' <<<"$stat"
 }
 
-declare -A CPU USER T0 U0 ERR
+# threads PID: the process's thread ids, comma-separated with a leading
+# and a trailing comma (perf reports samples by thread).
+threads() {
+    local t out=","
+    for t in "/proc/$1/task"/*; do out+="${t##*/},"; done
+    echo "$out"
+}
+
+# perf_split ROUND PID COUNT: "KERNEL USER FGET", samples per 1000 of COUNT
+# in round ROUND's perf report for the process PID.
+perf_split() {
+    awk -v tids="$(threads "$2")" -v n="${3:-0}" '
+        { split($3, t, ":") }
+        index(tids, "," t[1] + 0 ",") {
+            if ($4 == "[kernel.kallsyms]") { k += $2; if ($6 ~ /^(fdget|fput|__fget_files)$/) f += $2 }
+            else u += $2 }
+        END { if (n > 0) printf "%.2f %.2f %.3f\n", k / n * 1000, u / n * 1000, f / n * 1000; else print "- - -" }' \
+        "$LOGDIR/perf.$1.txt"
+}
+
+declare -A CPU USER T0 U0 ERR PK PU PF PT
 for ((round = 1; round <= ROUNDS; round++)); do
     load "$WARMUP" warmup.$round || die "a load generator failed in the warm-up"
     for peer in $PEERS; do
         T0[$peer]="$(cpu_ticks "${PID[$peer]}")"; U0[$peer]="$(user_ticks "${PID[$peer]}")"
     done
-    load "$DURATION" "$round" || die "a load generator failed in round $round"
+    if [ "$PERF" = 1 ]; then
+        load "$DURATION" "$round" &
+        loads=$!
+        perf record -q -e cpu-clock -F 10000 -C "$SERVER_CPU" -o "$LOGDIR/perf.$round.data" \
+            -- sleep "$DURATION" >"$LOGDIR/perf.$round.log" 2>&1 || die "perf record failed (see $LOGDIR/perf.$round.log)"
+        wait "$loads" || die "a load generator failed in round $round"
+        perf report -i "$LOGDIR/perf.$round.data" --sort pid,dso,sym --stdio -n 2>/dev/null |
+            grep -v '^#' >"$LOGDIR/perf.$round.txt" || true
+    else
+        load "$DURATION" "$round" || die "a load generator failed in round $round"
+    fi
     line="  round $round:"
     for peer in $PEERS; do
         t1="$(cpu_ticks "${PID[$peer]}")"; u1="$(user_ticks "${PID[$peer]}")"
@@ -118,6 +160,11 @@ for ((round = 1; round <= ROUNDS; round++)); do
         CPU[$peer]+="$us "; USER[$peer]+="$user "
         ERR[$peer]="$(add_errors "${ERR[$peer]:-0}" "$errs")"
         line+=" $peer $us us ($reqs, errors $errs)"
+        if [ "$PERF" = 1 ]; then
+            read -r k u f < <(perf_split "$round" "${PID[$peer]}" "$reqs")
+            PK[$peer]+="$k "; PU[$peer]+="$u "; PF[$peer]+="$f "; PT[$peer]+="$(calc "$k + $u") "
+            line+=" [perf kernel $k user $u fget $f]"
+        fi
     done
     echo "$line" >&2
 done
@@ -143,3 +190,16 @@ for p in $PEERS; do
     printf "  %-52s %s\n" "CPU/$unit <= $p's (median ratio of rounds)" "$(verdict "$m" le 1)"
 done
 printf "  %-52s %s\n" "greenline errors = 0" "$(verdict "${ERR[greenline]:--}" le 0)"
+
+if [ "$PERF" = 1 ]; then
+    header "The same rounds, perf samples (10 kHz on core $SERVER_CPU) per 1000 ${unit}s" \
+        "one sample is 100 us of the shared core; medians of the rounds, gl/peer the median of the rounds' ratios"
+    printf "%-12s %8s %8s %8s %8s %16s %28s\n" peer kernel user total fget "gl/peer kernel" "gl/peer total"
+    for peer in $PEERS; do
+        read -r mk _ _ < <(paired "${PK[greenline]}" "${PK[$peer]}")
+        read -r mt lt nt < <(paired "${PT[greenline]}" "${PT[$peer]}")
+        # shellcheck disable=SC2086 # the rounds' values, one word each
+        printf "%-12s %8s %8s %8s %8s %16s %28s\n" "$peer" "$(median ${PK[$peer]})" "$(median ${PU[$peer]})" \
+            "$(median ${PT[$peer]})" "$(median ${PF[$peer]})" "$mk" "$mt (cheaper in $lt of $nt)"
+    done
+fi
