@@ -319,6 +319,41 @@ fn timed_reads_and_writes_on_a_plain_thread() {
     peer.join().unwrap();
 }
 
+/// A write that fills the kernel's buffers waits for room and resumes as
+/// the peer reads: 16 MiB through a loopback connection whose buffers hold
+/// a few megabytes, the reader a greenlet that only runs while the writer
+/// waits (or on another worker). A lost wake-up would hang until the
+/// harness's deadline.
+#[rstest]
+fn a_write_that_fills_the_buffers_waits_for_room(listener: TcpListener) {
+    const TOTAL: usize = 16 << 20;
+    let addr = listener.local_addr().unwrap();
+    let ((read, read_sum), sent_sum) = greenline::testing::run(LONG, move || {
+        let reader = greenline::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = vec![0u8; 64 * 1024];
+            let (mut n, mut sum) = (0usize, 0u64);
+            loop {
+                match s.read(&mut buf).unwrap() {
+                    0 => return (n, sum),
+                    k => {
+                        n += k;
+                        sum += buf[..k].iter().map(|&b| u64::from(b)).sum::<u64>();
+                    }
+                }
+            }
+        });
+        let mut c = TcpStream::connect(addr).unwrap();
+        let data: Vec<u8> = (0..TOTAL).map(|i| (i % 251) as u8).collect();
+        c.write_all(&data).unwrap();
+        c.shutdown(Shutdown::Write).unwrap();
+        let sent_sum = data.iter().map(|&b| u64::from(b)).sum::<u64>();
+        (reader.join().unwrap(), sent_sum)
+    });
+    assert_eq!(read, TOTAL);
+    assert_eq!(read_sum, sent_sum);
+}
+
 // A read that came back short waits for the next event instead of trying
 // first; these check that no end of file or input is lost on the way.
 

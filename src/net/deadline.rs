@@ -478,6 +478,7 @@ pub(crate) fn wait_io<S: WaitIo>(io: &S) -> usize {
 }
 
 const INPUT: usize = libc::EPOLLIN as usize;
+const OUTPUT: usize = libc::EPOLLOUT as usize;
 const CLOSED: usize = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as usize;
 
 impl Readiness {
@@ -639,22 +640,26 @@ impl Readiness {
         }
         // The first attempt leaves the event flag alone: clearing it is a
         // locked instruction, and what it holds stays for the next read or
-        // wait. Only after `EAGAIN` is it cleared (and noted), and the write
-        // tried again before waiting, so that room made between the failed
-        // attempt and the clearing is not waited for in vain.
+        // wait. Only after `EAGAIN` is it cleared (and noted); if it said
+        // the socket was writable or failed, that may have come after the
+        // attempt, so the write is tried again at once instead of waiting
+        // for an event that has been and gone.
         let mut deadline = None;
         let mut cleared = false;
         loop {
             match raw_write(io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let events = if cleared {
-                        self.wait(io, false, timer, &mut deadline)?
-                    } else {
+                    if !cleared {
+                        cleared = true;
                         #[allow(deprecated)] // reset_io: as in `read`
-                        io.reset_io()
-                    };
+                        let events = io.reset_io();
+                        self.note(events);
+                        if events & (OUTPUT | CLOSED) != 0 {
+                            continue;
+                        }
+                    }
+                    let events = self.wait(io, false, timer, &mut deadline)?;
                     self.note(events);
-                    cleared = true;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 r => return r,
