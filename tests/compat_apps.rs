@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,8 @@ struct Step {
 #[derive(Default)]
 struct Lines {
     lines: Mutex<Vec<String>>,
+    /// The pipe reached its end (the child closed it, by exiting).
+    ended: AtomicBool,
     grew: Condvar,
 }
 
@@ -57,8 +60,23 @@ impl Lines {
                 sink.lines.lock().unwrap().push(line);
                 sink.grew.notify_all();
             }
+            let _guard = sink.lines.lock().unwrap();
+            sink.ended.store(true, Ordering::Release);
+            sink.grew.notify_all();
         });
         lines
+    }
+
+    /// Waits until the pipe ended or `deadline` passed.
+    fn wait_end(&self, deadline: Instant) {
+        let mut lines = self.lines.lock().unwrap();
+        while !self.ended.load(Ordering::Acquire) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            lines = self.grew.wait_timeout(lines, left).unwrap().0;
+        }
     }
 
     fn snapshot(&self) -> Vec<String> {
@@ -109,35 +127,68 @@ impl App {
         }
     }
 
-    /// Fails the test with what the app printed.
-    fn fail(&self, why: &str) -> ! {
+    /// Fails the test with what the app printed. An app that is exiting
+    /// (a failed bind, say) prints why on its way out: it gets a moment to
+    /// finish, and its pipes to drain, so the message has its reason.
+    fn fail(&mut self, why: &str) -> ! {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let exited = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                _ => break None,
+            }
+        };
+        if exited.is_some() {
+            self.stdout.wait_end(deadline);
+            self.stderr.wait_end(deadline);
+        }
         panic!(
-            "{}: {why}\n--- stdout:\n{}\n--- stderr:\n{}",
+            "{}: {why}{}\n--- stdout:\n{}\n--- stderr:\n{}",
             self.what,
+            exited.map_or(String::new(), |s| format!(" (the app then exited: {s})")),
             self.stdout.snapshot().join("\n"),
             self.stderr.snapshot().join("\n")
         )
     }
 
-    fn check<T>(&self, r: Result<T, String>) -> T {
+    fn check<T>(&mut self, r: Result<T, String>) -> T {
         r.unwrap_or_else(|why| self.fail(&why))
     }
 
-    /// Polls `/proc/net/tcp` (at most `LIMIT`) until 127.0.0.1:`port` is
-    /// listening; opens no connection.
-    fn wait_listen(&mut self, port: u16) {
+    /// Polls `/proc/net/tcp` (at most `LIMIT`) until the app listens on
+    /// 127.0.0.1:`port`: a listening socket there that is one of the app's
+    /// own descriptors (another process on the port would otherwise pass
+    /// for the app). Opens no connection. `Err` when the app exited
+    /// without listening because the port was taken: the caller tries
+    /// other ports.
+    fn wait_listen(&mut self, port: u16) -> Result<(), PortTaken> {
         let want = format!("0100007F:{port:04X}");
         let deadline = Instant::now() + LIMIT;
         loop {
             let table = std::fs::read_to_string("/proc/net/tcp").expect("read /proc/net/tcp");
             let listening = table.lines().skip(1).any(|row| {
                 let fields: Vec<&str> = row.split_whitespace().collect();
-                fields.get(1) == Some(&want.as_str()) && fields.get(3) == Some(&"0A")
+                fields.get(1) == Some(&want.as_str())
+                    && fields.get(3) == Some(&"0A")
+                    && fields.get(9).is_some_and(|inode| self.owns_socket(inode))
             });
             if listening {
-                return;
+                return Ok(());
             }
             if let Some(status) = self.child.try_wait().unwrap() {
+                self.stderr
+                    .wait_end(Instant::now() + Duration::from_secs(2));
+                if self
+                    .stderr
+                    .snapshot()
+                    .iter()
+                    .any(|l| l.contains("Address already in use"))
+                {
+                    return Err(PortTaken);
+                }
                 self.fail(&format!("exited ({status}) before listening on {port}"));
             }
             if Instant::now() >= deadline {
@@ -148,7 +199,22 @@ impl App {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+
+    /// Whether socket `inode` is open in the app's process.
+    fn owns_socket(&self, inode: &str) -> bool {
+        let link = format!("socket:[{inode}]");
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{}/fd", self.child.id())) else {
+            return false;
+        };
+        fds.flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l.as_os_str() == link.as_str()))
+    }
 }
+
+/// An app could not bind a port it was given: something else took the
+/// port after `free_port` found it free.
+#[derive(Debug)]
+struct PortTaken;
 
 impl Drop for App {
     fn drop(&mut self) {
@@ -229,9 +295,15 @@ struct Observed {
 
 /// Runs `cmd` (the app listening on `tcp` and `http`), talks to it the same
 /// way whichever language it is in, and returns what it saw.
-fn observe(step: &Step, what: String, cmd: Command, tcp: SocketAddr, http: SocketAddr) -> Observed {
+fn observe(
+    step: &Step,
+    what: String,
+    cmd: Command,
+    tcp: SocketAddr,
+    http: SocketAddr,
+) -> Result<Observed, PortTaken> {
     let mut app = App::start(what, cmd);
-    app.wait_listen(tcp.port());
+    app.wait_listen(tcp.port())?;
     let mut tcp_clients = 1;
     if step.client {
         // The app's own client greenlet connects and prints what it reads.
@@ -241,7 +313,7 @@ fn observe(step: &Step, what: String, cmd: Command, tcp: SocketAddr, http: Socke
     let tcp_lines = app.check(read_two_lines(tcp));
     app.check(app.stdout.wait_count(NEW_TCP, tcp_clients));
     let seen = if step.http {
-        app.wait_listen(http.port());
+        app.wait_listen(http.port())?;
         let seen = app.check(http_get(http));
         app.check(app.stdout.wait_count(NEW_HTTP, 1));
         Some(seen)
@@ -255,11 +327,11 @@ fn observe(step: &Step, what: String, cmd: Command, tcp: SocketAddr, http: Socke
     if let Some(n) = stdout.get_mut(CLIENT_LINE) {
         *n = 1;
     }
-    Observed {
+    Ok(Observed {
         tcp: tcp_lines,
         http: seen,
         stdout,
-    }
+    })
 }
 
 fn two_free_ports() -> (SocketAddr, SocketAddr) {
@@ -275,18 +347,27 @@ fn two_free_ports() -> (SocketAddr, SocketAddr) {
 /// that both match the contract, hence each other.
 fn side_by_side(step: Step) {
     let run = |rust: bool| {
-        let (tcp, http) = two_free_ports();
-        let mut cmd = if rust {
-            process_common::example(step.name)
-        } else {
-            process_common::original(&format!("{}.py", step.name))
-        };
-        cmd.arg(tcp.to_string());
-        if step.http {
-            cmd.arg(http.to_string());
-        }
         let what = format!("{} ({})", step.name, if rust { "Rust" } else { "Python" });
-        observe(&step, what, cmd, tcp, http)
+        // A port free a moment ago can be taken before the app binds it;
+        // the app then says so and exits, and the run starts again on
+        // other ports (a few times at most).
+        for _ in 0..3 {
+            let (tcp, http) = two_free_ports();
+            let mut cmd = if rust {
+                process_common::example(step.name)
+            } else {
+                process_common::original(&format!("{}.py", step.name))
+            };
+            cmd.arg(tcp.to_string());
+            if step.http {
+                cmd.arg(http.to_string());
+            }
+            if let Ok(observed) = observe(&step, what.clone(), cmd, tcp, http) {
+                return observed;
+            }
+            eprintln!("{what}: a port was taken before the app could bind it; trying others");
+        }
+        panic!("{what}: three runs in a row found a port taken")
     };
     // Both at once: each waits a second for its second hello line.
     let (original, port) = std::thread::scope(|s| {
@@ -350,4 +431,17 @@ fn app4_joinall() {
         http: true,
         client: true,
     });
+}
+
+/// The harness itself: an app whose port is already taken is not mistaken
+/// for listening (the listener there is not its socket), and its failure to
+/// bind comes back as `PortTaken`, which `side_by_side` retries.
+#[test]
+fn a_taken_port_is_not_mistaken_for_the_app_listening() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let mut cmd = process_common::example("app1_tcp_server");
+    cmd.arg(addr.to_string());
+    let mut app = App::start("app1_tcp_server (port taken)".into(), cmd);
+    assert!(app.wait_listen(addr.port()).is_err());
 }
