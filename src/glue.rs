@@ -152,6 +152,11 @@ pub(crate) fn read_into_spare(
 
 /// recv(2) on a non-blocking stream socket, as the raw system call.
 ///
+/// `MSG_DONTWAIT` makes the call non-blocking whatever the descriptor's own
+/// mode: a socket someone switched to blocking mode (through a duplicate,
+/// say) must still never block a worker thread, which would freeze every
+/// greenlet on it.
+///
 /// glibc's `recv` (which std's `read` calls) is a thread cancellation
 /// point: in a process with more than one thread it switches asynchronous
 /// cancellation on and off around every call. greenline never cancels
@@ -175,7 +180,7 @@ pub(crate) fn sock_recv(fd: std::os::fd::RawFd, buf: &mut [u8]) -> io::Result<us
                 libc::c_long::from(fd),
                 buf.as_mut_ptr() as libc::c_long,
                 buf.len() as libc::c_long,
-                0,
+                libc::c_long::from(libc::MSG_DONTWAIT),
                 0,
                 0,
             ],
@@ -185,7 +190,7 @@ pub(crate) fn sock_recv(fd: std::os::fd::RawFd, buf: &mut [u8]) -> io::Result<us
 
 /// send(2) on a non-blocking stream socket, as the raw system call (see
 /// [`sock_recv`]), with `MSG_NOSIGNAL` as std's `write` has: a peer that
-/// closed is `BrokenPipe`, not `SIGPIPE`.
+/// closed is `BrokenPipe`, not `SIGPIPE`. `MSG_DONTWAIT` as in `sock_recv`.
 pub(crate) fn sock_send(fd: std::os::fd::RawFd, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: `buf` is valid, readable memory of `buf.len()` bytes for the
     // duration of the call; the address is null and its length zero, which
@@ -197,7 +202,7 @@ pub(crate) fn sock_send(fd: std::os::fd::RawFd, buf: &[u8]) -> io::Result<usize>
                 libc::c_long::from(fd),
                 buf.as_ptr() as libc::c_long,
                 buf.len() as libc::c_long,
-                libc::c_long::from(libc::MSG_NOSIGNAL),
+                libc::c_long::from(libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT),
                 0,
                 0,
             ],
@@ -207,7 +212,8 @@ pub(crate) fn sock_send(fd: std::os::fd::RawFd, buf: &[u8]) -> io::Result<usize>
 
 /// sendmsg(2) of several buffers on a non-blocking stream socket, with
 /// `MSG_NOSIGNAL` (std's `write_vectored` uses writev(2), which cannot
-/// refuse `SIGPIPE`), as the raw system call (see [`sock_recv`]).
+/// refuse `SIGPIPE`), as the raw system call, with `MSG_DONTWAIT` (see
+/// [`sock_recv`]).
 pub(crate) fn sock_send_vectored(
     fd: std::os::fd::RawFd,
     bufs: &[std::io::IoSlice<'_>],
@@ -227,7 +233,7 @@ pub(crate) fn sock_send_vectored(
             [
                 libc::c_long::from(fd),
                 std::ptr::addr_of!(msg) as libc::c_long,
-                libc::c_long::from(libc::MSG_NOSIGNAL),
+                libc::c_long::from(libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT),
                 0,
                 0,
                 0,
@@ -537,6 +543,17 @@ mod tests {
             }
         }
         assert_eq!(got, b"abcdef");
+
+        // A socket in blocking mode still does not block.
+        let (blocking, _peer) = pair();
+        blocking.set_nonblocking(false).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4];
+            let _ = tx.send(sock_recv(blocking.as_raw_fd(), &mut buf).map_err(|e| e.kind()));
+        });
+        let got = rx.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(got, Ok(Err(io::ErrorKind::WouldBlock)));
 
         // A descriptor that is not open: EBADF, the error from the result.
         let e = sock_send(-1, b"x").unwrap_err();
