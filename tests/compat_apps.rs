@@ -132,15 +132,7 @@ impl App {
     /// finish, and its pipes to drain, so the message has its reason.
     fn fail(&mut self, why: &str) -> ! {
         let deadline = Instant::now() + Duration::from_secs(2);
-        let exited = loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20))
-                }
-                _ => break None,
-            }
-        };
+        let exited = self.wait_exit(deadline);
         if exited.is_some() {
             self.stdout.wait_end(deadline);
             self.stderr.wait_end(deadline);
@@ -154,8 +146,42 @@ impl App {
         )
     }
 
-    fn check<T>(&mut self, r: Result<T, String>) -> T {
-        r.unwrap_or_else(|why| self.fail(&why))
+    /// The app's exit status, polled until `deadline`; `None` while it runs.
+    fn wait_exit(&mut self, deadline: Instant) -> Option<std::process::ExitStatus> {
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// `r`'s value; on an error, `PortTaken` if the app exited because a
+    /// port it was given was taken (its other port, say, after the first
+    /// was checked), else the test fails.
+    fn check<T>(&mut self, r: Result<T, String>) -> Result<T, PortTaken> {
+        match r {
+            Ok(v) => Ok(v),
+            Err(_) if self.exited_for_a_taken_port() => Err(PortTaken),
+            Err(why) => self.fail(&why),
+        }
+    }
+
+    /// Whether the app has exited (waiting up to 2 s for it) saying that an
+    /// address was in use.
+    fn exited_for_a_taken_port(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        if self.wait_exit(deadline).is_none() {
+            return false;
+        }
+        self.stderr.wait_end(deadline);
+        self.stderr
+            .snapshot()
+            .iter()
+            .any(|l| l.contains("Address already in use"))
     }
 
     /// Polls `/proc/net/tcp` (at most `LIMIT`) until the app listens on
@@ -179,14 +205,7 @@ impl App {
                 return Ok(());
             }
             if let Some(status) = self.child.try_wait().unwrap() {
-                self.stderr
-                    .wait_end(Instant::now() + Duration::from_secs(2));
-                if self
-                    .stderr
-                    .snapshot()
-                    .iter()
-                    .any(|l| l.contains("Address already in use"))
-                {
+                if self.exited_for_a_taken_port() {
                     return Err(PortTaken);
                 }
                 self.fail(&format!("exited ({status}) before listening on {port}"));
@@ -307,15 +326,15 @@ fn observe(
     let mut tcp_clients = 1;
     if step.client {
         // The app's own client greenlet connects and prints what it reads.
-        app.check(app.stdout.wait_count(CLIENT_LINE, 1));
+        app.check(app.stdout.wait_count(CLIENT_LINE, 1))?;
         tcp_clients += 1;
     }
-    let tcp_lines = app.check(read_two_lines(tcp));
-    app.check(app.stdout.wait_count(NEW_TCP, tcp_clients));
+    let tcp_lines = app.check(read_two_lines(tcp))?;
+    app.check(app.stdout.wait_count(NEW_TCP, tcp_clients))?;
     let seen = if step.http {
         app.wait_listen(http.port())?;
-        let seen = app.check(http_get(http));
-        app.check(app.stdout.wait_count(NEW_HTTP, 1));
+        let seen = app.check(http_get(http))?;
+        app.check(app.stdout.wait_count(NEW_HTTP, 1))?;
         Some(seen)
     } else {
         None
