@@ -204,6 +204,12 @@ fn start_slow() {
     startup.started = true;
     STARTED.store(true, Ordering::Release);
     drop(startup);
+    // may starts its scheduler (its timer thread, then its workers) on
+    // first use: start it here, so the watchdog knows which thread is
+    // may's timer.
+    let before = crate::time::watchdog::thread_ids();
+    crate::glue::start_scheduler();
+    crate::time::watchdog::note_may_threads(&before, &crate::time::watchdog::thread_ids());
     if let Some(threshold) = threshold {
         crate::monitor::start_from_config(threshold);
     }

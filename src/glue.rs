@@ -79,6 +79,13 @@ where
     }
 }
 
+/// Starts may's scheduler (its threads), if it has not started: may starts
+/// it on first use, and a coroutine that does nothing is the cheapest use.
+pub(crate) fn start_scheduler() {
+    // SAFETY: the closure captures nothing and does nothing.
+    drop(unsafe { may::coroutine::spawn(|| {}) });
+}
+
 /// Asks may to cancel a coroutine: at its next yield point it unwinds with
 /// may's cancel payload (destructors run, so its sockets close).
 pub(crate) fn cancel(co: &Coroutine) {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use may::io::WaitIo;
 
-use super::alarm::{self, Alarm};
+use crate::time::timer::{self as alarm, Alarm, Wake};
 
 use crate::time::{timed_out, Deadline};
 
@@ -561,7 +561,9 @@ impl Readiness {
         let Some(deadline) = deadline else {
             return Ok(wait_io(io));
         };
-        let alarm = self.alarm.get_or_insert_with(|| Alarm::new(io.waker()));
+        let alarm = self
+            .alarm
+            .get_or_insert_with(|| Alarm::new(Wake::Io(io.waker())));
         alarm.set(deadline);
         // A kill unwinds out of here with the alarm set: it then wakes no
         // one, or sets the event flag for a wait that looks at the time.

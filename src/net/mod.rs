@@ -21,9 +21,10 @@
 //! [`create_connection`] resolves names off the worker threads and tries
 //! every address.
 
-mod alarm;
 mod connect;
 mod deadline;
+#[cfg(test)]
+mod timeout_tests;
 mod file;
 mod tcp;
 mod udp;

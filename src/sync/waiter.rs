@@ -1,8 +1,10 @@
 //! The parking core every greenline primitive waits on.
 //!
-//! A waiter is a may `Blocker`: inside a greenlet it parks the greenlet (the
-//! worker runs others), on a plain thread it parks the thread on a condvar.
-//! So every primitive built on this works across that boundary both ways.
+//! A waiter is the caller's [`Parker`](crate::time::park::Parker): inside a
+//! greenlet it parks the greenlet (the worker runs others), on a plain
+//! thread it parks the thread on a condvar. So every primitive built on
+//! this works across that boundary both ways. Deadlines are kept by
+//! greenline's timer thread, never by may's timers.
 //!
 //! Primitives keep their state and a [`WaitQueue`] under one std `Mutex`,
 //! held only for a few instructions and never across a park. [`wait_while`]
@@ -15,7 +17,7 @@
 //!        deadline passed? ─yes──► unlock, TimedOut
 //!              │ no
 //!              ▼
-//!        enqueue waiter, unlock, park(remaining)
+//!        enqueue waiter, unlock, park(deadline)
 //!              │ woken / timed out / killed
 //!              └──► (guard dequeues; a notification it swallowed is passed on)
 //! ```
@@ -35,32 +37,32 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use may::sync::Blocker;
+use crate::time::park::{self, Parker};
+use crate::time::{timer, Deadline};
 
-use crate::time::{self, Deadline};
-
-/// One parked caller.
+/// One parked caller, for one wait.
 pub(crate) struct Waiter {
-    blocker: Blocker,
+    /// The caller's parker, which all its waits share.
+    parker: Arc<Parker>,
     /// Set by the notifier before it unparks, so a waiter that times out at
     /// the same moment knows it swallowed a notification.
     notified: AtomicBool,
 }
 
 impl Waiter {
-    fn new() -> Arc<Waiter> {
+    fn new(parker: &Arc<Parker>) -> Arc<Waiter> {
         Arc::new(Waiter {
-            blocker: Blocker::new(false),
+            parker: Arc::clone(parker),
             notified: AtomicBool::new(false),
         })
     }
 
     /// Wakes the waiter. The notifier's reference is not dropped here but
-    /// after the lock is released (see `StateGuard`): if it is the last one,
-    /// dropping may's park can yield.
+    /// after the lock is released (see `StateGuard`): if it is the last one
+    /// to a finished greenlet's parker, dropping may's park can yield.
     fn wake(self: Arc<Self>) {
         self.notified.store(true, Ordering::Release);
-        self.blocker.unpark();
+        self.parker.unpark();
         SPENT.with(|spent| spent.borrow_mut().push(self));
         ANY_SPENT.set(true);
     }
@@ -192,47 +194,39 @@ pub(crate) fn wait_while<S, R>(
     mut poll: impl FnMut(&mut S) -> Option<R>,
     queue: impl Fn(&mut S) -> &mut WaitQueue,
 ) -> Result<R, WaitError> {
-    let deadline = Deadline::effective(deadline);
+    let deadline = Deadline::effective(deadline).clock();
+    let mut parker: Option<Arc<Parker>> = None;
     let mut guard = lock(state);
     loop {
         if let Some(r) = poll(&mut guard) {
             return Ok(r);
         }
-        let remaining = match deadline.remaining() {
-            Some(d) if d.is_zero() => return Err(WaitError::TimedOut),
-            other => other,
-        };
-        let waiter = Waiter::new();
+        // Checked after the poll: a value that arrived with the deadline
+        // is taken. A wait never ends before its deadline.
+        if deadline != timer::NONE && timer::passed(deadline) {
+            return Err(WaitError::TimedOut);
+        }
+        let parker = parker.get_or_insert_with(park::current);
+        let waiter = Waiter::new(parker);
         queue(&mut guard).waiters.push_back(waiter.clone());
         drop(guard);
-        let timed_out = {
+        {
             let leave = Leave {
                 state,
                 queue: &queue,
                 waiter: &waiter,
             };
-            let timed_out = time::park(&waiter.blocker, remaining, what);
+            let ticket = crate::greenlet::enter_wait(what);
+            parker.park(deadline);
+            crate::greenlet::leave_wait(ticket);
             drop(leave);
-            timed_out
-        };
-        // Drop the waiter before taking the lock again: dropping may's park
-        // can yield (it waits for a timer thread still touching it), and a
-        // greenlet must never yield while it holds a primitive's std mutex:
-        // others would block their worker threads on it, with the holder
-        // queued behind them (seen as a deadlock under load).
+        }
+        // Drop the waiter before taking the lock again: a greenlet must
+        // never yield while it holds a primitive's std mutex (others would
+        // block their worker threads on it, with the holder queued behind
+        // them), and dropping what may's park holds can yield.
         drop(waiter);
         guard = lock(state);
-        if timed_out {
-            // One last look: a value that arrived with the deadline is taken.
-            if let Some(r) = poll(&mut guard) {
-                return Ok(r);
-            }
-            // may's timer wheel can fire up to a tick early; a wait never
-            // ends before its deadline, so the loop parks for the rest.
-            if deadline.remaining().is_some_and(|d| d.is_zero()) {
-                return Err(WaitError::TimedOut);
-            }
-        }
     }
 }
 

@@ -11,19 +11,23 @@
 //! interrupted (gevent cannot do that either); a loop that only computes
 //! should call [`yield_now`].
 //!
-//! # Where code runs after a timer
+//! # Timers
 //!
-//! may resumes a greenlet whose timer fired on its single timer thread. Code
-//! running there delays every timer in the process, so greenline moves the
-//! greenlet back to a worker before returning from [`sleep`] or from any wait
-//! that timed out.
+//! Every deadline greenline keeps (sleeps, timed waits, `Timeout`, socket
+//! timeouts) is kept by its own timer thread ([`timer`]), never by may's:
+//! may's timers can fire before the greenlet they are for has finished
+//! parking. A waiting greenlet parks on its [`park::Parker`] with no may
+//! timeout, and the timer thread unparks it. The watchdog ([`watchdog`])
+//! says on stderr when a timer thread stops keeping time.
 
 use std::cell::Cell;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use may::sync::Blocker;
+pub(crate) mod park;
+pub(crate) mod timer;
+pub(crate) mod watchdog;
 
 may::coroutine_local!(static DEADLINE: Cell<Option<Instant>> = Cell::new(None));
 
@@ -50,8 +54,10 @@ impl Deadline {
         })
     }
 
+    /// The deadline `timeout` from now; a timeout too long to represent
+    /// is none.
     pub(crate) fn after(timeout: Option<Duration>) -> Deadline {
-        Deadline::effective(timeout.map(|d| Instant::now() + d))
+        Deadline::effective(timeout.and_then(|d| Instant::now().checked_add(d)))
     }
 
     /// Time left: `None` waits forever, zero means already passed.
@@ -61,6 +67,12 @@ impl Deadline {
 
     pub(crate) fn instant(self) -> Option<Instant> {
         self.0
+    }
+
+    /// The deadline on the timer's clock (monotonic nanoseconds,
+    /// `timer::NONE` for none).
+    pub(crate) fn clock(self) -> u64 {
+        self.remaining().map_or(timer::NONE, timer::deadline_after)
     }
 }
 
@@ -78,45 +90,23 @@ pub fn current_deadline() -> Option<Instant> {
     DEADLINE.with(|d| d.get())
 }
 
-/// Parks on `blocker` for at most `timeout`; true when it timed out.
-///
-/// Inside a greenlet, a timeout resumes us on may's timer thread, so we hop
-/// back to a worker before returning. `what` names the wait for the test
-/// harness and the blocking monitor.
-pub(crate) fn park(blocker: &Blocker, timeout: Option<Duration>, what: &'static str) -> bool {
-    let ticket = crate::greenlet::enter_wait(what);
-    let timed_out = blocker.park(timeout.map(may_timeout)).is_err();
-    if timed_out {
-        leave_timer_thread();
-    }
-    crate::greenlet::leave_wait(ticket);
-    timed_out
-}
-
-/// Converts a timeout for may, which keeps park and socket timeouts in
-/// whole milliseconds, truncating, and reads 0 as "no timeout": 0.5 ms would
-/// wait forever and 1.9 ms would end after 1 ms. Rounding up to the next
-/// millisecond (at least 1) keeps both promises: never forever, never early.
+/// Converts a timeout for may's socket timeouts, which are whole
+/// milliseconds, truncating, and read 0 as "no timeout": 0.5 ms would wait
+/// forever and 1.9 ms would end after 1 ms. Rounding up to the next
+/// millisecond (at least 1) keeps both promises: never forever, never
+/// early.
 pub(crate) fn may_timeout(d: Duration) -> Duration {
     let ms = d.as_nanos().div_ceil(1_000_000).max(1);
     Duration::from_millis(ms.min(u64::MAX as u128) as u64)
 }
 
-/// Moves a greenlet that a timer resumed back onto a worker.
-///
-/// may's `yield_now` called off the workers schedules through a worker's
-/// inbox; called on a worker it is a cheap local requeue.
-fn leave_timer_thread() {
-    if may::coroutine::is_coroutine() {
-        may::coroutine::yield_now();
-    }
-}
-
 /// Suspends the caller for `dur`: a greenlet yields, a plain thread sleeps.
 ///
-/// Woken by may's timer thread when `dur` has passed (resolution about
-/// 1 ms); the greenlet then continues on a worker, never on the timer thread.
-/// A zero duration is [`yield_now`].
+/// Woken by greenline's timer thread when `dur` has passed (tens of
+/// microseconds late at most on an idle machine); the greenlet then
+/// continues on a worker. A zero duration is [`yield_now`]. A duration too
+/// long to represent sleeps until the greenlet is killed or a [`Timeout`]
+/// ends it.
 ///
 /// # Errors
 ///
@@ -141,15 +131,13 @@ pub fn sleep(dur: Duration) -> io::Result<()> {
     if dur.is_zero() {
         yield_now();
     } else if may::coroutine::is_coroutine() {
-        let end = Instant::now() + dur;
+        let end = timer::deadline_after(dur);
         let ticket = crate::greenlet::enter_wait("sleep");
-        // may's timer wheel can fire up to a tick early: sleep never returns
-        // before `dur` has passed.
-        let mut left = dur;
-        while !left.is_zero() {
-            may::coroutine::sleep(left);
-            leave_timer_thread();
-            left = end.saturating_duration_since(Instant::now());
+        let parker = park::current();
+        // A wake-up meant for an earlier wait can end a park early: the
+        // sleep never returns before its time.
+        while !timer::passed(end) {
+            parker.park(end);
         }
         crate::greenlet::leave_wait(ticket);
     } else {
@@ -170,9 +158,11 @@ pub fn sleep(dur: Duration) -> io::Result<()> {
 /// empty, so a loop of it starves every socket on the worker (measured: a
 /// greenlet spawned while another spun on it first ran when the spinner
 /// stopped). greenline's yield is that cheap local requeue, except that at
-/// least once a millisecond per thread it leaves the worker through the timer
-/// thread and comes back through the worker's inbox, behind pending I/O.
-/// On a plain thread it is `std::thread::yield_now`.
+/// least once a millisecond per thread it parks and has greenline's timer
+/// thread wake it at once: a wake-up from a thread that is not a worker
+/// goes to a worker's inbox, which the worker takes after polling for
+/// I/O. No timer is involved. On a plain thread it is
+/// `std::thread::yield_now`.
 pub fn yield_now() {
     if !may::coroutine::is_coroutine() {
         std::thread::yield_now();
@@ -187,9 +177,9 @@ pub fn yield_now() {
         }
     });
     if due {
-        // Out through the timer thread, back through the worker's inbox.
-        may::coroutine::sleep(Duration::ZERO);
-        may::coroutine::yield_now();
+        let ticket = crate::greenlet::enter_wait("yield_now");
+        park::current().hand_back();
+        crate::greenlet::leave_wait(ticket);
     } else {
         may::coroutine::yield_now();
     }

@@ -1,0 +1,200 @@
+//! The watchdog: says on stderr when a timer thread dies or stops keeping
+//! time, instead of letting every sleep and timeout hang without a word.
+//!
+//! Two threads keep time in a greenline process. greenline's own timer
+//! thread (`timer`) ends every sleep, timed wait and socket timeout
+//! greenline has; may's timer thread ends may's own sleeps and timed waits
+//! (which greenline no longer uses, but code calling may directly, such as
+//! may_minihttp's date clock, does). Either one dying or spinning stops its
+//! timers for good while socket I/O goes on, so nothing else would notice.
+//!
+//! Once a second the watchdog thread (`greenline-watchdog`, started with
+//! greenline's timer thread) checks:
+//!
+//! - greenline's timer thread: still running, and not more than
+//!   [`LATE`] behind its earliest deadline;
+//! - may's timer thread (found when the runtime starts, see
+//!   [`note_may_threads`]): still alive, and not spinning (on a CPU for
+//!   most of [`SPIN_WINDOW`], which an idle timer thread never is).
+//!
+//! Each problem is reported once per episode, with what it stops.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::timer;
+
+/// How far behind its earliest deadline greenline's timer thread may be
+/// before the watchdog calls it stuck.
+pub(crate) const LATE: Duration = Duration::from_secs(2);
+
+/// How long may's timer thread must be on a CPU nearly all the time to be
+/// called spinning.
+const SPIN_WINDOW: Duration = Duration::from_secs(5);
+
+/// may's timer thread, by thread id, once known.
+static MAY_TIMER: Mutex<Option<i32>> = Mutex::new(None);
+
+/// Starts the watchdog thread (once; called when greenline's timer starts).
+pub(super) fn start() {
+    let spawned = std::thread::Builder::new()
+        .name("greenline-watchdog".into())
+        .spawn(run);
+    if let Err(e) = spawned {
+        eprintln!("greenline: could not start the watchdog thread: {e}");
+    }
+}
+
+/// Records which thread is may's timer thread: given the process's thread
+/// ids before and after may's scheduler started. may starts its timer
+/// thread first and its workers after it, so the lowest new id is the
+/// timer's (ids grow as threads are made). Best effort: when the lists do
+/// not show it, may's timer thread is not watched.
+pub(crate) fn note_may_threads(before: &[i32], after: &[i32]) {
+    *MAY_TIMER.lock().unwrap_or_else(|e| e.into_inner()) = lowest_new(before, after);
+}
+
+fn lowest_new(before: &[i32], after: &[i32]) -> Option<i32> {
+    after.iter().filter(|t| !before.contains(t)).min().copied()
+}
+
+/// The ids of the process's threads (empty where /proc is not readable).
+pub(crate) fn thread_ids() -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+/// A thread's CPU time so far (user and system), or `None` once it is gone.
+fn cpu_time(tid: i32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold
+    // spaces: state is the first, utime and stime the 12th and 13th.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every Linux architecture greenline builds for.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// What the watchdog has already said, so each episode is reported once.
+#[derive(Default)]
+struct Said {
+    timer_late: bool,
+    timer_ended: bool,
+    may_gone: bool,
+    may_spinning: bool,
+}
+
+fn run() {
+    let mut said = Said::default();
+    let mut may_cpu: Option<(Instant, Duration)> = None;
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        check_timer(&mut said);
+        check_may_timer(&mut said, &mut may_cpu);
+    }
+}
+
+fn check_timer(said: &mut Said) {
+    if timer::thread_ended() {
+        if !said.timer_ended {
+            said.timer_ended = true;
+            eprintln!(
+                "greenline watchdog: greenline's timer thread has ended; no sleep, timed wait, \
+                 Timeout or socket timeout will ever end from now on"
+            );
+        }
+        return;
+    }
+    match timer::overdue() {
+        Some(late) if late >= LATE => {
+            if !said.timer_late {
+                said.timer_late = true;
+                eprintln!(
+                    "greenline watchdog: greenline's timer thread is {late:?} behind its earliest \
+                     deadline; sleeps, timed waits and socket timeouts are not ending on time"
+                );
+            }
+        }
+        _ => {
+            if said.timer_late {
+                said.timer_late = false;
+                eprintln!("greenline watchdog: greenline's timer thread has caught up");
+            }
+        }
+    }
+}
+
+fn check_may_timer(said: &mut Said, last: &mut Option<(Instant, Duration)>) {
+    let Some(tid) = *MAY_TIMER.lock().unwrap_or_else(|e| e.into_inner()) else {
+        return;
+    };
+    let Some(cpu) = cpu_time(tid) else {
+        if !said.may_gone {
+            said.may_gone = true;
+            eprintln!(
+                "greenline watchdog: may's timer thread (thread {tid}) has ended; may's own \
+                 sleeps and timed waits (may::coroutine::sleep, may::sync timeouts) will never \
+                 end. greenline's own timers do not use it."
+            );
+        }
+        return;
+    };
+    let now = Instant::now();
+    match *last {
+        Some((since, cpu_then)) if now.duration_since(since) >= SPIN_WINDOW => {
+            let busy = cpu.saturating_sub(cpu_then);
+            let spinning = busy.as_secs_f64() >= 0.9 * now.duration_since(since).as_secs_f64();
+            if spinning && !said.may_spinning {
+                said.may_spinning = true;
+                eprintln!(
+                    "greenline watchdog: may's timer thread (thread {tid}) has been on a CPU for \
+                     {busy:?} of the last {:?}: it is spinning, and may's own sleeps and timed \
+                     waits are not ending",
+                    now.duration_since(since)
+                );
+            } else if !spinning {
+                said.may_spinning = false;
+            }
+            *last = Some((now, cpu));
+        }
+        Some(_) => {}
+        None => *last = Some((now, cpu)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lowest_new_thread_is_mays_timer() {
+        assert_eq!(lowest_new(&[10, 11], &[10, 11, 16, 14, 15]), Some(14));
+        assert_eq!(lowest_new(&[10, 11], &[10, 11]), None);
+    }
+
+    #[test]
+    fn mays_timer_thread_is_found_when_the_runtime_starts() {
+        crate::config::ensure_started();
+        let tid = MAY_TIMER.lock().unwrap().expect("found at start-up");
+        assert!(cpu_time(tid).is_some(), "thread {tid} is alive");
+    }
+
+    #[test]
+    fn a_threads_cpu_time_is_read_and_a_missing_one_is_none() {
+        let me = this_thread();
+        assert!(cpu_time(me).is_some());
+        assert!(cpu_time(i32::MAX).is_none());
+    }
+
+    /// This thread's id, from /proc (no system call wrapper needed).
+    fn this_thread() -> i32 {
+        std::fs::read_link("/proc/thread-self")
+            .ok()
+            .and_then(|p| p.file_name()?.to_str()?.parse().ok())
+            .expect("/proc/thread-self names this thread")
+    }
+}
