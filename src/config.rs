@@ -208,7 +208,7 @@ fn start_slow() {
     // first use: start it here, so the watchdog knows which thread is
     // may's timer.
     let before = crate::time::watchdog::thread_ids();
-    crate::glue::start_scheduler();
+    crate::sys::coroutine::start_scheduler();
     crate::time::watchdog::note_may_threads(&before, &crate::time::watchdog::thread_ids());
     if let Some(threshold) = threshold {
         crate::monitor::start_from_config(threshold);

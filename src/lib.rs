@@ -71,12 +71,12 @@
 //!   [`Builder::stack_size`].
 //!
 //! may's coroutine spawn is `unsafe` because of those rules; greenline calls
-//! it in exactly one place (`src/glue.rs`), where the contract is written.
+//! it in exactly one place (`src/sys/coroutine.rs`), and `src/sys/mod.rs`
+//! writes down the contract that makes it sound.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod config;
-mod glue;
 mod greenlet;
 mod group;
 pub mod http;
@@ -85,6 +85,7 @@ pub mod monitor;
 pub mod net;
 pub mod server;
 pub mod sync;
+mod sys;
 pub mod testing;
 pub mod threadpool;
 mod time;

@@ -238,181 +238,197 @@ fn yield_now_storms_end() {
 #[test]
 fn event_timeouts_race_their_sets() {
     let pairs = if full() { 200_000 } else { 6_000 };
-    guarded("event timeouts racing sets", Duration::from_secs(600), || {
-        let mut rng = Rng::new(7);
-        let mut waiters = Vec::new();
-        for i in 0..pairs {
-            let event = Arc::new(Event::new());
-            let timeout = rng.micros(2000);
-            let set_after = rng.micros(2000);
-            let e = event.clone();
-            let setter = greenline::spawn(move || {
-                greenline::sleep(set_after).unwrap();
-                e.set();
-            });
-            let wait = move || {
-                let start = Instant::now();
-                let r = event.wait_timeout(timeout);
-                let took = start.elapsed();
-                match r {
-                    Ok(()) => assert!(event.is_set()),
-                    Err(e) => {
-                        assert_eq!(e.kind(), ErrorKind::TimedOut);
-                        assert!(took >= timeout, "timed out early: {took:?} < {timeout:?}");
+    guarded(
+        "event timeouts racing sets",
+        Duration::from_secs(600),
+        || {
+            let mut rng = Rng::new(7);
+            let mut waiters = Vec::new();
+            for i in 0..pairs {
+                let event = Arc::new(Event::new());
+                let timeout = rng.micros(2000);
+                let set_after = rng.micros(2000);
+                let e = event.clone();
+                let setter = greenline::spawn(move || {
+                    greenline::sleep(set_after).unwrap();
+                    e.set();
+                });
+                let wait = move || {
+                    let start = Instant::now();
+                    let r = event.wait_timeout(timeout);
+                    let took = start.elapsed();
+                    match r {
+                        Ok(()) => assert!(event.is_set()),
+                        Err(e) => {
+                            assert_eq!(e.kind(), ErrorKind::TimedOut);
+                            assert!(took >= timeout, "timed out early: {took:?} < {timeout:?}");
+                        }
+                    }
+                };
+                // Every eighth waiter is a plain thread.
+                if i % 8 == 0 {
+                    wait();
+                } else {
+                    waiters.push(greenline::spawn(wait));
+                }
+                waiters.push(setter);
+                if waiters.len() > 2_000 {
+                    for w in waiters.drain(..) {
+                        w.join().unwrap();
                     }
                 }
-            };
-            // Every eighth waiter is a plain thread.
-            if i % 8 == 0 {
-                wait();
-            } else {
-                waiters.push(greenline::spawn(wait));
             }
-            waiters.push(setter);
-            if waiters.len() > 2_000 {
-                for w in waiters.drain(..) {
-                    w.join().unwrap();
-                }
+            for w in waiters {
+                w.join().unwrap();
             }
-        }
-        for w in waiters {
-            w.join().unwrap();
-        }
-    });
+        },
+    );
 }
 
 #[test]
 fn queue_get_timeouts_race_puts_and_lose_nothing() {
     let items: u64 = if full() { 2_000_000 } else { 40_000 };
-    guarded("queue timeouts racing puts", Duration::from_secs(600), || {
-        for consumers_on_threads in [false, true] {
-            let q: Arc<Queue<u64>> = Arc::new(Queue::bounded(64));
-            let producer = {
-                let q = q.clone();
-                greenline::spawn(move || {
-                    let mut rng = Rng::new(11);
-                    for i in 0..items {
-                        if rng.below(64) == 0 {
-                            greenline::sleep(rng.micros(1500)).unwrap();
+    guarded(
+        "queue timeouts racing puts",
+        Duration::from_secs(600),
+        || {
+            for consumers_on_threads in [false, true] {
+                let q: Arc<Queue<u64>> = Arc::new(Queue::bounded(64));
+                let producer = {
+                    let q = q.clone();
+                    greenline::spawn(move || {
+                        let mut rng = Rng::new(11);
+                        for i in 0..items {
+                            if rng.below(64) == 0 {
+                                greenline::sleep(rng.micros(1500)).unwrap();
+                            }
+                            // A put that times out hands the item back: retry.
+                            let mut item = i;
+                            loop {
+                                match q.put_timeout(item, rng.micros(500)) {
+                                    Ok(()) => break,
+                                    Err(e) => item = e.into_inner(),
+                                }
+                            }
                         }
-                        // A put that times out hands the item back: retry.
-                        let mut item = i;
+                        q.close();
+                    })
+                };
+                let consume = {
+                    let q = q.clone();
+                    move || {
+                        let mut rng = Rng::new(13);
+                        let mut next = 0u64;
+                        let mut timeouts = 0u64;
                         loop {
-                            match q.put_timeout(item, rng.micros(500)) {
-                                Ok(()) => break,
-                                Err(e) => item = e.into_inner(),
+                            match q.get_timeout(rng.micros(300)) {
+                                Ok(v) => {
+                                    assert_eq!(v, next, "an item was lost or reordered");
+                                    next += 1;
+                                }
+                                Err(GetError::TimedOut) => timeouts += 1,
+                                Err(GetError::Closed) => break,
+                                Err(e) => panic!("{e:?}"),
                             }
                         }
+                        (next, timeouts)
                     }
-                    q.close();
-                })
-            };
-            let consume = {
-                let q = q.clone();
-                move || {
-                    let mut rng = Rng::new(13);
-                    let mut next = 0u64;
-                    let mut timeouts = 0u64;
-                    loop {
-                        match q.get_timeout(rng.micros(300)) {
-                            Ok(v) => {
-                                assert_eq!(v, next, "an item was lost or reordered");
-                                next += 1;
-                            }
-                            Err(GetError::TimedOut) => timeouts += 1,
-                            Err(GetError::Closed) => break,
-                            Err(e) => panic!("{e:?}"),
-                        }
-                    }
-                    (next, timeouts)
-                }
-            };
-            let (got, _timeouts) = if consumers_on_threads {
-                std::thread::spawn(consume).join().unwrap()
-            } else {
-                greenline::spawn(consume).join().unwrap()
-            };
-            producer.join().unwrap();
-            assert_eq!(got, items);
-        }
-    });
+                };
+                let (got, _timeouts) = if consumers_on_threads {
+                    std::thread::spawn(consume).join().unwrap()
+                } else {
+                    greenline::spawn(consume).join().unwrap()
+                };
+                producer.join().unwrap();
+                assert_eq!(got, items);
+            }
+        },
+    );
 }
 
 #[test]
 fn join_timeouts_race_the_greenlets_end() {
     let n = if full() { 500_000 } else { 10_000 };
-    guarded("join timeouts racing ends", Duration::from_secs(600), || {
-        let mut rng = Rng::new(17);
-        let mut joiners = Vec::new();
-        for i in 0..n {
-            let runs = rng.micros(1500);
-            // At least a microsecond: a zero timeout never parks, and a
-            // loop of them would never let the greenlet it joins run.
-            let wait = rng.micros(1500).max(Duration::from_micros(1));
-            let g = greenline::spawn(move || {
-                greenline::sleep(runs).unwrap();
-                i
-            });
-            let join = move || loop {
-                match g.join_timeout(wait) {
-                    Ok(v) => return assert_eq!(v, i),
-                    Err(GreenletError::TimedOut) => {}
-                    Err(e) => panic!("{e}"),
+    guarded(
+        "join timeouts racing ends",
+        Duration::from_secs(600),
+        || {
+            let mut rng = Rng::new(17);
+            let mut joiners = Vec::new();
+            for i in 0..n {
+                let runs = rng.micros(1500);
+                // At least a microsecond: a zero timeout never parks, and a
+                // loop of them would never let the greenlet it joins run.
+                let wait = rng.micros(1500).max(Duration::from_micros(1));
+                let g = greenline::spawn(move || {
+                    greenline::sleep(runs).unwrap();
+                    i
+                });
+                let join = move || loop {
+                    match g.join_timeout(wait) {
+                        Ok(v) => return assert_eq!(v, i),
+                        Err(GreenletError::TimedOut) => {}
+                        Err(e) => panic!("{e}"),
+                    }
+                };
+                if i % 8 == 0 {
+                    join();
+                } else {
+                    joiners.push(greenline::spawn(join));
                 }
-            };
-            if i % 8 == 0 {
-                join();
-            } else {
-                joiners.push(greenline::spawn(join));
-            }
-            if joiners.len() > 2_000 {
-                for j in joiners.drain(..) {
-                    j.join().unwrap();
+                if joiners.len() > 2_000 {
+                    for j in joiners.drain(..) {
+                        j.join().unwrap();
+                    }
                 }
             }
-        }
-        for j in joiners {
-            j.join().unwrap();
-        }
-    });
+            for j in joiners {
+                j.join().unwrap();
+            }
+        },
+    );
 }
 
 #[test]
 fn socket_read_timeouts_race_arriving_data_and_lose_no_byte() {
     let rounds = if full() { 100_000 } else { 3_000 };
-    guarded("socket timeouts racing data", Duration::from_secs(600), || {
-        let listener = greenline::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let reader = greenline::spawn(move || {
-            let (mut s, _) = listener.accept().unwrap();
-            let mut rng = Rng::new(19);
-            let mut got = Vec::new();
-            let mut buf = [0u8; 64];
-            loop {
-                s.set_read_timeout(Some(rng.micros(800).max(Duration::from_micros(1))))
-                    .unwrap();
-                match s.read(&mut buf) {
-                    Ok(0) => return got,
-                    Ok(n) => got.extend_from_slice(&buf[..n]),
-                    Err(e) if e.kind() == ErrorKind::TimedOut => {}
-                    Err(e) => panic!("{e}"),
+    guarded(
+        "socket timeouts racing data",
+        Duration::from_secs(600),
+        || {
+            let listener = greenline::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let reader = greenline::spawn(move || {
+                let (mut s, _) = listener.accept().unwrap();
+                let mut rng = Rng::new(19);
+                let mut got = Vec::new();
+                let mut buf = [0u8; 64];
+                loop {
+                    s.set_read_timeout(Some(rng.micros(800).max(Duration::from_micros(1))))
+                        .unwrap();
+                    match s.read(&mut buf) {
+                        Ok(0) => return got,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                        Err(e) if e.kind() == ErrorKind::TimedOut => {}
+                        Err(e) => panic!("{e}"),
+                    }
                 }
-            }
-        });
-        let writer = greenline::spawn(move || {
-            let mut s = greenline::net::TcpStream::connect(addr).unwrap();
-            let mut rng = Rng::new(23);
-            let mut sent = Vec::new();
-            for i in 0..rounds {
-                greenline::sleep(rng.micros(600)).unwrap();
-                let b = [(i % 251) as u8];
-                s.write_all(&b).unwrap();
-                sent.push(b[0]);
-            }
-            sent
-        });
-        let sent = writer.join().unwrap();
-        let got = reader.join().unwrap();
-        assert_eq!(got, sent);
-    });
+            });
+            let writer = greenline::spawn(move || {
+                let mut s = greenline::net::TcpStream::connect(addr).unwrap();
+                let mut rng = Rng::new(23);
+                let mut sent = Vec::new();
+                for i in 0..rounds {
+                    greenline::sleep(rng.micros(600)).unwrap();
+                    let b = [(i % 251) as u8];
+                    s.write_all(&b).unwrap();
+                    sent.push(b[0]);
+                }
+                sent
+            });
+            let sent = writer.join().unwrap();
+            let got = reader.join().unwrap();
+            assert_eq!(got, sent);
+        },
+    );
 }

@@ -80,7 +80,7 @@ impl Header {
     pub(crate) fn set_coroutine(&self, handle: may::coroutine::JoinHandle<()>) {
         let _ = self.coroutine.set(handle);
         if self.kill_requested.load(Ordering::SeqCst) && !self.is_done() {
-            crate::glue::cancel(self.coroutine.get().expect("just set").coroutine());
+            crate::sys::coroutine::cancel(self.coroutine.get().expect("just set").coroutine());
         }
     }
 
@@ -97,7 +97,7 @@ impl Header {
         // greenlet sees it (see `kills_pending`).
         KILLS_PENDING.fetch_add(1, Ordering::SeqCst);
         if let Some(h) = self.coroutine.get() {
-            crate::glue::cancel(h.coroutine());
+            crate::sys::coroutine::cancel(h.coroutine());
         }
     }
 
@@ -175,7 +175,9 @@ fn run_links(links: Vec<Link>, outcome: Outcome) {
             f(outcome.clone());
         }
     };
-    if let Err(e) = crate::glue::spawn_coroutine(Some("greenline-links".into()), None, false, body)
+    crate::config::ensure_started();
+    if let Err(e) =
+        crate::sys::coroutine::spawn_coroutine(Some("greenline-links".into()), None, false, body)
     {
         log::error!("greenline: could not start link callbacks: {e}");
     }

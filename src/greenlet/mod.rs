@@ -99,15 +99,17 @@ impl Builder {
         let header = Header::new(self.name.clone(), self.scope);
         let value = Arc::new(Mutex::new(None));
         // From a greenlet on a worker, start the child in place so that it
-        // queues itself locally (no cross-thread wake-up); see glue.
+        // queues itself locally (no cross-thread wake-up); see
+        // `sys::coroutine::spawn_coroutine`.
         let in_place = may::coroutine::is_coroutine() && on_worker();
         let body = {
             let header = header.clone();
             let value = value.clone();
             move || run_body(header, value, in_place, f)
         };
+        crate::config::ensure_started();
         let spawned = panic::catch_unwind(AssertUnwindSafe(|| {
-            crate::glue::spawn_coroutine(self.name, self.stack_size, in_place, body)
+            crate::sys::coroutine::spawn_coroutine(self.name, self.stack_size, in_place, body)
         }));
         let handle = match spawned {
             Ok(r) => r?,

@@ -21,7 +21,7 @@ const READ_FIRST: usize = 2 * 1024;
 /// is written, so an idle connection does not keep it.
 const WRITE_KEEP: usize = 16 * 1024;
 /// Most bytes asked of one read (into the buffer's spare room, not zeroed
-/// first: see `glue::read_into_spare`).
+/// first: see `TcpStream::read_buf`).
 const READ_MAX: usize = 16 * 1024;
 /// How long, and how much, a closing connection reads and discards after
 /// its last response, so unread input does not make the kernel reset the
@@ -94,7 +94,7 @@ impl Io {
             (false, _) => READ_RESERVE,
         });
         let offered = (self.rbuf.capacity() - self.rbuf.len()).min(READ_MAX);
-        let n = crate::glue::read_into_spare(stream, &mut self.rbuf, READ_MAX)?;
+        let n = stream.read_buf(&mut self.rbuf, READ_MAX)?;
         if starting && n == offered {
             // The client sends more than fits: offer more next time.
             self.read_hint = (self.read_hint * 2).min(READ_MAX);

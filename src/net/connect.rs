@@ -72,13 +72,8 @@ where
         if left.is_some_and(|d| d.is_zero()) {
             return Err(timed_out());
         }
-        let ticket = crate::greenlet::enter_wait("create_connection");
-        let r = match options.source {
-            Some(src) => connect_from(src, a, left),
-            None => connect_direct(a, left),
-        };
-        crate::greenlet::leave_wait(ticket);
-        match r {
+        let limit = left.map(crate::time::timer::deadline_after);
+        match TcpStream::open(a, options.source, limit) {
             Ok(s) => return Ok(s),
             Err(e) => last = Some(e),
         }
@@ -89,37 +84,6 @@ where
             "the name resolved to no address",
         )
     }))
-}
-
-fn connect_direct(a: SocketAddr, left: Option<Duration>) -> io::Result<TcpStream> {
-    crate::config::ensure_started();
-    let s = match left {
-        Some(t) => may::net::TcpStream::connect_timeout(&a, t),
-        None => may::net::TcpStream::connect(a),
-    };
-    let mut s = TcpStream::from_may(s.map_err(super::deadline::normalize)?);
-    if left.is_some() {
-        // may set a timer on the socket while connecting.
-        s.take_may_path()?;
-    }
-    Ok(s)
-}
-
-/// With a source address the socket must be bound first; may cannot, so
-/// the connect runs on the thread pool and the socket is then adopted.
-fn connect_from(src: SocketAddr, a: SocketAddr, left: Option<Duration>) -> io::Result<TcpStream> {
-    let task = crate::threadpool::spawn_blocking(move || -> io::Result<std::net::TcpStream> {
-        let sock =
-            socket2::Socket::new(socket2::Domain::for_address(a), socket2::Type::STREAM, None)?;
-        sock.bind(&src.into())?;
-        match left {
-            Some(t) => sock.connect_timeout(&a.into(), t)?,
-            None => sock.connect(&a.into())?,
-        }
-        Ok(sock.into())
-    });
-    let s = task.join()??;
-    TcpStream::from_std(s)
 }
 
 /// Resolves `addr` without blocking a worker: literal addresses inline,

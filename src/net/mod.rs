@@ -22,13 +22,15 @@
 //! every address.
 
 mod connect;
-mod deadline;
+mod file;
+mod socket;
+mod stream;
+mod tcp;
 #[cfg(test)]
 mod timeout_tests;
-mod file;
-mod tcp;
 mod udp;
 mod unix;
+mod wait;
 
 pub use connect::{create_connection, resolve, ConnectOptions};
 pub use file::SocketFile;

@@ -1,15 +1,18 @@
 //! TCP listeners and streams that yield instead of blocking.
 
-use std::io;
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::time::{Duration, Instant};
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::Duration;
 
-use may::io::WaitIo;
-use socket2::{Domain, Socket, Type};
+use bytes::BytesMut;
+use socket2::{Domain, Type};
 
-use super::deadline::{self, Dir, OwnTimeouts, Readiness, Timeouts};
+use super::socket::Socket;
+use super::stream::Stream;
+use super::wait::Dir;
 use super::{ConnectOptions, SocketFile};
-use crate::time::{timed_out, Deadline};
+use crate::time::timer;
 
 /// Options for [`TcpListener::bind_with`].
 #[derive(Debug, Clone)]
@@ -62,7 +65,7 @@ impl Default for ListenOptions {
 /// ```
 #[derive(Debug)]
 pub struct TcpListener {
-    io: may::net::TcpListener,
+    sock: Socket<std::net::TcpListener>,
 }
 
 impl TcpListener {
@@ -92,11 +95,11 @@ impl TcpListener {
         }))
     }
 
-    /// Wraps a std listener (bound and listening already).
+    /// Wraps a std listener (bound and listening already); it is made
+    /// non-blocking.
     pub fn from_std(l: std::net::TcpListener) -> io::Result<TcpListener> {
-        crate::config::ensure_started();
         Ok(TcpListener {
-            io: crate::glue::adopt_tcp_listener(l)?,
+            sock: Socket::new(l)?,
         })
     }
 
@@ -105,74 +108,51 @@ impl TcpListener {
     /// Woken when a connection arrives. A [`crate::Timeout`] in force bounds
     /// the wait (`ErrorKind::TimedOut`). Killing the greenlet unwinds it out
     /// of the call.
+    ///
+    /// # Errors
+    ///
+    /// What accept(2) returns (`EMFILE` when out of descriptors, say);
+    /// `TimedOut`; `ResourceBusy` when another greenlet is already waiting
+    /// in `accept` on this listener (clone it with
+    /// [`try_clone`](TcpListener::try_clone) to accept from several).
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let deadline = Deadline::effective(None);
-        let ticket = crate::greenlet::enter_wait("TcpListener::accept");
-        let r = match deadline.instant() {
-            None => self.io.accept().map(|(s, a)| (TcpStream::from_may(s), a)),
-            Some(end) => self.accept_until(end),
-        };
-        crate::greenlet::leave_wait(ticket);
-        r
+        let (s, peer) = self
+            .sock
+            .op(Dir::Read, "TcpListener::accept", |l| l.accept())?;
+        Ok((TcpStream::adopt(s)?, peer))
     }
 
     /// Like [`accept`](TcpListener::accept), giving up with
     /// `ErrorKind::TimedOut` after `timeout`.
     pub fn accept_timeout(&self, timeout: Duration) -> io::Result<(TcpStream, SocketAddr)> {
-        let _t = crate::Timeout::start(timeout);
-        self.accept()
-    }
-
-    fn accept_until(&self, end: Instant) -> io::Result<(TcpStream, SocketAddr)> {
-        loop {
-            match self.io.inner().accept() {
-                Ok((s, a)) => return Ok((TcpStream::from_std_unchecked(s)?, a)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
-            }
-            let now = Instant::now();
-            if now >= end {
-                return Err(timed_out());
-            }
-            if may::coroutine::is_coroutine() {
-                // may's accept has no timeout: wait for readiness, with a
-                // timer greenlet to wake us at the deadline.
-                let waker = self.io.waker();
-                let timer = crate::spawn(move || {
-                    if crate::sleep(end - now).is_ok() {
-                        waker.wakeup();
-                    }
-                });
-                // Killing this greenlet unwinds out of the wait; the timer
-                // greenlet then wakes nobody and ends at the deadline.
-                let _ = deadline::wait_io(&self.io);
-                timer.kill_nowait();
-            } else {
-                std::thread::sleep((end - now).min(Duration::from_millis(2)));
-            }
-        }
+        let limit = timer::deadline_after(timeout);
+        let (s, peer) = self
+            .sock
+            .op_until(Dir::Read, "TcpListener::accept", Some(limit), |l| {
+                l.accept()
+            })?;
+        Ok((TcpStream::adopt(s)?, peer))
     }
 
     /// The address the listener is bound to (the real port after `:0`).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.local_addr()
+        self.sock.inner().local_addr()
     }
 
-    /// A second handle to the same listening socket (a dup'd descriptor).
+    /// A second handle to the same listening socket (a dup'd descriptor,
+    /// registered on its own, so another greenlet can accept on it).
     pub fn try_clone(&self) -> io::Result<TcpListener> {
-        Ok(TcpListener {
-            io: self.io.try_clone()?,
-        })
+        TcpListener::from_std(self.sock.inner().try_clone()?)
     }
 
     /// Reads and clears the socket's pending error (`SO_ERROR`).
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.take_error()
+        self.sock.inner().take_error()
     }
 }
 
 fn listen_on(addr: SocketAddr, options: &ListenOptions) -> io::Result<TcpListener> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    let socket = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
     // SO_REUSEADDR as std sets it: rebinding over TIME_WAIT is allowed, an
     // active listener on the port still makes bind fail.
     socket.set_reuse_address(true)?;
@@ -204,31 +184,61 @@ fn listen_on(addr: SocketAddr, options: &ListenOptions) -> io::Result<TcpListene
 /// ```
 #[derive(Debug)]
 pub struct TcpStream {
-    io: may::net::TcpStream,
-    timeouts: OwnTimeouts,
-    ready: Readiness,
+    stream: Stream<std::net::TcpStream>,
 }
 
 impl TcpStream {
-    pub(crate) fn from_may(io: may::net::TcpStream) -> TcpStream {
-        TcpStream {
-            io,
-            // greenline's alarm thread keeps a stream's timeouts from the
-            // start, so timed reads and writes take greenline's readiness
-            // path too (see `net::deadline::Readiness`).
-            timeouts: OwnTimeouts::with_own_timers(),
-            ready: Readiness::default(),
-        }
+    /// Registers a connected std stream (made non-blocking).
+    pub(crate) fn adopt(s: std::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            stream: Stream::new(s)?,
+        })
     }
 
-    pub(crate) fn from_std_unchecked(s: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream::from_may(crate::glue::adopt_tcp_stream(s)?))
-    }
-
-    /// Wraps a connected std stream.
+    /// Wraps a connected std stream; it is made non-blocking.
     pub fn from_std(s: std::net::TcpStream) -> io::Result<TcpStream> {
-        crate::config::ensure_started();
-        TcpStream::from_std_unchecked(s)
+        TcpStream::adopt(s)
+    }
+
+    /// Connects to `addr` (from `source`, if given) without blocking the
+    /// worker: a non-blocking connect(2), then a wait until the socket is
+    /// writable, at most until `limit` (monotonic nanoseconds, see
+    /// `time::timer`), the caller's `Timeout` or a kill.
+    pub(crate) fn open(
+        addr: SocketAddr,
+        source: Option<SocketAddr>,
+        limit: Option<u64>,
+    ) -> io::Result<TcpStream> {
+        let socket = socket2::Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+        if let Some(src) = source {
+            socket.bind(&src.into())?;
+        }
+        // Registered before connecting, so the connect's end is an event.
+        let s = TcpStream::adopt(std::net::TcpStream::from(std::os::fd::OwnedFd::from(
+            socket,
+        )))?;
+        match socket2::SockRef::from(s.inner()).connect(&addr.into()) {
+            Ok(()) => return Ok(s),
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(e) => return Err(e),
+        }
+        s.stream
+            .sock
+            .op_until(Dir::Write, "TcpStream::connect", limit, |t| {
+                match t.take_error()? {
+                    Some(e) => Err(e),
+                    // Writable without an error: connected, unless the
+                    // wake-up was not the connect's.
+                    None => match t.peer_addr() {
+                        Ok(_) => Ok(()),
+                        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                            Err(io::ErrorKind::WouldBlock.into())
+                        }
+                        Err(e) => Err(e),
+                    },
+                }
+            })?;
+        Ok(s)
     }
 
     /// Connects to `addr`, resolving names off the worker threads and
@@ -253,46 +263,50 @@ impl TcpStream {
         SocketFile::new(self)
     }
 
+    fn inner(&self) -> &std::net::TcpStream {
+        self.stream.sock.inner()
+    }
+
     /// The remote address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.peer_addr()
+        self.inner().peer_addr()
     }
 
     /// The local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.local_addr()
+        self.inner().local_addr()
     }
 
     /// Shuts down the read, write or both halves. Readers blocked on a
     /// clone of this socket then see end of file.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.shutdown(how)
+        self.inner().shutdown(how)
     }
 
     /// A second handle to the connection (a dup'd descriptor, registered
     /// with the event loop on its own), so one greenlet can read while
     /// another writes. Timeouts are copied.
     pub fn try_clone(&self) -> io::Result<TcpStream> {
-        let s = TcpStream::from_may(self.io.try_clone()?);
-        s.set_read_timeout(self.timeouts.get(Dir::Read))?;
-        s.set_write_timeout(self.timeouts.get(Dir::Write))?;
+        let s = TcpStream::adopt(self.inner().try_clone()?)?;
+        s.set_read_timeout(self.read_timeout())?;
+        s.set_write_timeout(self.write_timeout())?;
         Ok(s)
     }
 
     /// Sets `TCP_NODELAY` (disables Nagle's algorithm).
     pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
-        self.io.set_nodelay(on)
+        self.inner().set_nodelay(on)
     }
 
     /// Reads `TCP_NODELAY`.
     pub fn nodelay(&self) -> io::Result<bool> {
-        self.io.inner().nodelay()
+        self.inner().nodelay()
     }
 
     /// Turns TCP keepalive on with this idle time before the first probe,
     /// or off with `None`.
     pub fn set_keepalive(&self, idle: Option<Duration>) -> io::Result<()> {
-        let sock = socket2::SockRef::from(self.io.inner());
+        let sock = socket2::SockRef::from(self.inner());
         match idle {
             None => sock.set_keepalive(false),
             Some(t) => sock.set_tcp_keepalive(&socket2::TcpKeepalive::new().with_time(t)),
@@ -301,7 +315,7 @@ impl TcpStream {
 
     /// Reads `SO_KEEPALIVE`.
     pub fn keepalive(&self) -> io::Result<bool> {
-        socket2::SockRef::from(self.io.inner()).keepalive()
+        socket2::SockRef::from(self.inner()).keepalive()
     }
 
     /// Bounds each read: a read that waits longer returns
@@ -311,50 +325,99 @@ impl TcpStream {
     ///
     /// `InvalidInput` for a zero duration, as std.
     pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
-        self.set_own_timeout(Dir::Read, t)
+        self.stream.sock.set_timeout(Dir::Read, t)
     }
 
     /// Bounds each write, like [`set_read_timeout`](TcpStream::set_read_timeout).
     pub fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
-        self.set_own_timeout(Dir::Write, t)
+        self.stream.sock.set_timeout(Dir::Write, t)
     }
 
     /// The read timeout.
     pub fn read_timeout(&self) -> Option<Duration> {
-        self.timeouts.get(Dir::Read)
+        self.stream.sock.timeout(Dir::Read)
     }
 
     /// The write timeout.
     pub fn write_timeout(&self) -> Option<Duration> {
-        self.timeouts.get(Dir::Write)
+        self.stream.sock.timeout(Dir::Write)
     }
 
     /// Reads without consuming, waiting for data like `read`.
     pub fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        deadline::call(self, Dir::Read, "TcpStream::peek", |s| {
-            s.take_may_path()?;
-            s.io.peek(buf)
-        })
+        self.stream.peek(buf, "TcpStream::peek")
+    }
+
+    /// Reads what is available into the spare capacity of `buf`, at most
+    /// `max` bytes, waiting like `read`; returns the count (0 at end of
+    /// file, or when `buf` has no spare capacity). Reserve room first: no
+    /// byte of `buf` is zeroed or copied twice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use bytes::BytesMut;
+    /// use greenline::net::{TcpListener, TcpStream};
+    /// let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let mut c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    /// let (mut s, _) = l.accept().unwrap();
+    /// c.write_all(b"hi").unwrap();
+    /// let mut buf = BytesMut::with_capacity(64);
+    /// while buf.len() < 2 {
+    ///     s.read_buf(&mut buf, 64).unwrap();
+    /// }
+    /// assert_eq!(&buf[..], b"hi");
+    /// ```
+    pub fn read_buf(&mut self, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
+        self.stream.read_buf(buf, max, "TcpStream::read")
     }
 
     /// Reads and clears the socket's pending error (`SO_ERROR`).
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.take_error()
+        self.inner().take_error()
     }
 }
 
-deadline::impl_timeouts!(TcpStream);
-
-deadline::impl_stream_io!(TcpStream);
-
-impl std::os::unix::io::AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> std::os::unix::io::RawFd {
-        self.io.as_raw_fd()
+impl Read for TcpStream {
+    /// Reads what is available, waiting (yielding) while nothing is.
+    ///
+    /// Woken by data, end of file, an error, the read timeout or a
+    /// `Timeout` deadline (`ErrorKind::TimedOut`). Killing the greenlet
+    /// unwinds out of the wait.
+    #[inline]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.read(buf, "TcpStream::read")
     }
 }
 
-impl std::os::unix::io::AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> std::os::unix::io::RawFd {
-        self.io.as_raw_fd()
+impl Write for TcpStream {
+    /// Writes what the kernel buffer takes, waiting (yielding) while it is
+    /// full. Woken by buffer space, an error, the write timeout or a
+    /// deadline. A peer that closed is `BrokenPipe`, never `SIGPIPE`.
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf, "TcpStream::write")
+    }
+
+    #[inline]
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.stream.write_vectored(bufs, "TcpStream::write")
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.stream.sock.fd()
+    }
+}
+
+impl AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.fd()
     }
 }

@@ -4,9 +4,8 @@
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use crate::net::deadline::Timeouts;
-use crate::time::timer::{deadline_after, passed};
 use crate::net::{TcpListener, TcpStream};
+use crate::time::timer::{deadline_after, passed};
 
 /// A connected pair: a server side in greenline keeping its own
 /// timers (made in the greenlet that uses it), and a std client.
@@ -17,7 +16,6 @@ fn served<T: Send + 'static>(
     let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let server = crate::spawn(move || {
         let (s, _) = listener.accept().unwrap();
-        assert!(s.keeps_own_timers());
         f(s)
     });
     (server, client)

@@ -2,11 +2,17 @@
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
-use super::deadline::{self, Dir, OwnTimeouts, Timeouts};
+use super::socket::Socket;
+use super::wait::Dir;
 
 /// A UDP socket: `recv_from` parks the greenlet until a datagram arrives.
+///
+/// One greenlet at a time may wait on a socket (in a receive, or in a send
+/// while the send buffer is full); a second gets `ErrorKind::ResourceBusy`.
+/// Greenlets that share a socket should take turns, or use one socket each.
 ///
 /// # Examples
 ///
@@ -21,76 +27,90 @@ use super::deadline::{self, Dir, OwnTimeouts, Timeouts};
 /// ```
 #[derive(Debug)]
 pub struct UdpSocket {
-    io: may::net::UdpSocket,
-    timeouts: OwnTimeouts,
+    sock: Socket<std::net::UdpSocket>,
 }
 
 impl UdpSocket {
     /// Binds to `addr` (without `SO_REUSEPORT`: a busy port is `AddrInUse`).
     pub fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        crate::config::ensure_started();
-        let s = std::net::UdpSocket::bind(addr)?;
+        UdpSocket::from_std(std::net::UdpSocket::bind(addr)?)
+    }
+
+    /// Wraps a bound std socket; it is made non-blocking.
+    pub fn from_std(s: std::net::UdpSocket) -> io::Result<UdpSocket> {
         Ok(UdpSocket {
-            io: crate::glue::adopt_udp_socket(s)?,
-            timeouts: OwnTimeouts::new(),
+            sock: Socket::new(s)?,
         })
     }
 
     /// Sets the default destination and the only accepted source.
     pub fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        self.io.connect(addr)
+        self.sock.inner().connect(addr)
     }
 
     /// Waits for a datagram; returns its length and sender.
     ///
     /// Woken by a datagram, the read timeout or a deadline
-    /// (`ErrorKind::TimedOut`).
+    /// (`ErrorKind::TimedOut`); killing the greenlet unwinds out of the
+    /// wait.
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        deadline::call(&mut &*self, Dir::Read, "UdpSocket::recv_from", |s| {
-            s.io.recv_from(buf)
-        })
+        self.sock
+            .op(Dir::Read, "UdpSocket::recv_from", |s| s.recv_from(buf))
     }
 
     /// Waits for a datagram from the connected peer.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        deadline::call(&mut &*self, Dir::Read, "UdpSocket::recv", |s| {
-            s.io.recv(buf)
-        })
+        self.sock.op(Dir::Read, "UdpSocket::recv", |s| s.recv(buf))
     }
 
     /// Sends a datagram to `addr`, waiting while the send buffer is full.
     pub fn send_to(&self, buf: &[u8], addr: SocketAddr) -> io::Result<usize> {
-        deadline::call(&mut &*self, Dir::Write, "UdpSocket::send_to", |s| {
-            s.io.send_to(buf, addr)
-        })
+        self.sock
+            .op(Dir::Write, "UdpSocket::send_to", |s| s.send_to(buf, addr))
     }
 
     /// Sends a datagram to the connected peer.
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        deadline::call(&mut &*self, Dir::Write, "UdpSocket::send", |s| {
-            s.io.send(buf)
-        })
+        self.sock.op(Dir::Write, "UdpSocket::send", |s| s.send(buf))
     }
 
     /// The local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.local_addr()
+        self.sock.inner().local_addr()
     }
 
     /// Bounds each receive (`ErrorKind::TimedOut`); `None` waits forever.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a zero duration, as std.
     pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
-        self.set_own_timeout(Dir::Read, t)
+        self.sock.set_timeout(Dir::Read, t)
     }
 
     /// Bounds each send.
     pub fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
-        self.set_own_timeout(Dir::Write, t)
+        self.sock.set_timeout(Dir::Write, t)
+    }
+
+    /// The receive timeout.
+    pub fn read_timeout(&self) -> Option<Duration> {
+        self.sock.timeout(Dir::Read)
+    }
+
+    /// The send timeout.
+    pub fn write_timeout(&self) -> Option<Duration> {
+        self.sock.timeout(Dir::Write)
     }
 
     /// Allows sending to broadcast addresses.
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
-        self.io.set_broadcast(on)
+        self.sock.inner().set_broadcast(on)
     }
 }
 
-deadline::impl_timeouts!(&UdpSocket);
+impl AsRawFd for UdpSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.fd()
+    }
+}

@@ -1,12 +1,17 @@
 //! Unix domain stream sockets whose calls yield.
 
-use std::io;
+use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use super::deadline::{self, Dir, OwnTimeouts, Readiness, Timeouts};
+use bytes::BytesMut;
+
+use super::socket::Socket;
+use super::stream::Stream;
+use super::wait::Dir;
 use super::SocketFile;
 
 /// A Unix domain socket server.
@@ -31,67 +36,85 @@ use super::SocketFile;
 /// ```
 #[derive(Debug)]
 pub struct UnixListener {
-    io: may::os::unix::net::UnixListener,
+    sock: Socket<std::os::unix::net::UnixListener>,
 }
 
 impl UnixListener {
     /// Binds to `path` (which must not exist).
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        crate::config::ensure_started();
         Ok(UnixListener {
-            io: may::os::unix::net::UnixListener::bind(path)?,
+            sock: Socket::new(std::os::unix::net::UnixListener::bind(path)?)?,
         })
     }
 
-    /// Waits for a connection. Woken when one arrives; killing the greenlet
-    /// unwinds it out of the call.
+    /// Waits for a connection. Woken when one arrives; a
+    /// [`crate::Timeout`] bounds the wait (`ErrorKind::TimedOut`); killing
+    /// the greenlet unwinds it out of the call.
+    ///
+    /// # Errors
+    ///
+    /// What accept(2) returns; `TimedOut`; `ResourceBusy` when another
+    /// greenlet is already waiting in `accept` on this listener.
     pub fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let ticket = crate::greenlet::enter_wait("UnixListener::accept");
-        let r = self.io.accept();
-        crate::greenlet::leave_wait(ticket);
-        let (s, a) = r?;
-        Ok((UnixStream::from_may(s), a))
+        let (s, a) = self
+            .sock
+            .op(Dir::Read, "UnixListener::accept", |l| l.accept())?;
+        Ok((UnixStream::adopt(s)?, a))
     }
 
     /// The bound address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.local_addr()
+        self.sock.inner().local_addr()
     }
 }
 
 /// A Unix domain stream connection.
 #[derive(Debug)]
 pub struct UnixStream {
-    io: may::os::unix::net::UnixStream,
-    timeouts: OwnTimeouts,
-    ready: Readiness,
+    stream: Stream<std::os::unix::net::UnixStream>,
 }
 
 impl UnixStream {
-    fn from_may(io: may::os::unix::net::UnixStream) -> UnixStream {
-        UnixStream {
-            io,
-            // greenline's alarm thread keeps a stream's timeouts from the
-            // start, so timed reads and writes take greenline's readiness
-            // path too (see `net::deadline::Readiness`).
-            timeouts: OwnTimeouts::with_own_timers(),
-            ready: Readiness::default(),
-        }
+    fn adopt(s: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            stream: Stream::new(s)?,
+        })
+    }
+
+    fn inner(&self) -> &std::os::unix::net::UnixStream {
+        self.stream.sock.inner()
     }
 
     /// Connects to the socket at `path`.
+    ///
+    /// Woken when the listener takes the connection; while its backlog is
+    /// full the attempt is repeated every millisecond. A [`crate::Timeout`]
+    /// bounds the wait.
     pub fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        crate::config::ensure_started();
-        Ok(UnixStream::from_may(
-            may::os::unix::net::UnixStream::connect(path)?,
-        ))
+        let addr = socket2::SockAddr::unix(path)?;
+        let socket = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+        socket.set_nonblocking(true)?;
+        let s = UnixStream::adopt(std::os::unix::net::UnixStream::from(
+            std::os::fd::OwnedFd::from(socket),
+        ))?;
+        loop {
+            match socket2::SockRef::from(s.inner()).connect(&addr) {
+                Ok(()) => return Ok(s),
+                // A full backlog: connect(2) does not complete later, it
+                // must be asked again.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    crate::sleep(Duration::from_millis(1))?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// A connected pair.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        crate::config::ensure_started();
-        let (a, b) = may::os::unix::net::UnixStream::pair()?;
-        Ok((UnixStream::from_may(a), UnixStream::from_may(b)))
+        let (a, b) = std::os::unix::net::UnixStream::pair()?;
+        Ok((UnixStream::adopt(a)?, UnixStream::adopt(b)?))
     }
 
     /// Buffered line reader and writer (see [`SocketFile`]).
@@ -101,39 +124,82 @@ impl UnixStream {
 
     /// A second handle to the connection (a dup'd descriptor).
     pub fn try_clone(&self) -> io::Result<UnixStream> {
-        let s = UnixStream::from_may(self.io.try_clone()?);
-        s.set_read_timeout(self.timeouts.get(Dir::Read))?;
-        s.set_write_timeout(self.timeouts.get(Dir::Write))?;
+        let s = UnixStream::adopt(self.inner().try_clone()?)?;
+        s.set_read_timeout(self.read_timeout())?;
+        s.set_write_timeout(self.write_timeout())?;
         Ok(s)
     }
 
     /// Shuts down one or both halves.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.shutdown(how)
+        self.inner().shutdown(how)
     }
 
     /// Bounds each read (`ErrorKind::TimedOut`); `None` waits forever.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` for a zero duration, as std.
     pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
-        self.set_own_timeout(Dir::Read, t)
+        self.stream.sock.set_timeout(Dir::Read, t)
     }
 
     /// Bounds each write.
     pub fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
-        self.set_own_timeout(Dir::Write, t)
+        self.stream.sock.set_timeout(Dir::Write, t)
+    }
+
+    /// The read timeout.
+    pub fn read_timeout(&self) -> Option<Duration> {
+        self.stream.sock.timeout(Dir::Read)
+    }
+
+    /// The write timeout.
+    pub fn write_timeout(&self) -> Option<Duration> {
+        self.stream.sock.timeout(Dir::Write)
     }
 
     /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.peer_addr()
+        self.inner().peer_addr()
+    }
+
+    /// Reads what is available into the spare capacity of `buf` (see
+    /// [`TcpStream::read_buf`](super::TcpStream::read_buf)).
+    pub fn read_buf(&mut self, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
+        self.stream.read_buf(buf, max, "UnixStream::read")
     }
 }
 
-deadline::impl_timeouts!(UnixStream);
+impl Read for UnixStream {
+    /// Reads what is available, waiting (yielding) while nothing is; as
+    /// [`TcpStream`](super::TcpStream)'s.
+    #[inline]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.read(buf, "UnixStream::read")
+    }
+}
 
-deadline::impl_stream_io!(UnixStream);
+impl Write for UnixStream {
+    /// Writes what the kernel buffer takes, waiting (yielding) while it is
+    /// full; as [`TcpStream`](super::TcpStream)'s.
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf, "UnixStream::write")
+    }
 
-impl std::os::unix::io::AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> std::os::unix::io::RawFd {
-        self.io.as_raw_fd()
+    #[inline]
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.stream.write_vectored(bufs, "UnixStream::write")
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.stream.sock.fd()
     }
 }

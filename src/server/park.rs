@@ -31,9 +31,9 @@ use std::time::{Duration, Instant};
 use may::io::{CoIo, WaitIo};
 
 use super::stream::{spawn_handler, Inner, Slot, Work};
-use crate::glue::EpollSet;
 use crate::net::TcpStream;
 use crate::sync::waiter::lock;
+use crate::sys::epoll::EpollSet;
 use crate::{Builder, Greenlet};
 
 /// What a connection handler gives back when it returns.

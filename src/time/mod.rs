@@ -65,10 +65,6 @@ impl Deadline {
         self.0.map(|d| d.saturating_duration_since(Instant::now()))
     }
 
-    pub(crate) fn instant(self) -> Option<Instant> {
-        self.0
-    }
-
     /// The deadline on the timer's clock (monotonic nanoseconds,
     /// `timer::NONE` for none).
     pub(crate) fn clock(self) -> u64 {
@@ -88,16 +84,6 @@ pub fn current_deadline() -> Option<Instant> {
         return None;
     }
     DEADLINE.with(|d| d.get())
-}
-
-/// Converts a timeout for may's socket timeouts, which are whole
-/// milliseconds, truncating, and read 0 as "no timeout": 0.5 ms would wait
-/// forever and 1.9 ms would end after 1 ms. Rounding up to the next
-/// millisecond (at least 1) keeps both promises: never forever, never
-/// early.
-pub(crate) fn may_timeout(d: Duration) -> Duration {
-    let ms = d.as_nanos().div_ceil(1_000_000).max(1);
-    Duration::from_millis(ms.min(u64::MAX as u128) as u64)
 }
 
 /// Suspends the caller for `dur`: a greenlet yields, a plain thread sleeps.

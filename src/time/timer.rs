@@ -41,7 +41,7 @@
 //! queue and into a worker's inbox, behind pending I/O (see
 //! `time::yield_now`).
 //!
-//! Times are monotonic-clock nanoseconds (`glue::monotonic_clock`, as
+//! Times are monotonic-clock nanoseconds (`sys::clock::monotonic_clock`, as
 //! `Instant`), read by the waiter when it sets a deadline and when a wait
 //! ends without its event, and by the thread each time it wakes: a wait
 //! never ends early, and ends the thread's wake-up latency (tens of
@@ -106,7 +106,7 @@ struct Slot {
 /// the coarse one can lag it by more than its tick, since a tickless
 /// kernel skips ticks while idle, which would make the deadline early.)
 pub(crate) fn deadline_after(timeout: Duration) -> u64 {
-    let now = crate::glue::monotonic_clock();
+    let now = crate::sys::clock::monotonic_clock();
     match u64::try_from(timeout.as_nanos()) {
         Ok(t) => now.checked_add(t).unwrap_or(NONE),
         Err(_) => NONE,
@@ -115,12 +115,12 @@ pub(crate) fn deadline_after(timeout: Duration) -> u64 {
 
 /// The time from now until `deadline` (zero once passed).
 pub(crate) fn left(deadline: u64) -> Duration {
-    Duration::from_nanos(deadline.saturating_sub(crate::glue::monotonic_clock()))
+    Duration::from_nanos(deadline.saturating_sub(crate::sys::clock::monotonic_clock()))
 }
 
 /// Whether `deadline` has passed.
 pub(crate) fn passed(deadline: u64) -> bool {
-    crate::glue::monotonic_clock() >= deadline
+    crate::sys::clock::monotonic_clock() >= deadline
 }
 
 impl Alarm {
@@ -211,7 +211,7 @@ pub(crate) fn overdue() -> Option<Duration> {
     if due == NONE {
         return None;
     }
-    let now = crate::glue::monotonic_clock();
+    let now = crate::sys::clock::monotonic_clock();
     (now > due).then(|| Duration::from_nanos(now - due))
 }
 
@@ -350,7 +350,7 @@ impl Clock {
     /// Wakes what is due, then sleeps until the next entry or a signal.
     fn serve(&self, due: &mut Vec<Arc<Slot>>) {
         let mut q = self.lock();
-        let now = crate::glue::monotonic_clock();
+        let now = crate::sys::clock::monotonic_clock();
         due.append(&mut q.handed_back);
         while q.entries.peek().is_some_and(|e| e.0.at <= now) {
             let Some(Reverse(entry)) = q.entries.pop() else {
