@@ -15,7 +15,8 @@
 //! wait, which then returns early; every caller re-checks its condition
 //! and the time, and parks again.
 
-use std::sync::Arc;
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex};
 
 use may::sync::Blocker;
 
@@ -25,13 +26,65 @@ use super::timer::{self, Alarm, Wake, NONE};
 pub(crate) struct Parker {
     /// Holds the blocker (`Wake::Park`) the timer thread unparks.
     alarm: Alarm,
+    /// Made in a greenlet (it parks greenlets), not on a thread.
+    greenlet: bool,
 }
 
-may::coroutine_local!(static PARKER: Arc<Parker> = Arc::new(Parker::new()));
+/// The parker in a greenlet's (or thread's) local storage.
+struct Local(RefCell<Option<Arc<Parker>>>);
+
+may::coroutine_local!(static PARKER: Local = Local(RefCell::new(None)));
 
 /// The calling greenlet's parker (or the calling thread's).
 pub(crate) fn current() -> Arc<Parker> {
-    PARKER.with(Arc::clone)
+    PARKER.with(|l| {
+        Arc::clone(l.0.borrow_mut().get_or_insert_with(|| {
+            if may::coroutine::is_coroutine() {
+                if let Some(p) = lock_pool().pop() {
+                    return p;
+                }
+            }
+            Arc::new(Parker::new())
+        }))
+    })
+}
+
+/// Greenlets' parkers kept for reuse, at most this many.
+const POOL_MAX: usize = 1024;
+
+/// Parkers of finished greenlets, for the next greenlets to wait on.
+///
+/// A finished greenlet's parker is never dropped where its greenlet ends.
+/// may's park, when a wake-up came before the park finished, resumes the
+/// greenlet from inside the park's bookkeeping on the worker; the greenlet
+/// can run to its end there, and may then frees the coroutine, with its
+/// local storage, still inside that bookkeeping. Dropping the park then
+/// would wait for the bookkeeping to finish, on the thread that is doing
+/// it: for ever. Reusing it is safe (a park waits for earlier bookkeeping
+/// before parking again), and a wake-up left in it is a hint its next
+/// owner re-checks. Past the pool's bound, the timer thread drops them.
+static POOL: Mutex<Vec<Arc<Parker>>> = Mutex::new(Vec::new());
+
+fn lock_pool() -> std::sync::MutexGuard<'static, Vec<Arc<Parker>>> {
+    POOL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        let Some(p) = self.0.get_mut().take() else {
+            return;
+        };
+        if !p.greenlet {
+            return;
+        }
+        let mut pool = lock_pool();
+        if pool.len() < POOL_MAX {
+            pool.push(p);
+        } else {
+            drop(pool);
+            super::timer::retire(Box::new(p));
+        }
+    }
 }
 
 impl Parker {
@@ -42,6 +95,7 @@ impl Parker {
             // Not ignoring cancellation: a killed greenlet unwinds out of
             // its park.
             alarm: Alarm::new(Wake::Park(Blocker::new(false))),
+            greenlet: may::coroutine::is_coroutine(),
         }
     }
 

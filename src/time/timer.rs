@@ -201,6 +201,12 @@ impl fmt::Debug for Alarm {
     }
 }
 
+/// Drops `value` on the timer thread, soon: for a value whose drop must
+/// not run where it was let go (see `park::release`).
+pub(crate) fn retire(value: Box<dyn Send>) {
+    clock().retire(value);
+}
+
 /// How far past its time the earliest queued entry is, if the timer thread
 /// is late with it (`None` when nothing is due or the thread never
 /// started). A healthy thread is late by its wake-up latency; seconds mean
@@ -237,6 +243,8 @@ struct Clock {
 
 struct Queue {
     entries: BinaryHeap<Reverse<Entry>>,
+    /// Values to drop on this thread (see `retire`).
+    retired: Vec<Box<dyn Send>>,
     /// Slots to wake at once (see `hand_back`).
     handed_back: Vec<Arc<Slot>>,
     /// When the thread will next look at the queue (`NONE`: when signalled).
@@ -282,6 +290,7 @@ fn clock() -> &'static Clock {
         Clock {
             queue: Mutex::new(Queue {
                 entries: BinaryHeap::new(),
+                retired: Vec::new(),
                 handed_back: Vec::new(),
                 wake_at: NONE,
             }),
@@ -323,6 +332,12 @@ impl Clock {
         }
     }
 
+    fn retire(&self, value: Box<dyn Send>) {
+        let mut q = self.lock();
+        q.retired.push(value);
+        self.earlier.notify_one();
+    }
+
     fn hand_back(&self, slot: &Arc<Slot>) {
         let mut q = self.lock();
         q.handed_back.push(Arc::clone(slot));
@@ -350,6 +365,12 @@ impl Clock {
     /// Wakes what is due, then sleeps until the next entry or a signal.
     fn serve(&self, due: &mut Vec<Arc<Slot>>) {
         let mut q = self.lock();
+        if !q.retired.is_empty() {
+            let retired = std::mem::take(&mut q.retired);
+            drop(q);
+            drop(retired);
+            return;
+        }
         let now = crate::sys::clock::monotonic_clock();
         due.append(&mut q.handed_back);
         while q.entries.peek().is_some_and(|e| e.0.at <= now) {
