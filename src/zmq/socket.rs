@@ -326,7 +326,10 @@ impl Socket {
     /// Whether a recv and a send would complete now (POLLIN, POLLOUT).
     pub(crate) fn events(&self) -> (bool, bool) {
         if !lock(&self.local).pending_in.is_empty() {
-            return (true, true);
+            // The rest of a message can be read at once; REQ and REP refuse
+            // to send until it is (see `check_turn`).
+            let can_send = !matches!(self.core.kind, SocketType::Req | SocketType::Rep);
+            return (true, can_send);
         }
         let mut wake = Wakeups::default();
         let ev = {
