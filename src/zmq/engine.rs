@@ -210,20 +210,25 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn run(&self, stream: &mut Stream, mut buf: BytesMut) -> io::Result<()> {
         let mut parts = Msg::new();
+        // The octets of `parts`: `maxmsgsize` bounds the whole message, so
+        // each frame's header is checked against it together with these.
+        let mut parts_len: u64 = 0;
         let mut scratch = vec![0u8; 16 * 1024];
         let mut timeout = self.silence_limit;
         stream.set_read_timeout(timeout)?;
         loop {
             while let Some(frame) = self
                 .decoder
-                .decode(&mut buf)
+                .decode_after(&mut buf, parts_len)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
             {
                 if frame.command {
                     self.command(&frame.body)?;
                 } else {
+                    parts_len += frame.body.len() as u64;
                     parts.push(frame.body);
                     if !frame.more {
+                        parts_len = 0;
                         self.deliver(std::mem::take(&mut parts))?;
                     }
                 }

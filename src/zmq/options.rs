@@ -11,6 +11,26 @@ use bytes::Bytes;
 use super::socket::Socket;
 use crate::sync::waiter::lock;
 
+/// The default [`Socket::maxmsgsize`]: 64 MiB.
+///
+/// libzmq's default is no limit (`-1`). That lets any peer which completes
+/// the NULL handshake, which asks for no credentials, make a socket buffer
+/// whatever it announces: a frame header declaring 2^62 octets followed by
+/// a stream of body grows the process until memory runs out (libzmq
+/// allocates the declared size up front and fails or commits it; greenline
+/// grows its buffer as the body arrives). A connection buffers a message
+/// whole before delivering it, so this limit is what one peer can make a
+/// socket hold per connection at a time (besides the up to `rcvhwm`
+/// messages already queued for the application).
+///
+/// 64 MiB sits far above the messages ZeroMQ is used for (the zguide
+/// sends anything bigger as a stream of chunks), so no ordinary program
+/// meets it, while a limit of a few hundred MiB would let a handful of
+/// connections exhaust a small server, which is what a default is there to
+/// prevent. A program that does exchange bigger messages says so with
+/// [`Socket::set_maxmsgsize`] (`None` for libzmq's unlimited).
+pub const DEFAULT_MAXMSGSIZE: u64 = 64 * 1024 * 1024;
+
 /// The option values of one socket.
 #[derive(Clone, Debug)]
 pub(crate) struct Options {
@@ -41,7 +61,7 @@ impl Default for Options {
             heartbeat_ivl: None,
             heartbeat_timeout: None,
             handshake_ivl: Duration::from_secs(30),
-            maxmsgsize: None,
+            maxmsgsize: Some(DEFAULT_MAXMSGSIZE),
             rcvtimeo: None,
             sndtimeo: None,
             router_mandatory: false,
@@ -120,8 +140,17 @@ impl Socket {
         heartbeat_timeout, set_heartbeat_timeout, Option<Duration>
     );
     option!(
-        /// Largest frame accepted from a peer; a larger frame closes the
-        /// connection before it is buffered. Default `None` (no limit).
+        /// Largest message accepted from a peer, its frames' bodies
+        /// together (libzmq `ZMQ_MAXMSGSIZE`, pyzmq
+        /// `setsockopt(zmq.MAXMSGSIZE, n)`). A frame whose header takes the
+        /// message past it closes that connection before its body is
+        /// buffered, with a log line (`warn`) giving the sizes; nothing of
+        /// the message is delivered, and the socket keeps serving its other
+        /// peers (a connect side reconnects). Default
+        /// [`DEFAULT_MAXMSGSIZE`] (64 MiB; see there why); `None` for no
+        /// limit, libzmq's `-1`. libzmq checks each frame alone, so the same
+        /// value there lets a message of many frames through that greenline
+        /// refuses.
         maxmsgsize, set_maxmsgsize, Option<u64>
     );
     option!(
