@@ -235,7 +235,10 @@ fn rep_refuses_to_send_with_request_frames_unread(
         assert_eq!(rep.recv(0).unwrap(), "first");
         assert!(rep.get_rcvmore());
         assert_efsm(rep.send("early", 0).unwrap_err(), "whole reply");
-        assert_efsm(rep.send("early", zmq::SNDMORE).unwrap_err(), "SNDMORE frame");
+        assert_efsm(
+            rep.send("early", zmq::SNDMORE).unwrap_err(),
+            "SNDMORE frame",
+        );
         assert_efsm(
             rep.send_multipart(["a", "b"], 0).unwrap_err(),
             "send_multipart",
@@ -244,10 +247,7 @@ fn rep_refuses_to_send_with_request_frames_unread(
         assert_eq!(rep.recv(0).unwrap(), "second");
         assert!(!rep.get_rcvmore());
         rep.send_multipart(["re: first", "re: second"], 0).unwrap();
-        assert_eq!(
-            req.recv_multipart(0).unwrap(),
-            ["re: first", "re: second"]
-        );
+        assert_eq!(req.recv_multipart(0).unwrap(), ["re: first", "re: second"]);
         // And the REP is ready for the next request, not holding a stale one.
         req.send("again", 0).unwrap();
         assert_eq!(rep.recv_multipart(0).unwrap(), ["again"]);
@@ -277,7 +277,10 @@ fn req_refuses_to_send_with_reply_frames_unread(
         assert_eq!(req.recv(0).unwrap(), "r1");
         assert!(req.get_rcvmore());
         assert_efsm(req.send("q2", 0).unwrap_err(), "reply half read");
-        assert_efsm(req.send("q2", zmq::SNDMORE).unwrap_err(), "reply half read, SNDMORE");
+        assert_efsm(
+            req.send("q2", zmq::SNDMORE).unwrap_err(),
+            "reply half read, SNDMORE",
+        );
         assert_eq!(req.recv(0).unwrap(), "r2");
         assert!(!req.get_rcvmore());
         // The refused frames were not kept: the next request is just "q2".

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::codec::SocketType;
 use super::error::ZmqError;
 use super::msg::Msg;
 use super::pattern;
-use super::codec::SocketType;
 use super::signal::Wakeups;
 use super::socket::{wait_error, Local, Socket, DONTWAIT, SNDMORE};
 use crate::sync::waiter::lock;

@@ -99,10 +99,7 @@ impl fmt::Display for CodecError {
                 write!(f, "unsupported security mechanism \"{name}\" (only NULL)")
             }
             CodecError::MessageTooLarge { size, max } => {
-                write!(
-                    f,
-                    "message of {size} bytes exceeds the maximum of {max}"
-                )
+                write!(f, "message of {size} bytes exceeds the maximum of {max}")
             }
             CodecError::CommandTooLarge { size, max } => {
                 write!(
