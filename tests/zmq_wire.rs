@@ -73,6 +73,30 @@ fn assert_serving(ctx: &zmq::Context, rep: zmq::Socket, endpoint: &str) {
     server.join().unwrap();
 }
 
+/// Connects and reads our greeting: the connection was accepted and its
+/// handshake is pending (it never sends one of its own).
+fn idle_connection(endpoint: &str) -> TcpStream {
+    let addr: std::net::SocketAddr = endpoint.trim_start_matches("tcp://").parse().unwrap();
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut theirs = [0u8; 64];
+    s.read_exact(&mut theirs).unwrap();
+    assert_eq!((theirs[0], theirs[9]), (0xff, 0x7f), "a ZMTP greeting");
+    s
+}
+
+/// The connection is closed before a single octet came from the socket:
+/// refused at accept, not handshaking.
+fn assert_closed_unanswered(s: &mut TcpStream) {
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 64];
+    match s.read(&mut buf) {
+        Ok(0) => {}
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
+        Ok(n) => panic!("expected a close, got {n} octets: the connection was accepted"),
+        Err(e) => panic!("expected the connection to close, got {e}"),
+    }
+}
+
 /// Reads until EOF or error: the connection was closed on us.
 fn assert_closed(s: &mut TcpStream) {
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -287,7 +311,12 @@ fn message_over_the_limit_in_many_frames_closes() {
         for (more, n) in [(true, 400), (true, 400), (false, 200)] {
             s.write_all(&frame(more, n)).unwrap();
         }
-        let sizes: Vec<usize> = rep.recv_multipart(0).unwrap().iter().map(|f| f.len()).collect();
+        let sizes: Vec<usize> = rep
+            .recv_multipart(0)
+            .unwrap()
+            .iter()
+            .map(|f| f.len())
+            .collect();
         assert_eq!(sizes, [400, 400, 200]);
         rep.send("ok", 0).unwrap();
         let mut reply = [0u8; 6];
@@ -328,5 +357,63 @@ fn req_closes_a_server_declaring_a_huge_frame() {
         s.write_all(&long_header(false, 1 << 62)).unwrap();
         let _ = s.write_all(&[0x55; 64 * 1024]);
         assert_closed(&mut s);
+    });
+}
+
+/// Connections that never send a greeting hold their listener's pending
+/// handshake slots; past `max_pending_handshakes` a new connection is
+/// closed at once, and when pending ones close, a real peer gets in (its
+/// REQ reconnects after a refusal by itself).
+#[test]
+fn connections_past_the_pending_handshake_bound_are_closed() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        let rep = ctx.socket(zmq::REP).unwrap();
+        assert_eq!(
+            rep.max_pending_handshakes(),
+            Some(zmq::DEFAULT_MAX_PENDING_HANDSHAKES)
+        );
+        rep.set_max_pending_handshakes(Some(4));
+        rep.bind("tcp://127.0.0.1:*").unwrap();
+        let ep = rep.last_endpoint().unwrap();
+        let mut idle: Vec<TcpStream> = (0..4).map(|_| idle_connection(&ep)).collect();
+        for _ in 0..3 {
+            let addr: std::net::SocketAddr = ep.trim_start_matches("tcp://").parse().unwrap();
+            assert_closed_unanswered(&mut TcpStream::connect(addr).unwrap());
+        }
+        // Two pending connections go away: their slots are free again.
+        idle.truncate(2);
+        assert_serving(&ctx, rep, &ep);
+    });
+}
+
+/// A pending handshake that times out (`handshake_ivl`) frees its slot: a
+/// peer that then connects completes its handshake and is served, and
+/// the slot it used is free again once it has.
+#[test]
+fn timed_out_handshakes_free_their_slots() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        let rep = ctx.socket(zmq::REP).unwrap();
+        rep.set_max_pending_handshakes(Some(1));
+        rep.set_handshake_ivl(Some(Duration::from_millis(200)));
+        rep.bind("tcp://127.0.0.1:*").unwrap();
+        let ep = rep.last_endpoint().unwrap();
+        let mut silent = idle_connection(&ep);
+        assert_closed(&mut silent); // after 200 ms
+                                    // From here on, connections wait as long as the test needs.
+        rep.set_handshake_ivl(None);
+        let (mut peer, _) = raw_peer(&ep, 1, "REQ");
+        peer.write_all(b"\x01\x00\x00\x02hi").unwrap();
+        // Delivered: the peer's handshake is over on the socket's side too.
+        assert_eq!(rep.recv(0).unwrap(), "hi");
+        rep.send("ho", 0).unwrap();
+        let mut reply = [0u8; 6];
+        peer.read_exact(&mut reply).unwrap();
+        assert_eq!(&reply, b"\x01\x00\x00\x02ho");
+        // The one slot is free; taking it, the next connection is refused.
+        let _pending = idle_connection(&ep);
+        let addr: std::net::SocketAddr = ep.trim_start_matches("tcp://").parse().unwrap();
+        assert_closed_unanswered(&mut TcpStream::connect(addr).unwrap());
     });
 }

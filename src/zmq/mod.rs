@@ -115,7 +115,7 @@ mod transport;
 pub use self::codec::SocketType;
 pub use self::context::Context;
 pub use self::error::ZmqError;
-pub use self::options::DEFAULT_MAXMSGSIZE;
+pub use self::options::{DEFAULT_MAXMSGSIZE, DEFAULT_MAX_PENDING_HANDSHAKES};
 pub use self::poller::{Poller, POLLIN, POLLOUT};
 pub use self::proxy::{forwarder, proxy, queue, streamer};
 pub use self::socket::{Socket, DONTWAIT, SNDMORE};

@@ -31,6 +31,18 @@ use crate::sync::waiter::lock;
 /// [`Socket::set_maxmsgsize`] (`None` for libzmq's unlimited).
 pub const DEFAULT_MAXMSGSIZE: u64 = 64 * 1024 * 1024;
 
+/// The default [`Socket::max_pending_handshakes`]: 1024 per listener.
+///
+/// A connection is pending from its accept until its ZMTP handshake ends,
+/// normally one round trip: a busy server has its connection rate times
+/// that round trip pending, a few at a time, while a peer that opens
+/// connections and never sends a greeting keeps each one for
+/// [`Socket::handshake_ivl`] (30 s). 1024 matches greenline's listen
+/// backlog (`net::ListenOptions`), so the bound is never what a real burst
+/// of peers meets first, and it caps what such a flood costs a listener at
+/// 1024 connection greenlets with their small pre-handshake buffers.
+pub const DEFAULT_MAX_PENDING_HANDSHAKES: usize = 1024;
+
 /// The option values of one socket.
 #[derive(Clone, Debug)]
 pub(crate) struct Options {
@@ -42,7 +54,8 @@ pub(crate) struct Options {
     pub reconnect_ivl_max: Duration,
     pub heartbeat_ivl: Option<Duration>,
     pub heartbeat_timeout: Option<Duration>,
-    pub handshake_ivl: Duration,
+    pub handshake_ivl: Option<Duration>,
+    pub max_pending_handshakes: Option<usize>,
     pub maxmsgsize: Option<u64>,
     pub rcvtimeo: Option<Duration>,
     pub sndtimeo: Option<Duration>,
@@ -60,7 +73,8 @@ impl Default for Options {
             reconnect_ivl_max: Duration::ZERO,
             heartbeat_ivl: None,
             heartbeat_timeout: None,
-            handshake_ivl: Duration::from_secs(30),
+            handshake_ivl: Some(Duration::from_secs(30)),
+            max_pending_handshakes: Some(DEFAULT_MAX_PENDING_HANDSHAKES),
             maxmsgsize: Some(DEFAULT_MAXMSGSIZE),
             rcvtimeo: None,
             sndtimeo: None,
@@ -138,6 +152,29 @@ impl Socket {
         /// with a TTL (libzmq `ZMQ_HEARTBEAT_TTL`) also closes the
         /// connection when nothing follows it within that TTL.
         heartbeat_timeout, set_heartbeat_timeout, Option<Duration>
+    );
+    option!(
+        /// How long a new tcp/ipc connection may take to finish its ZMTP
+        /// handshake (greetings and READY both ways) before it is closed
+        /// (libzmq `ZMQ_HANDSHAKE_IVL`). Default 30 s, as libzmq; `None`
+        /// waits forever (libzmq's 0). Read when a connection starts.
+        handshake_ivl, set_handshake_ivl, Option<Duration>
+    );
+    option!(
+        /// Most connections a bound tcp/ipc endpoint holds before their
+        /// handshake has finished (not in libzmq, which holds any number).
+        /// At the bound a new connection is accepted and closed at once,
+        /// before our greeting, with a log line (`warn` when the bound is
+        /// reached, `info` with the count closed when it accepts again); a
+        /// libzmq or greenline peer sees the disconnect and reconnects after
+        /// its `reconnect_ivl`, so it gets in once a pending handshake
+        /// finishes, fails or times out (see
+        /// [`handshake_ivl`](Socket::handshake_ivl)). Leaving connections
+        /// unaccepted in the kernel's backlog instead would hold a peer
+        /// silently for up to its own handshake timeout. Default
+        /// [`DEFAULT_MAX_PENDING_HANDSHAKES`] (1024; see there why); `None`
+        /// for no bound. Read at each accept.
+        max_pending_handshakes, set_max_pending_handshakes, Option<usize>
     );
     option!(
         /// Largest message accepted from a peer, its frames' bodies
