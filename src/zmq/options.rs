@@ -17,8 +17,9 @@ use crate::sync::waiter::lock;
 /// the NULL handshake, which asks for no credentials, make a socket buffer
 /// whatever it announces: a frame header declaring 2^62 octets followed by
 /// a stream of body grows the process until memory runs out (libzmq
-/// allocates the declared size up front and fails or commits it; greenline
-/// grows its buffer as the body arrives). A connection buffers a message
+/// allocates the declared size when the header arrives, which fails for
+/// 2^62 but not for a few GiB; greenline grows its buffer as the body
+/// arrives). A connection buffers a message
 /// whole before delivering it, so this limit is what one peer can make a
 /// socket hold per connection at a time (besides the up to `rcvhwm`
 /// messages already queued for the application).
@@ -38,9 +39,10 @@ pub const DEFAULT_MAXMSGSIZE: u64 = 64 * 1024 * 1024;
 /// that round trip pending, a few at a time, while a peer that opens
 /// connections and never sends a greeting keeps each one for
 /// [`Socket::handshake_ivl`] (30 s). 1024 matches greenline's listen
-/// backlog (`net::ListenOptions`), so the bound is never what a real burst
-/// of peers meets first, and it caps what such a flood costs a listener at
-/// 1024 connection greenlets with their small pre-handshake buffers.
+/// backlog ([`ListenOptions`](crate::net::ListenOptions)), so the bound is
+/// never what a real burst of peers meets first, and it caps what such a
+/// flood costs a listener at 1024 connection greenlets with their small
+/// pre-handshake buffers.
 pub const DEFAULT_MAX_PENDING_HANDSHAKES: usize = 1024;
 
 /// The option values of one socket.
