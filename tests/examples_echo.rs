@@ -1,6 +1,9 @@
 //! The echo_tcp_server / echo_tcp_client examples, run as processes: a clean
 //! run exits 0 with the expected lines on both sides, a wrong reply and a
-//! missing server make the client exit 1.
+//! missing server make the client exit 1. And the talk's ZeroMQ
+//! `echo_server`, asked by a greenline REQ: a multipart request is echoed
+//! whole and does not stop it (its exchanges with the original clients are
+//! in `tests/compat_echo.rs`).
 //!
 //! `cargo test` builds the examples next to the test binaries
 //! (`target/<profile>/examples/`); `cargo test --test examples_echo` alone
@@ -12,6 +15,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use greenline::server::StreamServer;
+use greenline::zmq;
 
 #[path = "process_common/mod.rs"]
 mod process_common;
@@ -132,4 +136,34 @@ fn client_exits_1_without_a_server() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("refused"), "stderr: {stderr}");
+}
+
+/// One peer's multipart request must not stop the talk's echo server: it
+/// is answered whole, and the next plain request is answered as before.
+#[test]
+fn echo_server_survives_a_multipart_request() {
+    let endpoint = process_common::free_endpoint();
+    let mut cmd = example("echo_server");
+    cmd.arg(&endpoint);
+    let server = process_common::Running::start("echo_server", cmd);
+    let ep = endpoint.clone();
+    greenline::testing::run(Duration::from_secs(20), move || {
+        let ctx = zmq::Context::new();
+        let req = ctx.socket(zmq::REQ).unwrap();
+        // The REQ connects (and retries) by itself while the server starts.
+        req.set_rcvtimeo(Some(Duration::from_secs(10)));
+        req.set_linger(Some(Duration::ZERO));
+        req.connect(&ep).unwrap();
+        req.send_multipart(["msg", "in", "parts"], 0).unwrap();
+        assert_eq!(req.recv_multipart(0).unwrap(), ["msg", "in", "parts"]);
+        req.send("msg 1", 0).unwrap();
+        assert_eq!(req.recv_multipart(0).unwrap(), ["msg 1"]);
+    });
+    let out = server.stop();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Received msg in parts\nReceived msg 1\n",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -727,3 +727,64 @@ fn ping_ttl_from_libzmq_closes_a_silent_connection(
     peer.ok("send x616761696e");
     assert_eq!(ours.recv_multipart(0).unwrap().last().unwrap(), "again");
 }
+
+// ---------------------------------------------------------------------------
+// REQ/REP: a multipart message read frame by frame.
+
+fn assert_efsm(got: std::io::Result<()>, what: &str) {
+    let e = got.expect_err(what);
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{what}: {e}");
+    assert_eq!(
+        ZmqError::from_io(&e),
+        Some(&ZmqError::InvalidState),
+        "{what}: {e}"
+    );
+}
+
+/// A libzmq REQ's two-frame request: our REP refuses to answer after
+/// reading only its first frame (EFSM, as libzmq's `rep.cpp` does), then
+/// answers it whole, and the REQ gets that one reply.
+#[test]
+fn rep_answers_a_libzmq_multipart_request_only_whole() {
+    let ctx = zmq::Context::new();
+    let rep = ctx.socket(zmq::REP).unwrap();
+    rep.set_rcvtimeo(Some(STEP));
+    let ep = common::bind(&rep, "tcp");
+    let mut peer = Peer::new(zmq::REQ);
+    peer.ok(&format!("connect {ep}"));
+    peer.ok(&format!("send {} {}", token(b"q1"), token(b"q2")));
+    assert_eq!(rep.recv(0).unwrap(), "q1");
+    assert_efsm(rep.send("half", 0), "reply with a frame unread");
+    assert_eq!(rep.recv(0).unwrap(), "q2");
+    rep.send_multipart(["r1", "r2"], 0).unwrap();
+    assert_eq!(
+        peer.cmd("recv"),
+        format!("msg {} {}", token(b"r1"), token(b"r2"))
+    );
+    // The pair goes on alternating.
+    peer.ok(&format!("send {}", token(b"q3")));
+    assert_eq!(rep.recv_multipart(0).unwrap(), ["q3"]);
+    rep.send("r3", 0).unwrap();
+    assert_eq!(peer.cmd("recv"), format!("msg {}", token(b"r3")));
+}
+
+/// A libzmq REP's two-frame reply: our REQ refuses the next request until
+/// it has read both frames (libzmq's `req.cpp`), and the request it then
+/// sends is the only one the REP sees.
+#[test]
+fn req_reads_a_libzmq_multipart_reply_before_the_next_request() {
+    let ctx = zmq::Context::new();
+    let mut peer = Peer::new(zmq::REP);
+    let ep = peer.ok("bind tcp://127.0.0.1:*");
+    let req = ctx.socket(zmq::REQ).unwrap();
+    req.set_rcvtimeo(Some(STEP));
+    req.connect(&ep).unwrap();
+    req.send_multipart(["q1", "q2"], 0).unwrap();
+    peer.ok("echo 1");
+    assert_eq!(req.recv(0).unwrap(), "q1");
+    assert_efsm(req.send("next", 0), "request with a reply frame unread");
+    assert_eq!(req.recv(0).unwrap(), "q2");
+    assert!(!req.get_rcvmore());
+    req.send("next", 0).unwrap();
+    assert_eq!(peer.cmd("recv"), format!("msg {}", token(b"next")));
+}

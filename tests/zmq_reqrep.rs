@@ -207,3 +207,106 @@ fn plain_thread_and_greenlet() {
     client.join().unwrap();
     server.join_timeout(Duration::from_secs(5)).unwrap();
 }
+
+fn assert_efsm(e: std::io::Error, what: &str) {
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{what}: {e}");
+    assert_eq!(
+        ZmqError::from_io(&e),
+        Some(&ZmqError::InvalidState),
+        "{what}: {e}"
+    );
+}
+
+/// libzmq `rep.cpp`: "If we are in the middle of receiving a request, we
+/// cannot send reply" (EFSM). A REP that read the first frame of a
+/// two-frame request must not answer half of it; once it has read the
+/// rest, the same request is answered whole.
+#[rstest]
+fn rep_refuses_to_send_with_request_frames_unread(
+    #[values("tcp", "inproc")] transport: &'static str,
+) {
+    run(DEADLINE, move || {
+        let ctx = zmq::Context::new();
+        let rep = ctx.socket(zmq::REP).unwrap();
+        let endpoint = common::bind(&rep, transport);
+        let req = ctx.socket(zmq::REQ).unwrap();
+        req.connect(&endpoint).unwrap();
+        req.send_multipart(["first", "second"], 0).unwrap();
+        assert_eq!(rep.recv(0).unwrap(), "first");
+        assert!(rep.get_rcvmore());
+        assert_efsm(rep.send("early", 0).unwrap_err(), "whole reply");
+        assert_efsm(
+            rep.send("early", zmq::SNDMORE).unwrap_err(),
+            "SNDMORE frame",
+        );
+        assert_efsm(
+            rep.send_multipart(["a", "b"], 0).unwrap_err(),
+            "send_multipart",
+        );
+        // The refusals changed nothing: the rest of the same request.
+        assert_eq!(rep.recv(0).unwrap(), "second");
+        assert!(!rep.get_rcvmore());
+        rep.send_multipart(["re: first", "re: second"], 0).unwrap();
+        assert_eq!(req.recv_multipart(0).unwrap(), ["re: first", "re: second"]);
+        // And the REP is ready for the next request, not holding a stale one.
+        req.send("again", 0).unwrap();
+        assert_eq!(rep.recv_multipart(0).unwrap(), ["again"]);
+        rep.send("ok", 0).unwrap();
+        assert_eq!(req.recv(0).unwrap(), "ok");
+    });
+}
+
+/// libzmq `req.cpp`: a REQ that has not received the whole reply cannot
+/// send the next request (EFSM); a send out of turn is refused at its
+/// first frame, as libzmq checks every frame.
+#[rstest]
+fn req_refuses_to_send_with_reply_frames_unread(
+    #[values("tcp", "inproc")] transport: &'static str,
+) {
+    run(DEADLINE, move || {
+        let ctx = zmq::Context::new();
+        let rep = ctx.socket(zmq::REP).unwrap();
+        let endpoint = common::bind(&rep, transport);
+        let req = ctx.socket(zmq::REQ).unwrap();
+        req.connect(&endpoint).unwrap();
+        req.send("q1", 0).unwrap();
+        // Out of turn: awaiting a reply, even a first SNDMORE frame fails.
+        assert_efsm(req.send("q2", zmq::SNDMORE).unwrap_err(), "SNDMORE frame");
+        assert_eq!(rep.recv(0).unwrap(), "q1");
+        rep.send_multipart(["r1", "r2"], 0).unwrap();
+        assert_eq!(req.recv(0).unwrap(), "r1");
+        assert!(req.get_rcvmore());
+        assert_efsm(req.send("q2", 0).unwrap_err(), "reply half read");
+        assert_efsm(
+            req.send("q2", zmq::SNDMORE).unwrap_err(),
+            "reply half read, SNDMORE",
+        );
+        assert_eq!(req.recv(0).unwrap(), "r2");
+        assert!(!req.get_rcvmore());
+        // The refused frames were not kept: the next request is just "q2".
+        req.send("q2", 0).unwrap();
+        assert_eq!(rep.recv_multipart(0).unwrap(), ["q2"]);
+        rep.send("r", 0).unwrap();
+        assert_eq!(req.recv_multipart(0).unwrap(), ["r"]);
+    });
+}
+
+/// A poller must not report POLLOUT for a REQ or REP whose send would be
+/// refused for unread frames (it still reports POLLIN for them).
+#[test]
+fn unread_frames_are_pollin_not_pollout() {
+    run(DEADLINE, || {
+        let ctx = zmq::Context::new();
+        let rep = ctx.socket(zmq::REP).unwrap();
+        rep.bind("inproc://poll-unread").unwrap();
+        let req = ctx.socket(zmq::REQ).unwrap();
+        req.connect("inproc://poll-unread").unwrap();
+        req.send_multipart(["a", "b"], 0).unwrap();
+        assert_eq!(rep.recv(0).unwrap(), "a");
+        let mut poller = zmq::Poller::new();
+        poller.register(&rep, zmq::POLLIN | zmq::POLLOUT);
+        let ready = poller.poll(Some(Duration::ZERO)).unwrap();
+        assert_eq!(ready.len(), 1);
+        assert_eq!(ready[0].1, zmq::POLLIN);
+    });
+}

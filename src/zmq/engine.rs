@@ -19,9 +19,17 @@
 //! Whatever goes wrong (bad greeting, incompatible socket type, oversize
 //! frame, a peer that goes quiet) ends this connection only, with a log
 //! line giving the reason; the socket keeps serving its other peers.
+//!
+//! Until its handshake is done a connection is cheap and counted: its
+//! receive buffer holds a greeting and a READY (the writer, its buffer and
+//! the reader's scratch come after), it ends at `handshake_ivl`, and an
+//! accepted one holds one of its listener's `max_pending_handshakes` slots
+//! ([`PendingHandshake`]); the listener closes new connections while all
+//! are taken.
 
 use std::cell::Cell;
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,19 +55,55 @@ struct Shared {
     closed: bool,
 }
 
+/// The receive buffer's capacity until the handshake is done: the peer's
+/// 64-octet greeting and a READY (about 30 octets, plus an identity of up
+/// to 255) fit, and it grows if a peer sends more at once. A connection
+/// that never finishes its handshake costs no more than this.
+const HANDSHAKE_BUFFER: usize = 128;
+
+/// What the receive buffer reserves once the handshake is done, for the
+/// traffic that follows.
+const TRAFFIC_BUFFER: usize = 8192;
+
+/// A bound endpoint's count of connections whose handshake has not ended,
+/// for `max_pending_handshakes`. One is held from the accept until the
+/// handshake succeeds or fails, or the connection's greenlet is killed or
+/// never starts (it is dropped with the greenlet's closure).
+pub(crate) struct PendingHandshake(Arc<AtomicUsize>);
+
+impl PendingHandshake {
+    /// Counts one more pending connection on `count`.
+    pub(crate) fn new(count: &Arc<AtomicUsize>) -> PendingHandshake {
+        count.fetch_add(1, Ordering::AcqRel);
+        PendingHandshake(count.clone())
+    }
+}
+
+impl Drop for PendingHandshake {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Runs one connection to the end. `persistent` are a connect side's pipes,
 /// which outlive the connection so messages queue while reconnecting; with
 /// `None` pipes are made now and detached when the connection ends.
+/// `pending` (an accepted connection's) is released when the handshake
+/// ends, before a failed one's connection is closed.
 pub(crate) fn run(
     core: &Arc<Core>,
     mut stream: Stream,
     endpoint: &str,
     persistent: Option<(Arc<Pipe>, Arc<Pipe>)>,
+    pending: Option<PendingHandshake>,
 ) -> io::Result<()> {
     let opts = core.options();
-    let mut buf = BytesMut::with_capacity(8192);
+    let mut buf = BytesMut::with_capacity(HANDSHAKE_BUFFER);
     let decoder = FrameDecoder::new().with_max_message_size(opts.maxmsgsize);
-    let info = match handshake(core, &mut stream, &mut buf, opts.handshake_ivl) {
+    let handshaken = handshake(core, &mut stream, &mut buf, opts.handshake_ivl);
+    // Released first, so a peer that sees the close finds the slot free.
+    drop(pending);
+    let info = match handshaken {
         Ok(info) => info,
         Err(e) => {
             log::info!("zmq {endpoint}: handshake failed, closing: {e}");
@@ -67,6 +111,7 @@ pub(crate) fn run(
             return Err(e);
         }
     };
+    buf.reserve(TRAFFIC_BUFFER);
     let signal = Signal::new();
     let shared = Arc::new(Mutex::new(Shared::default()));
     let mut guard = Cleanup {
@@ -154,13 +199,13 @@ fn handshake(
     core: &Core,
     stream: &mut Stream,
     buf: &mut BytesMut,
-    limit: Duration,
+    limit: Option<Duration>,
 ) -> io::Result<PeerInfo> {
     let opts = core.options();
     let identity = opts.routing_id.filter(|_| core.kind.sends_identity());
     let mut hs = Handshake::new(core.kind, identity);
     let mut out = BytesMut::new();
-    let deadline = Instant::now() + limit;
+    let deadline = limit.map(|l| Instant::now() + l);
     loop {
         let step = hs.advance(buf, &mut out);
         if !out.is_empty() {
@@ -172,14 +217,14 @@ fn handshake(
             Ok(None) => {}
             Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
         }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if left == Some(Duration::ZERO) {
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 "handshake timed out",
             ));
         }
-        stream.set_read_timeout(Some(left))?;
+        stream.set_read_timeout(left)?;
         if read_some(stream, buf, &mut [0u8; 512])? == 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
@@ -210,20 +255,25 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn run(&self, stream: &mut Stream, mut buf: BytesMut) -> io::Result<()> {
         let mut parts = Msg::new();
+        // The octets of `parts`: `maxmsgsize` bounds the whole message, so
+        // each frame's header is checked against it together with these.
+        let mut parts_len: u64 = 0;
         let mut scratch = vec![0u8; 16 * 1024];
         let mut timeout = self.silence_limit;
         stream.set_read_timeout(timeout)?;
         loop {
             while let Some(frame) = self
                 .decoder
-                .decode(&mut buf)
+                .decode_after(&mut buf, parts_len)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
             {
                 if frame.command {
                     self.command(&frame.body)?;
                 } else {
+                    parts_len += frame.body.len() as u64;
                     parts.push(frame.body);
                     if !frame.more {
+                        parts_len = 0;
                         self.deliver(std::mem::take(&mut parts))?;
                     }
                 }

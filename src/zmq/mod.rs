@@ -47,7 +47,11 @@
 //! | PAIR | the one peer | the one peer | blocks |
 //!
 //! REQ and REP enforce strict alternation (libzmq's `EFSM`, here
-//! `InvalidInput` with [`ZmqError::InvalidState`] inside):
+//! `InvalidInput` with [`ZmqError::InvalidState`] inside). A message is
+//! received whole or not at all: while frames of a request (REP) or reply
+//! (REQ) are unread, a send is refused too, so a server that reads with
+//! [`Socket::recv`] must read on while [`Socket::get_rcvmore`] is true, or
+//! use [`Socket::recv_multipart`]:
 //!
 //! ```text
 //!      REQ                                   REP
@@ -111,6 +115,7 @@ mod transport;
 pub use self::codec::SocketType;
 pub use self::context::Context;
 pub use self::error::ZmqError;
+pub use self::options::{DEFAULT_MAXMSGSIZE, DEFAULT_MAX_PENDING_HANDSHAKES};
 pub use self::poller::{Poller, POLLIN, POLLOUT};
 pub use self::proxy::{forwarder, proxy, queue, streamer};
 pub use self::socket::{Socket, DONTWAIT, SNDMORE};

@@ -11,6 +11,40 @@ use bytes::Bytes;
 use super::socket::Socket;
 use crate::sync::waiter::lock;
 
+/// The default [`Socket::maxmsgsize`]: 64 MiB.
+///
+/// libzmq's default is no limit (`-1`). That lets any peer which completes
+/// the NULL handshake, which asks for no credentials, make a socket buffer
+/// whatever it announces: a frame header declaring 2^62 octets followed by
+/// a stream of body grows the process until memory runs out (libzmq
+/// allocates the declared size when the header arrives, which fails for
+/// 2^62 but not for a few GiB; greenline grows its buffer as the body
+/// arrives). A connection buffers a message
+/// whole before delivering it, so this limit is what one peer can make a
+/// socket hold per connection at a time (besides the up to `rcvhwm`
+/// messages already queued for the application).
+///
+/// 64 MiB sits far above the messages ZeroMQ is used for (the zguide
+/// sends anything bigger as a stream of chunks), so no ordinary program
+/// meets it, while a limit of a few hundred MiB would let a handful of
+/// connections exhaust a small server, which is what a default is there to
+/// prevent. A program that does exchange bigger messages says so with
+/// [`Socket::set_maxmsgsize`] (`None` for libzmq's unlimited).
+pub const DEFAULT_MAXMSGSIZE: u64 = 64 * 1024 * 1024;
+
+/// The default [`Socket::max_pending_handshakes`]: 1024 per listener.
+///
+/// A connection is pending from its accept until its ZMTP handshake ends,
+/// normally one round trip: a busy server has its connection rate times
+/// that round trip pending, a few at a time, while a peer that opens
+/// connections and never sends a greeting keeps each one for
+/// [`Socket::handshake_ivl`] (30 s). 1024 matches greenline's listen
+/// backlog ([`ListenOptions`](crate::net::ListenOptions)), so the bound is
+/// never what a real burst of peers meets first, and it caps what such a
+/// flood costs a listener at 1024 connection greenlets with their small
+/// pre-handshake buffers.
+pub const DEFAULT_MAX_PENDING_HANDSHAKES: usize = 1024;
+
 /// The option values of one socket.
 #[derive(Clone, Debug)]
 pub(crate) struct Options {
@@ -22,7 +56,8 @@ pub(crate) struct Options {
     pub reconnect_ivl_max: Duration,
     pub heartbeat_ivl: Option<Duration>,
     pub heartbeat_timeout: Option<Duration>,
-    pub handshake_ivl: Duration,
+    pub handshake_ivl: Option<Duration>,
+    pub max_pending_handshakes: Option<usize>,
     pub maxmsgsize: Option<u64>,
     pub rcvtimeo: Option<Duration>,
     pub sndtimeo: Option<Duration>,
@@ -40,8 +75,9 @@ impl Default for Options {
             reconnect_ivl_max: Duration::ZERO,
             heartbeat_ivl: None,
             heartbeat_timeout: None,
-            handshake_ivl: Duration::from_secs(30),
-            maxmsgsize: None,
+            handshake_ivl: Some(Duration::from_secs(30)),
+            max_pending_handshakes: Some(DEFAULT_MAX_PENDING_HANDSHAKES),
+            maxmsgsize: Some(DEFAULT_MAXMSGSIZE),
             rcvtimeo: None,
             sndtimeo: None,
             router_mandatory: false,
@@ -120,8 +156,40 @@ impl Socket {
         heartbeat_timeout, set_heartbeat_timeout, Option<Duration>
     );
     option!(
-        /// Largest frame accepted from a peer; a larger frame closes the
-        /// connection before it is buffered. Default `None` (no limit).
+        /// How long a new tcp/ipc connection may take to finish its ZMTP
+        /// handshake (greetings and READY both ways) before it is closed
+        /// (libzmq `ZMQ_HANDSHAKE_IVL`). Default 30 s, as libzmq; `None`
+        /// waits forever (libzmq's 0). Read when a connection starts.
+        handshake_ivl, set_handshake_ivl, Option<Duration>
+    );
+    option!(
+        /// Most connections a bound tcp/ipc endpoint holds before their
+        /// handshake has finished (not in libzmq, which holds any number).
+        /// At the bound a new connection is accepted and closed at once,
+        /// before our greeting, with a log line (`warn` when the bound is
+        /// reached, `info` with the count closed when it accepts again); a
+        /// libzmq or greenline peer sees the disconnect and reconnects after
+        /// its `reconnect_ivl`, so it gets in once a pending handshake
+        /// finishes, fails or times out (see
+        /// [`handshake_ivl`](Socket::handshake_ivl)). Leaving connections
+        /// unaccepted in the kernel's backlog instead would hold a peer
+        /// silently for up to its own handshake timeout. Default
+        /// [`DEFAULT_MAX_PENDING_HANDSHAKES`] (1024; see there why); `None`
+        /// for no bound. Read at each accept.
+        max_pending_handshakes, set_max_pending_handshakes, Option<usize>
+    );
+    option!(
+        /// Largest message accepted from a peer, its frames' bodies
+        /// together (libzmq `ZMQ_MAXMSGSIZE`, pyzmq
+        /// `setsockopt(zmq.MAXMSGSIZE, n)`). A frame whose header takes the
+        /// message past it closes that connection before its body is
+        /// buffered, with a log line (`warn`) giving the sizes; nothing of
+        /// the message is delivered, and the socket keeps serving its other
+        /// peers (a connect side reconnects). Default
+        /// [`DEFAULT_MAXMSGSIZE`] (64 MiB; see there why); `None` for no
+        /// limit, libzmq's `-1`. libzmq checks each frame alone, so the same
+        /// value there lets a message of many frames through that greenline
+        /// refuses.
         maxmsgsize, set_maxmsgsize, Option<u64>
     );
     option!(

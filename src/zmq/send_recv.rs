@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::codec::SocketType;
 use super::error::ZmqError;
 use super::msg::Msg;
 use super::pattern;
 use super::signal::Wakeups;
-use super::socket::{wait_error, Socket, DONTWAIT, SNDMORE};
+use super::socket::{wait_error, Local, Socket, DONTWAIT, SNDMORE};
 use crate::sync::waiter::lock;
 
 impl Socket {
@@ -29,7 +30,12 @@ impl Socket {
     /// - `WouldBlock` with [`DONTWAIT`] when it would wait; `TimedOut` after
     ///   `sndtimeo` or the caller's `Timeout`. The message is dropped.
     /// - `InvalidInput` ([`ZmqError::InvalidState`]) when the pattern forbids
-    ///   a send now (REQ awaiting a reply, REP with no request).
+    ///   a send now (libzmq's `EFSM`): REQ awaiting a reply, REP with no
+    ///   request, and REQ or REP while frames of the message they received
+    ///   are unread ([`get_rcvmore`](Socket::get_rcvmore) is true; read
+    ///   them, e.g. with [`recv_multipart`](Socket::recv_multipart), then
+    ///   send). Checked at every frame, SNDMORE ones too; the refused frame
+    ///   is dropped and the socket's state is unchanged.
     /// - `Unsupported` on SUB and PULL; `NotConnected` ([`ZmqError::HostUnreachable`]) on a ROUTER with
     ///   `router_mandatory` and an unknown routing id.
     /// - `ConnectionAborted` once the context is terminated.
@@ -60,20 +66,44 @@ impl Socket {
             // A whole one-frame message: nothing held to prepend.
             return self.send_msg(Msg::One(frame), flags);
         }
-        match self.hold_frames(flags, |held| held.push(frame)) {
+        match self.hold_frames(flags, |held| held.push(frame))? {
             Some(msg) => self.send_msg(msg, flags),
             None => Ok(()),
         }
     }
 
     /// Adds frames to those held with SNDMORE (`add`), and, unless `flags`
-    /// has SNDMORE, takes them all as the message to send.
-    fn hold_frames(&self, flags: i32, add: impl FnOnce(&mut Msg)) -> Option<Msg> {
+    /// has SNDMORE, takes them all as the message to send. A frame REQ or
+    /// REP may not send now is refused before it is added.
+    fn hold_frames(&self, flags: i32, add: impl FnOnce(&mut Msg)) -> io::Result<Option<Msg>> {
         let mut local = self.local();
+        self.check_turn(&local)?;
         add(&mut local.pending_out);
         let msg = (flags & SNDMORE == 0).then(|| std::mem::take(&mut local.pending_out));
         self.note_frames(&local);
-        msg
+        Ok(msg)
+    }
+
+    /// REQ and REP check every frame of a send, as libzmq does: `rep.cpp`
+    /// "If we are in the middle of receiving a request, we cannot send
+    /// reply", and `req.cpp` refuses a request until the whole reply is
+    /// read. So a frame is refused (EFSM) while frames of the received
+    /// message are unread, and the first frame of a message when it is not
+    /// the socket's turn to send. Later frames of a message need no
+    /// pattern check: nothing else changes the turn while one is built
+    /// (a recv then fails with EFSM too), and `try_send` checks it again.
+    fn check_turn(&self, local: &Local) -> io::Result<()> {
+        let kind = self.core().kind;
+        if !matches!(kind, SocketType::Req | SocketType::Rep) {
+            return Ok(());
+        }
+        let refused = !local.pending_in.is_empty()
+            || (local.pending_out.is_empty()
+                && !pattern::may_send(kind, &lock(&self.core().inner)));
+        if refused {
+            return Err(ZmqError::InvalidState.into());
+        }
+        Ok(())
     }
 
     /// `send(data, SNDMORE)`: one frame of a message still being built.
@@ -93,7 +123,7 @@ impl Socket {
         I::Item: Into<Bytes>,
     {
         let held = |held: &mut Msg| held.extend(parts.into_iter().map(Into::into));
-        let Some(msg) = self.hold_frames(flags, held) else {
+        let Some(msg) = self.hold_frames(flags, held)? else {
             return Ok(());
         };
         if msg.is_empty() {

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -326,7 +326,10 @@ impl Socket {
     /// Whether a recv and a send would complete now (POLLIN, POLLOUT).
     pub(crate) fn events(&self) -> (bool, bool) {
         if !lock(&self.local).pending_in.is_empty() {
-            return (true, true);
+            // The rest of a message can be read at once; REQ and REP refuse
+            // to send until it is (see `check_turn`).
+            let can_send = !matches!(self.core.kind, SocketType::Req | SocketType::Rep);
+            return (true, can_send);
         }
         let mut wake = Wakeups::default();
         let ev = {
@@ -404,6 +407,11 @@ fn shutdown(core: &Arc<Core>, linger: Option<Duration>) {
 
 /// A bound endpoint's greenlet: accepts, and runs each connection in a
 /// greenlet of its own. Killing it ends those too.
+///
+/// At `max_pending_handshakes` connections still handshaking, a new one is
+/// closed as soon as it is accepted (see that option for why not leave it
+/// in the backlog): a warn line when the bound is reached, a debug line per
+/// connection closed, an info line with the count when it accepts again.
 fn accept_loop(core: Arc<Core>, listener: Listener, endpoint: String) {
     struct Connections(Vec<Greenlet<()>>);
     impl Drop for Connections {
@@ -414,14 +422,40 @@ fn accept_loop(core: Arc<Core>, listener: Listener, endpoint: String) {
         }
     }
     let mut connections = Connections(Vec::new());
+    // Only this greenlet adds to it, so a check then an add cannot overshoot.
+    let pending = Arc::new(AtomicUsize::new(0));
+    // Connections closed since the bound was last reached.
+    let mut refused: u64 = 0;
     loop {
         match listener.accept() {
             Ok(stream) => {
+                let bound = lock(&core.inner).options.max_pending_handshakes;
+                let now = pending.load(Ordering::Acquire);
+                if bound.is_some_and(|max| now >= max) {
+                    if refused == 0 {
+                        log::warn!(
+                            "zmq {endpoint}: {now} handshakes pending (max_pending_handshakes), \
+                             closing new connections until one ends"
+                        );
+                    }
+                    refused += 1;
+                    log::debug!("zmq {endpoint}: closed a connection at max_pending_handshakes");
+                    stream.shutdown();
+                    continue;
+                }
+                if refused > 0 {
+                    log::info!(
+                        "zmq {endpoint}: accepting again, after closing {refused} connections \
+                         at max_pending_handshakes"
+                    );
+                    refused = 0;
+                }
                 connections.0.retain(|g| !g.is_ready());
                 let core = core.clone();
                 let name = endpoint.clone();
+                let slot = engine::PendingHandshake::new(&pending);
                 let g = Builder::new().name("zmq-connection").spawn(move || {
-                    let _ = engine::run(&core, stream, &name, None);
+                    let _ = engine::run(&core, stream, &name, None, Some(slot));
                 });
                 match g {
                     Ok(g) => connections.0.push(g),
@@ -454,7 +488,7 @@ fn connect_loop(
     loop {
         match transport::connect(&ep) {
             Ok(stream) => {
-                let _ = engine::run(&core, stream, &endpoint, persistent.clone());
+                let _ = engine::run(&core, stream, &endpoint, persistent.clone(), None);
                 ivl = opts.reconnect_ivl;
             }
             Err(e) => log::debug!("zmq {endpoint}: connect failed: {e}"),

@@ -8,11 +8,16 @@ use super::Status;
 
 /// Splits frames off a receive buffer, enforcing size limits at the header.
 ///
-/// Limits are per frame, as libzmq's `ZMQ_MAXMSGSIZE` is (`v2_decoder.cpp`
-/// `size_ready`). They are checked as soon as the size field is complete, so a
-/// peer announcing a huge frame is refused before any of its body is
-/// buffered, and a caller that reserves `header_len + size` after a
-/// successful check never allocates more than the limit.
+/// The message limit bounds a whole message: a frame's size plus the
+/// octets of the frames before it in the same message, which the caller
+/// passes to [`decode_after`](FrameDecoder::decode_after) (libzmq's
+/// `ZMQ_MAXMSGSIZE` is documented as limiting "the size of the inbound
+/// message" but `v2_decoder.cpp` `size_ready` checks each frame alone, so
+/// a peer could send any amount as many frames just under it). The command
+/// limit bounds each command frame. Limits are checked as soon as the size
+/// field is complete, so a peer announcing a huge frame is refused before
+/// any of its body is buffered, and a caller that reserves `header_len +
+/// size` after a successful check never allocates more than the limit.
 ///
 /// # Examples
 ///
@@ -66,9 +71,9 @@ impl FrameDecoder {
         }
     }
 
-    /// Sets the largest message frame body accepted (libzmq's
-    /// `ZMQ_MAXMSGSIZE`; `None` means only the protocol's own 2^63-1 and the
-    /// address space limit the size).
+    /// Sets the largest message accepted, all its frame bodies together
+    /// (libzmq's `ZMQ_MAXMSGSIZE`; `None` means only the protocol's own
+    /// 2^63-1 per frame and the address space limit the size).
     pub const fn with_max_message_size(mut self, max: Option<u64>) -> FrameDecoder {
         self.max_message_size = max;
         self
@@ -80,49 +85,94 @@ impl FrameDecoder {
         self
     }
 
-    /// Reads and checks a frame header from the start of `src`.
+    /// Reads and checks the header of a message's first frame, or of a
+    /// command, from the start of `src`: [`decode_header_after`] with no
+    /// earlier frames.
+    ///
+    /// [`decode_header_after`]: FrameDecoder::decode_header_after
+    ///
+    /// # Errors
+    ///
+    /// As [`decode_header_after`](FrameDecoder::decode_header_after).
+    pub fn decode_header(&self, src: &[u8]) -> Result<Status<FrameHeader>, CodecError> {
+        self.decode_header_after(src, 0)
+    }
+
+    /// Reads and checks a frame header from the start of `src`, for a frame
+    /// that follows `message_so_far` octets of message frames of the same
+    /// message (ignored for a command frame).
     ///
     /// Returns `Complete(header, header_len)`; the whole frame is then
     /// `header_len + header.size` octets, which is safe to reserve.
     ///
     /// # Errors
     ///
-    /// [`CodecError::MessageTooLarge`] or [`CodecError::CommandTooLarge`] if
-    /// the size exceeds the limit for its kind of frame.
-    pub fn decode_header(&self, src: &[u8]) -> Result<Status<FrameHeader>, CodecError> {
+    /// [`CodecError::MessageTooLarge`] if `message_so_far` plus the frame's
+    /// size exceeds the message limit (or the frame alone the protocol's
+    /// 2^63-1), [`CodecError::CommandTooLarge`] if a command's size exceeds
+    /// the command limit.
+    pub fn decode_header_after(
+        &self,
+        src: &[u8],
+        message_so_far: u64,
+    ) -> Result<Status<FrameHeader>, CodecError> {
         let Status::Complete(header, used) = FrameHeader::decode(src) else {
             return Ok(Status::Partial);
         };
         // RFC 23: "A long frame has a body of 0 to 2^63-1 octets"; the body
         // must also fit in this machine's address space.
         let protocol_max = (i64::MAX as u64).min(usize::MAX as u64 - FrameHeader::MAX_LEN as u64);
-        let (limit, too_large): (u64, fn(u64, u64) -> CodecError) = if header.command {
-            (self.max_command_size, |size, max| {
-                CodecError::CommandTooLarge { size, max }
-            })
+        if header.command {
+            let max = self.max_command_size.min(protocol_max);
+            if header.size > max {
+                return Err(CodecError::CommandTooLarge {
+                    size: header.size,
+                    max,
+                });
+            }
         } else {
-            let limit = self.max_message_size.unwrap_or(u64::MAX);
-            (limit, |size, max| CodecError::MessageTooLarge { size, max })
-        };
-        let max = limit.min(protocol_max);
-        if header.size > max {
-            return Err(too_large(header.size, max));
+            let max = self.max_message_size.unwrap_or(u64::MAX).min(protocol_max);
+            let size = message_so_far.saturating_add(header.size);
+            if header.size > protocol_max || size > max {
+                return Err(CodecError::MessageTooLarge { size, max });
+            }
         }
         Ok(Status::Complete(header, used))
     }
 
     /// Splits the next whole frame off the front of `src` without copying its
-    /// body: the returned [`Frame::body`] shares `src`'s memory.
+    /// body: the returned [`Frame::body`] shares `src`'s memory. For a
+    /// message's first frame or a command; [`decode_after`] checks a later
+    /// frame against the message limit together with the frames before it.
     ///
     /// Returns `Ok(None)` and leaves `src` untouched if the frame is not
     /// complete yet; read more into `src` and call again.
+    ///
+    /// [`decode_after`]: FrameDecoder::decode_after
     ///
     /// # Errors
     ///
     /// As [`decode_header`](FrameDecoder::decode_header); reported as soon as
     /// the header is in `src`, whether or not the body has arrived.
     pub fn decode(&self, src: &mut BytesMut) -> Result<Option<Frame>, CodecError> {
-        let Status::Complete(header, header_len) = self.decode_header(src)? else {
+        self.decode_after(src, 0)
+    }
+
+    /// As [`decode`](FrameDecoder::decode), for a frame that follows
+    /// `message_so_far` octets of message frames of the same message (the
+    /// caller counts them; a command frame ignores it).
+    ///
+    /// # Errors
+    ///
+    /// As [`decode_header_after`](FrameDecoder::decode_header_after);
+    /// reported as soon as the header is in `src`.
+    pub fn decode_after(
+        &self,
+        src: &mut BytesMut,
+        message_so_far: u64,
+    ) -> Result<Option<Frame>, CodecError> {
+        let Status::Complete(header, header_len) = self.decode_header_after(src, message_so_far)?
+        else {
             return Ok(None);
         };
         // The checks above bound `size` by usize::MAX - 9: no overflow.
@@ -277,6 +327,47 @@ mod tests {
         }
         let mut exact = bytes_mut(&[0x00, 10, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
         assert!(small.decode(&mut exact).unwrap().is_some());
+    }
+
+    /// The message limit counts the frames before this one: each fits
+    /// alone, but the frame that takes the message past the limit fails at
+    /// its header; commands are checked alone.
+    #[test]
+    fn later_frames_count_the_message_so_far() {
+        let decoder = FrameDecoder::new()
+            .with_max_message_size(Some(10))
+            .with_max_command_size(16);
+        let cases: [(&str, &[u8], u64, Result<usize, CodecError>); 5] = [
+            ("fits after 6", &[0x00, 4, 1, 2, 3, 4], 6, Ok(4)),
+            (
+                "one over after 6",
+                &[0x00, 5],
+                6,
+                Err(CodecError::MessageTooLarge { size: 11, max: 10 }),
+            ),
+            (
+                "long header after 10",
+                &[0x02, 0, 0, 0, 0, 0, 0, 0, 1],
+                10,
+                Err(CodecError::MessageTooLarge { size: 11, max: 10 }),
+            ),
+            (
+                "no overflow near u64::MAX",
+                &[0x00, 1],
+                u64::MAX,
+                Err(CodecError::MessageTooLarge {
+                    size: u64::MAX,
+                    max: 10,
+                }),
+            ),
+            ("a command ignores the message", &[0x04, 1, 0], 10, Ok(1)),
+        ];
+        for (name, wire, so_far, expected) in cases {
+            let got = decoder
+                .decode_after(&mut bytes_mut(wire), so_far)
+                .map(|f| f.expect("whole frame").body.len());
+            assert_eq!(got, expected, "{name}");
+        }
     }
 
     #[test]

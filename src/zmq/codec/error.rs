@@ -31,10 +31,12 @@ pub enum CodecError {
         /// octets escaped.
         name: String,
     },
-    /// A message frame announced a body larger than the configured maximum;
+    /// A message frame announced a body that takes its message past the
+    /// configured maximum (or is past the protocol's 2^63-1 itself);
     /// detected at the size header, before any of the body was buffered.
     MessageTooLarge {
-        /// The size the frame header announced.
+        /// The message's size with this frame: the octets of its earlier
+        /// frames plus the size this frame's header announced.
         size: u64,
         /// The largest size accepted.
         max: u64,
@@ -97,10 +99,7 @@ impl fmt::Display for CodecError {
                 write!(f, "unsupported security mechanism \"{name}\" (only NULL)")
             }
             CodecError::MessageTooLarge { size, max } => {
-                write!(
-                    f,
-                    "message frame of {size} bytes exceeds the maximum of {max}"
-                )
+                write!(f, "message of {size} bytes exceeds the maximum of {max}")
             }
             CodecError::CommandTooLarge { size, max } => {
                 write!(
@@ -154,7 +153,7 @@ mod tests {
             ),
             (
                 CodecError::MessageTooLarge { size: 11, max: 10 },
-                "message frame of 11 bytes exceeds the maximum of 10",
+                "message of 11 bytes exceeds the maximum of 10",
             ),
             (
                 CodecError::IncompatibleSocketType {

@@ -68,6 +68,16 @@ pub(crate) fn try_recv(
     }
 }
 
+/// REQ and REP: whether it is the socket's turn to send (REQ has no reply
+/// due, REP has a request to answer). Other types always may.
+pub(crate) fn may_send(kind: SocketType, inner: &Inner) -> bool {
+    match kind {
+        SocketType::Req => req_rep::req_may_send(inner),
+        SocketType::Rep => req_rep::rep_may_send(inner),
+        _ => true,
+    }
+}
+
 /// Whether a recv and a send would complete now: (POLLIN, POLLOUT).
 pub(crate) fn events(kind: SocketType, inner: &mut Inner, wake: &mut Wakeups) -> (bool, bool) {
     routing::prune(inner);
@@ -77,11 +87,11 @@ pub(crate) fn events(kind: SocketType, inner: &mut Inner, wake: &mut Wakeups) ->
                 .pattern
                 .req_peer
                 .is_some_and(|id| inner.peers.iter().any(|p| p.id == id && p.rx.has_message())),
-            inner.pattern.req_peer.is_none() && routing::lb_ready(inner),
+            req_rep::req_may_send(inner) && routing::lb_ready(inner),
         ),
         SocketType::Rep => (
             inner.pattern.rep_envelope.is_none() && routing::fq_ready(inner),
-            inner.pattern.rep_envelope.is_some(),
+            req_rep::rep_may_send(inner),
         ),
         SocketType::Dealer | SocketType::Pair => {
             (routing::fq_ready(inner), routing::lb_ready(inner))

@@ -7,6 +7,13 @@
 //!           │ send: EFSM                          │ recv: EFSM
 //! ```
 //!
+//! A `recv` takes the whole message off the pipe, so the state above moves
+//! on its first frame; the frames not yet returned wait in the socket's
+//! `pending_in`. While they do, REQ and REP refuse to send (libzmq's
+//! `_receiving_reply` in `req.cpp`, `_sending_reply` set only after the
+//! last frame in `rep.cpp`): that check sits in the socket layer
+//! (`Socket::check_turn`), which holds those frames.
+//!
 //! On the wire a request is `"" + body`: REQ prepends the empty delimiter,
 //! REP keeps every frame up to and including it (the envelope, which grows
 //! by one routing id per ROUTER hop) and puts it back in front of the reply.
@@ -21,6 +28,16 @@ use super::super::msg::Msg;
 use super::super::routing;
 use super::super::signal::Wakeups;
 
+/// REQ may send when no reply is due.
+pub(super) fn req_may_send(inner: &Inner) -> bool {
+    inner.pattern.req_peer.is_none()
+}
+
+/// REP may send when it holds a request's envelope to answer.
+pub(super) fn rep_may_send(inner: &Inner) -> bool {
+    inner.pattern.rep_envelope.is_some()
+}
+
 /// RFC 28: "SHALL prefix the outgoing message with an empty delimiter
 /// frame" and "SHALL route outgoing messages to connected peers using a
 /// round-robin strategy"; one request at a time.
@@ -29,7 +46,7 @@ pub(super) fn req_send(
     slot: &mut Option<Msg>,
     wake: &mut Wakeups,
 ) -> Option<io::Result<()>> {
-    if inner.pattern.req_peer.is_some() {
+    if !req_may_send(inner) {
         return Some(Err(ZmqError::InvalidState.into()));
     }
     let mut msg = slot.take()?;
