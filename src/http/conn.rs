@@ -289,6 +289,10 @@ impl<'a> Conn<'a> {
                     if self.io.wbuf.len() >= FLUSH_AT {
                         self.io.flush()?;
                     }
+                    // A client that keeps its input full never makes the
+                    // next read wait: every so many requests, let the
+                    // worker's other connections run.
+                    self.io.answered();
                 }
                 Ok(None) => {
                     let mut parks = false;
