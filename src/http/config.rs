@@ -10,7 +10,8 @@ use super::{AccessLog, Limits};
 /// The defaults are for production: bounded heads and bodies, a slow head
 /// closed after 30 s, an idle keep-alive connection after 60 s, a stalled
 /// body read or write after 60 s, and one access log line per request
-/// through [`log`] (target `greenline::http::access`).
+/// through [`log`] (target `greenline::http::access`), handed to a thread
+/// of its own a batch at a time (see [`AccessLog`]).
 ///
 /// The timeouts are kept by greenline rather than may's timers (so a
 /// connection waiting for its next request does not first try a read that
@@ -154,6 +155,8 @@ impl ServerConfig {
     }
 
     /// Where access log lines go; default [`AccessLog::Log`].
+    /// [`AccessLog::stderr`] writes them to standard error, as pywsgi
+    /// does.
     pub fn access_log(mut self, log: AccessLog) -> ServerConfig {
         self.access_log = log;
         self

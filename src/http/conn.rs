@@ -26,6 +26,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Buf;
 
 use super::headers::Field;
+use super::log::LineBuffer;
 use super::request::BodyState;
 use super::response::Body;
 use super::response_head::HeadCache;
@@ -97,7 +98,7 @@ pub fn serve_connection<H: Handler + ?Sized>(
     let stream = prepare(stream, config)?;
     let mut conn = Conn::new(Io::new(stream), peer, config, Vec::new(), None);
     match conn.run(handler)? {
-        End::Close => conn.io.close(),
+        End::Close => conn.close(),
         // Park never happens: this connection was given no `park_after`.
         End::Drop | End::Park => Ok(()),
     }
@@ -162,12 +163,10 @@ fn carry_on<H: Handler>(idle: Idle, handler: Arc<H>, config: Arc<ServerConfig>) 
     let mut conn = Conn::new(io, peer, &config, spare_fields, config.idle_park);
     conn.idle_since = since;
     let ended = match conn.run(handler.as_ref()) {
-        Ok(End::Close) => conn.io.close(),
+        Ok(End::Close) => conn.close(),
         Ok(End::Drop) => Ok(()),
         Ok(End::Park) => {
-            let Conn {
-                mut io, idle_since, ..
-            } = conn;
+            let (mut io, idle_since) = conn.into_idle();
             let Some(stream) = io.park() else {
                 return Next::Done;
             };
@@ -228,6 +227,10 @@ struct Conn<'a> {
     idle_fresh: Option<(Option<Duration>, bool)>,
     /// The last response head encoded, for the next one that is the same.
     head_cache: HeadCache,
+    /// Access log lines of the batch being answered, handed to the log's
+    /// thread before the connection waits for more input (and when it
+    /// ends).
+    lines: LineBuffer<'a>,
 }
 
 impl<'a> Conn<'a> {
@@ -248,7 +251,21 @@ impl<'a> Conn<'a> {
             idle_since: None,
             idle_fresh,
             head_cache: HeadCache::new(),
+            lines: LineBuffer::new(&config.access_log),
         }
+    }
+
+    /// Closes the connection gracefully (`Io::close`), its log lines
+    /// handed over first, before its last responses go out.
+    fn close(mut self) -> io::Result<()> {
+        self.lines.hand_over();
+        self.io.close()
+    }
+
+    /// What an idle connection keeps, the rest dropped: its log lines go
+    /// to the log now, and nothing left borrows the config.
+    fn into_idle(self) -> (Io, Option<Instant>) {
+        (self.io, self.idle_since)
     }
 
     /// How long to wait for the next request's first byte, and whether
@@ -311,6 +328,9 @@ impl<'a> Conn<'a> {
                         }
                         Some(left)
                     };
+                    // The batch is answered: its log lines go before the
+                    // connection (possibly) waits.
+                    self.lines.hand_over();
                     match self.io.fill(timeout) {
                         Ok(0) => return Ok(End::Drop),
                         Ok(_) => self.idle_since = None,
@@ -561,8 +581,8 @@ impl<'a> Conn<'a> {
         Ok(sent)
     }
 
-    fn log(&self, request_line: &str, status: u16, body_len: u64, duration: Duration) {
-        self.config.access_log.write(&AccessEntry {
+    fn log(&mut self, request_line: &str, status: u16, body_len: u64, duration: Duration) {
+        self.lines.push(&AccessEntry {
             peer: self.peer,
             request_line,
             status,

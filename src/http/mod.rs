@@ -88,6 +88,7 @@ mod handler;
 mod headers;
 mod limits;
 mod log;
+mod log_writer;
 #[cfg(feature = "minihttp")]
 mod minihttp;
 mod request;
@@ -109,6 +110,7 @@ pub use handler::{Handler, IntoResponse};
 pub use headers::Headers;
 pub use limits::Limits;
 pub use log::{AccessEntry, AccessLog, ACCESS_TARGET};
+pub use log_writer::AccessWriter;
 #[cfg(feature = "minihttp")]
 pub use minihttp::MiniHttpServer;
 pub use request::Request;
