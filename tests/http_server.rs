@@ -489,6 +489,49 @@ fn access_log_lines_have_pywsgi_format() {
 }
 
 #[test]
+fn access_log_lines_escape_control_and_non_ascii_bytes() {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let config = quiet().access_log(AccessLog::sink(move |e| {
+        sink.lock().unwrap().push(e.to_string())
+    }));
+    let (handler, _) = app();
+    let server = serve(handler, config);
+    // Served: a UTF-8 sequence and a quote in the target, which the parser
+    // accepts.
+    let mut c = Client::connect(server.local_addr());
+    let r = c
+        .send(b"GET /caf\xc3\xa9?q=\"x\" HTTP/1.1\r\nHost: x\r\n\r\n")
+        .response();
+    assert_eq!(r.status, 200);
+    // Refused (400): ESC, a byte that is not UTF-8, and a UTF-8 sequence.
+    let mut c = Client::connect(server.local_addr());
+    let r = c
+        .send(b"GET /a\x1b\xff\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .response();
+    assert_eq!(r.status, 400);
+    c.expect_eof();
+    let lines = lines.lock().unwrap();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].contains(r#" "GET /caf\xc3\xa9?q=\"x\" HTTP/1.1" 200 "#),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains(r#" "GET /a\x1b\xff\xc3\xa9 HTTP/1.1" 400 "#),
+        "{}",
+        lines[1]
+    );
+    for line in lines.iter() {
+        assert!(
+            line.bytes().all(|b| (b' '..=b'~').contains(&b)),
+            "a raw byte in {line:?}"
+        );
+    }
+}
+
+#[test]
 fn stop_closes_the_listener() {
     let server = serve(|_: &mut Request| Response::text(200, "up"), quiet());
     let addr = server.local_addr();

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Buf;
 
 use super::headers::Field;
-use super::log::LineBuffer;
+use super::log::{escape_into, LineBuffer};
 use super::request::BodyState;
 use super::response::Body;
 use super::response_head::HeadCache;
@@ -375,8 +375,9 @@ impl<'a> Conn<'a> {
             // The request line as far as it arrived, escaped for the log.
             let line_end = self.io.rbuf.iter().position(|&b| b == b'\r' || b == b'\n');
             let line = &self.io.rbuf[..line_end.unwrap_or(self.io.rbuf.len()).min(256)];
-            let line = line.escape_ascii().to_string();
-            self.log(&line, status, body.len() as u64, Duration::ZERO);
+            let mut text = String::with_capacity(line.len());
+            escape_into(&mut text, line);
+            self.log(&text, status, body.len() as u64, Duration::ZERO);
         }
         Ok(End::Close)
     }
@@ -627,12 +628,21 @@ fn error_body(status: u16) -> &'static str {
     }
 }
 
+/// The request line for the access log, escaped (the target may hold
+/// any UTF-8, quotes among it).
 fn request_line(head: &RequestHead) -> String {
     let version = match head.version() {
         super::Version::Http10 => "HTTP/1.0",
         super::Version::Http11 => "HTTP/1.1",
     };
-    format!("{} {} {version}", head.method(), head.target())
+    let (method, target) = (head.method(), head.target());
+    let mut line = String::with_capacity(method.len() + target.len() + 10);
+    escape_into(&mut line, method.as_bytes());
+    line.push(' ');
+    escape_into(&mut line, target.as_bytes());
+    line.push(' ');
+    line.push_str(version);
+    line
 }
 
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {

@@ -227,14 +227,34 @@ impl Drop for LineBuffer<'_> {
     }
 }
 
+/// Appends `bytes` to `out` escaped for a log line, as
+/// `<[u8]>::escape_ascii` escapes them: every byte outside printable ASCII
+/// as `\xNN` (tab, CR and LF as `\t`, `\r`, `\n`), and `"`, `'` and `\`
+/// behind a backslash. So a request line can neither garble a terminal nor
+/// end its quoted field early and forge the rest of a line. The one escape
+/// for every request line logged, parsed or refused.
+pub(crate) fn escape_into(out: &mut String, bytes: &[u8]) {
+    let plain = |b: &u8| matches!(b, b' '..=b'~') && !matches!(b, b'"' | b'\'' | b'\\');
+    match std::str::from_utf8(bytes) {
+        // The common case, copied as it is.
+        Ok(text) if bytes.iter().all(plain) => out.push_str(text),
+        // Writing to a String cannot fail.
+        _ => {
+            let _ = write!(out, "{}", bytes.escape_ascii());
+        }
+    }
+}
+
 /// One request as the access log sees it; its `Display` is pywsgi's line.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct AccessEntry<'a> {
     /// The client's address (the line shows the IP only).
     pub peer: SocketAddr,
-    /// The request line as received, such as `GET /a?b HTTP/1.1`; for a
-    /// request that could not be parsed, its first bytes, escaped.
+    /// The request line as received, such as `GET /a?b HTTP/1.1` (for a
+    /// request that could not be parsed, its first bytes), escaped: bytes
+    /// outside printable ASCII as `\xNN`, `"`, `'` and `\` behind a
+    /// backslash.
     pub request_line: &'a str,
     /// The status code sent.
     pub status: u16,
@@ -278,6 +298,22 @@ impl fmt::Display for AccessEntry<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaping() {
+        let table: &[(&[u8], &str)] = &[
+            (b"GET /a?b=c HTTP/1.1", "GET /a?b=c HTTP/1.1"),
+            (b"/caf\xc3\xa9", "/caf\\xc3\\xa9"),
+            (b"/\x1b[31m\xff", "/\\x1b[31m\\xff"),
+            (b"/q=\"x\"", "/q=\\\"x\\\""),
+            (b"a\tb\r\n\x7f", "a\\tb\\r\\n\\x7f"),
+        ];
+        for (input, want) in table {
+            let mut out = String::from(">");
+            escape_into(&mut out, input);
+            assert_eq!(out, format!(">{want}"), "{input:?}");
+        }
+    }
 
     #[test]
     fn pywsgi_format() {
