@@ -396,6 +396,7 @@ impl<'a> Conn<'a> {
             &mut self.io,
             &self.config.limits,
             self.config.read_timeout,
+            self.config.min_body_rate,
         );
         let called = panic::catch_unwind(AssertUnwindSafe(|| handler.call(&mut req)));
         let (head, mut body) = req.into_parts();
@@ -421,13 +422,17 @@ impl<'a> Conn<'a> {
             // answer replaces the handler's, and the connection closes.
             response = error_response(e.status());
             keep = false;
+        } else if body.pace.too_slow() {
+            // The body came slower than the minimum rate: the same, 408.
+            response = error_response(408);
+            keep = false;
         }
         if keep && !body.decoder.is_done() {
             keep = self.discard_buffered(&mut body);
         }
         let (status, sent, mut keep) = self.write_response(&mut response, &head, keep)?;
         if keep && !body.decoder.is_done() {
-            keep = self.drain(&mut body.decoder);
+            keep = self.drain(&mut body);
         }
         if let Some(started) = started {
             let line = request_line(&head);
@@ -461,18 +466,20 @@ impl<'a> Conn<'a> {
         }
     }
 
-    /// Reads and discards the rest of an unread body, up to the drain limit;
-    /// returns whether it ended in time (else the connection closes).
-    fn drain(&mut self, decoder: &mut BodyDecoder) -> bool {
+    /// Reads and discards the rest of an unread body, up to the drain limit
+    /// and within the minimum body rate; returns whether it ended in time
+    /// (else the connection closes).
+    fn drain(&mut self, body: &mut BodyState) -> bool {
         let mut budget = self.config.drain_limit;
-        while !decoder.is_done() {
+        let (rate, read_timeout) = (self.config.min_body_rate, self.config.read_timeout);
+        while !body.decoder.is_done() {
             if self.io.rbuf.is_empty() {
-                match self.io.fill(self.config.read_timeout) {
+                match body.pace.fill(&mut self.io, rate, read_timeout) {
                     Ok(0) | Err(_) => return false,
                     Ok(_) => {}
                 }
             }
-            match decoder.decode(&self.io.rbuf) {
+            match body.decoder.decode(&self.io.rbuf) {
                 Ok(step) if (step.consumed as u64) <= budget => {
                     budget -= step.consumed as u64;
                     self.io.rbuf.advance(step.consumed);

@@ -217,7 +217,8 @@ impl<H: Handler> Service<H> {
             BodyKind::Chunked => return (is_head, status_only(411)),
         };
         let mut io = Io::preloaded(body);
-        let mut request = Request::new(head, UNKNOWN_PEER, &mut io, limits, None);
+        // The engine has read the body already: no timeout or rate applies.
+        let mut request = Request::new(head, UNKNOWN_PEER, &mut io, limits, None, None);
         let called = panic::catch_unwind(AssertUnwindSafe(|| self.handler.call(&mut request)));
         let (head, state) = request.into_parts();
         let response = match called {

@@ -91,6 +91,7 @@ mod log;
 mod log_writer;
 #[cfg(feature = "minihttp")]
 mod minihttp;
+mod pace;
 mod request;
 mod request_head;
 mod response;
@@ -101,7 +102,7 @@ mod wire;
 
 pub use body::{BodyDecoder, Decoded};
 pub use chunked::{write_chunk, write_last_chunk, ChunkedDecoder};
-pub use config::ServerConfig;
+pub use config::{BodyRate, ServerConfig};
 pub use conn::serve_connection;
 pub use date::{format_http_date, write_date, HTTP_DATE_LEN};
 pub use error::{EncodeError, ParseError};
