@@ -45,7 +45,9 @@
 //! greenline runs on [`may`]'s scheduler: N worker threads (one per CPU by
 //! default, see [`config`]), each an epoll event loop with a run queue, plus
 //! one timer thread (and, once an HTTP response has been written, one
-//! thread that ticks a once-a-second clock for its `Date`). A greenlet is a may coroutine with its own stack; a
+//! thread that ticks a once-a-second clock for its `Date`; once an access
+//! log line has been handed over, one thread per access log that writes
+//! the lines). A greenlet is a may coroutine with its own stack; a
 //! blocking greenline call registers interest (a socket event, a timer, a
 //! wait queue) and switches to the next ready greenlet. Wake-ups from other
 //! threads go through the target worker's inbox. On a plain OS thread the

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{app, quiet, serve, Client};
-use greenline::http::{AccessLog, Limits, Request, Response};
+use greenline::http::{AccessLog, BodyRate, Limits, Request, Response};
 
 const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 
@@ -489,6 +489,49 @@ fn access_log_lines_have_pywsgi_format() {
 }
 
 #[test]
+fn access_log_lines_escape_control_and_non_ascii_bytes() {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let config = quiet().access_log(AccessLog::sink(move |e| {
+        sink.lock().unwrap().push(e.to_string())
+    }));
+    let (handler, _) = app();
+    let server = serve(handler, config);
+    // Served: a UTF-8 sequence and a quote in the target, which the parser
+    // accepts.
+    let mut c = Client::connect(server.local_addr());
+    let r = c
+        .send(b"GET /caf\xc3\xa9?q=\"x\" HTTP/1.1\r\nHost: x\r\n\r\n")
+        .response();
+    assert_eq!(r.status, 200);
+    // Refused (400): ESC, a byte that is not UTF-8, and a UTF-8 sequence.
+    let mut c = Client::connect(server.local_addr());
+    let r = c
+        .send(b"GET /a\x1b\xff\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .response();
+    assert_eq!(r.status, 400);
+    c.expect_eof();
+    let lines = lines.lock().unwrap();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].contains(r#" "GET /caf\xc3\xa9?q=\"x\" HTTP/1.1" 200 "#),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains(r#" "GET /a\x1b\xff\xc3\xa9 HTTP/1.1" 400 "#),
+        "{}",
+        lines[1]
+    );
+    for line in lines.iter() {
+        assert!(
+            line.bytes().all(|b| (b' '..=b'~').contains(&b)),
+            "a raw byte in {line:?}"
+        );
+    }
+}
+
+#[test]
 fn stop_closes_the_listener() {
     let server = serve(|_: &mut Request| Response::text(200, "up"), quiet());
     let addr = server.local_addr();
@@ -602,6 +645,100 @@ fn a_body_that_stops_arriving_times_out_and_the_connection_closes() {
     // The server goes on serving.
     let r = Client::connect(server.local_addr()).send(GET).response();
     assert_eq!(r.status, 200);
+}
+
+/// Writes `bytes` to `stream` one at a time, `every` apart, until they
+/// are all sent, a write fails or `stop` is set.
+fn trickle(
+    mut stream: std::net::TcpStream,
+    bytes: Vec<u8>,
+    every: Duration,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    use std::io::Write;
+    std::thread::spawn(move || {
+        for b in bytes {
+            if stop.load(std::sync::atomic::Ordering::SeqCst) || stream.write_all(&[b]).is_err() {
+                return;
+            }
+            // The trickle's own pace, the test's stimulus: not a wait for
+            // the server.
+            std::thread::sleep(every);
+        }
+    })
+}
+
+/// Sends `head`, then trickles `body` a byte every 100 ms to a server
+/// wanting 1,000 bytes a second after 300 ms; expects 408 and the close,
+/// then the one connection slot serving the next client.
+fn trickled_body_gets_408(head: &[u8], body: &[u8]) {
+    let (handler, _) = app();
+    let config = quiet()
+        .min_body_rate(Some(BodyRate::new(1000, Duration::from_millis(300))))
+        .max_connections(1);
+    let server = serve(handler, config);
+    let mut c = Client::connect(server.local_addr());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sent = std::time::Instant::now();
+    c.send(head);
+    let trickler = trickle(
+        c.stream.try_clone().unwrap(),
+        body.to_vec(),
+        Duration::from_millis(100),
+        stop.clone(),
+    );
+    let r = c.response();
+    let took = sent.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(r.status, 408, "{r:?}");
+    assert_eq!(r.header("connection"), Some("close"));
+    // Never before the grace period; the client's read limit bounds it.
+    assert!(took >= Duration::from_millis(300), "408 after {took:?}");
+    c.expect_eof();
+    trickler.join().unwrap();
+    drop(c);
+    // The slot is free: the next client is served.
+    let r = Client::connect(server.local_addr()).send(GET).response();
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn a_body_slower_than_the_minimum_rate_gets_408_and_frees_its_slot() {
+    trickled_body_gets_408(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n",
+        &[b'x'; 100],
+    );
+}
+
+#[test]
+fn a_chunked_body_slower_than_the_minimum_rate_gets_408() {
+    trickled_body_gets_408(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        &b"1\r\nx\r\n".repeat(20),
+    );
+}
+
+#[test]
+fn an_unread_body_slower_than_the_minimum_rate_is_not_drained_for_ever() {
+    let (handler, _) = app();
+    let config = quiet().min_body_rate(Some(BodyRate::new(1000, Duration::from_millis(300))));
+    let server = serve(handler, config);
+    let mut c = Client::connect(server.local_addr());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Short enough to be drained to keep the connection; the handler
+    // answers without reading it.
+    c.send(b"POST /ignore HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n");
+    let trickler = trickle(
+        c.stream.try_clone().unwrap(),
+        vec![b'x'; 100],
+        Duration::from_millis(100),
+        stop.clone(),
+    );
+    assert_eq!(c.response().text(), "ignored");
+    // The server gives up draining and closes, within the read limit.
+    c.expect_eof();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    trickler.join().unwrap();
 }
 
 /// A response body of `len` bytes that reports when it is dropped (the

@@ -9,8 +9,10 @@ use super::{AccessLog, Limits};
 ///
 /// The defaults are for production: bounded heads and bodies, a slow head
 /// closed after 30 s, an idle keep-alive connection after 60 s, a stalled
-/// body read or write after 60 s, and one access log line per request
-/// through [`log`] (target `greenline::http::access`).
+/// body read or write after 60 s, a body slower than 1 KiB/s on average
+/// after a 10 s grace period closed with 408, and one access log line per request
+/// through [`log`] (target `greenline::http::access`), handed to a thread
+/// of its own a batch at a time (see [`AccessLog`]).
 ///
 /// The timeouts are kept by greenline rather than may's timers (so a
 /// connection waiting for its next request does not first try a read that
@@ -41,6 +43,8 @@ pub struct ServerConfig {
     pub(crate) write_timeout: Option<Duration>,
     /// Most unread body bytes discarded to keep a connection open.
     pub(crate) drain_limit: u64,
+    /// The least average rate a request body must arrive at.
+    pub(crate) min_body_rate: Option<BodyRate>,
     pub(crate) access_log: AccessLog,
     /// Most connections an `HttpServer` serves at once; `None`: no limit.
     pub(crate) max_connections: Option<usize>,
@@ -59,6 +63,7 @@ impl ServerConfig {
             read_timeout: Some(Duration::from_secs(60)),
             write_timeout: Some(Duration::from_secs(60)),
             drain_limit: 64 * 1024,
+            min_body_rate: Some(BodyRate::default()),
             access_log: AccessLog::Log,
             max_connections: None,
             idle_park: Some(Duration::from_millis(100)),
@@ -112,6 +117,27 @@ impl ServerConfig {
         self
     }
 
+    /// The least average rate at which a request body must arrive, or
+    /// `None` for no such bound (each read is still bounded by
+    /// [`read_timeout`](ServerConfig::read_timeout)). Default 1 KiB/s
+    /// after a 10 s grace period ([`BodyRate::default`]).
+    ///
+    /// The time counted is the time the server spends waiting for body
+    /// bytes (in a handler's reads, or draining a body the handler left),
+    /// not the handler's own work: the waits for a body of which `n` bytes
+    /// have arrived may add up to `grace + n / bytes_per_sec`. A client
+    /// slower than that (one that trickles its body to hold a connection,
+    /// and a [`max_connections`](ServerConfig::max_connections) slot,
+    /// indefinitely) makes the wait fail: the handler's read returns
+    /// `ErrorKind::TimedOut`, the server answers `408 Request Timeout`
+    /// whatever the handler returns, and closes the connection; while
+    /// draining an unread body after the response, it closes. Chunked
+    /// bodies count their framing as body bytes.
+    pub fn min_body_rate(mut self, rate: Option<BodyRate>) -> ServerConfig {
+        self.min_body_rate = rate;
+        self
+    }
+
     /// At most `n` connections are served at once by an
     /// [`HttpServer`](super::HttpServer): gevent's `spawn=Pool(n)`, and
     /// [`ServerOptions::max_connections`](crate::server::ServerOptions::max_connections)
@@ -154,14 +180,90 @@ impl ServerConfig {
     }
 
     /// Where access log lines go; default [`AccessLog::Log`].
+    /// [`AccessLog::stderr`] writes them to standard error, as pywsgi
+    /// does.
     pub fn access_log(mut self, log: AccessLog) -> ServerConfig {
         self.access_log = log;
         self
     }
 }
 
+/// The least average rate a request body must arrive at: see
+/// [`ServerConfig::min_body_rate`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use greenline::http::{BodyRate, ServerConfig};
+/// // Uploads from slow links: 256 bytes a second, after 30 s.
+/// let config = ServerConfig::new().min_body_rate(Some(BodyRate::new(256, Duration::from_secs(30))));
+/// # let _ = config;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyRate {
+    /// Bytes a second, averaged over the time spent waiting for the body;
+    /// 0 sets no minimum.
+    pub bytes_per_sec: u64,
+    /// Waiting allowed on top of what the rate allows for the bytes
+    /// received, so the first bytes have time to come.
+    pub grace: Duration,
+}
+
+impl BodyRate {
+    /// A rate of `bytes_per_sec` after `grace`.
+    pub fn new(bytes_per_sec: u64, grace: Duration) -> BodyRate {
+        BodyRate {
+            bytes_per_sec,
+            grace,
+        }
+    }
+
+    /// The most waiting allowed for a body of which `received` bytes have
+    /// arrived: `grace + received / bytes_per_sec`.
+    pub fn allowance(&self, received: u64) -> Duration {
+        if self.bytes_per_sec == 0 {
+            return Duration::MAX;
+        }
+        let nanos = u128::from(received) * 1_000_000_000 / u128::from(self.bytes_per_sec);
+        let earned = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+        self.grace.saturating_add(earned)
+    }
+}
+
+impl Default for BodyRate {
+    /// 1 KiB/s after 10 s: a trickle of a byte a minute is cut off within
+    /// seconds, while an upload over the slowest mobile link is not.
+    fn default() -> BodyRate {
+        BodyRate::new(1024, Duration::from_secs(10))
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_rate_allowance() {
+        let s = Duration::from_secs;
+        let table = [
+            // (bytes a second, grace, received, allowance)
+            (1024, s(10), 0, s(10)),
+            (1024, s(10), 1024, s(11)),
+            (1000, s(0), 500, Duration::from_millis(500)),
+            (0, s(10), 1 << 40, Duration::MAX),
+            (1, Duration::MAX, 1, Duration::MAX),
+            (1, s(0), u64::MAX, Duration::from_nanos(u64::MAX)),
+        ];
+        for (rate, grace, received, want) in table {
+            let got = BodyRate::new(rate, grace).allowance(received);
+            assert_eq!(got, want, "{rate} B/s, {grace:?}, {received} B");
+        }
     }
 }

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Buf;
 
 use super::headers::Field;
+use super::log::{escape_into, LineBuffer};
 use super::request::BodyState;
 use super::response::Body;
 use super::response_head::HeadCache;
@@ -97,7 +98,7 @@ pub fn serve_connection<H: Handler + ?Sized>(
     let stream = prepare(stream, config)?;
     let mut conn = Conn::new(Io::new(stream), peer, config, Vec::new(), None);
     match conn.run(handler)? {
-        End::Close => conn.io.close(),
+        End::Close => conn.close(),
         // Park never happens: this connection was given no `park_after`.
         End::Drop | End::Park => Ok(()),
     }
@@ -162,12 +163,10 @@ fn carry_on<H: Handler>(idle: Idle, handler: Arc<H>, config: Arc<ServerConfig>) 
     let mut conn = Conn::new(io, peer, &config, spare_fields, config.idle_park);
     conn.idle_since = since;
     let ended = match conn.run(handler.as_ref()) {
-        Ok(End::Close) => conn.io.close(),
+        Ok(End::Close) => conn.close(),
         Ok(End::Drop) => Ok(()),
         Ok(End::Park) => {
-            let Conn {
-                mut io, idle_since, ..
-            } = conn;
+            let (mut io, idle_since) = conn.into_idle();
             let Some(stream) = io.park() else {
                 return Next::Done;
             };
@@ -228,6 +227,10 @@ struct Conn<'a> {
     idle_fresh: Option<(Option<Duration>, bool)>,
     /// The last response head encoded, for the next one that is the same.
     head_cache: HeadCache,
+    /// Access log lines of the batch being answered, handed to the log's
+    /// thread before the connection waits for more input (and when it
+    /// ends).
+    lines: LineBuffer<'a>,
 }
 
 impl<'a> Conn<'a> {
@@ -248,7 +251,21 @@ impl<'a> Conn<'a> {
             idle_since: None,
             idle_fresh,
             head_cache: HeadCache::new(),
+            lines: LineBuffer::new(&config.access_log),
         }
+    }
+
+    /// Closes the connection gracefully (`Io::close`), its log lines
+    /// handed over first, before its last responses go out.
+    fn close(mut self) -> io::Result<()> {
+        self.lines.hand_over();
+        self.io.close()
+    }
+
+    /// What an idle connection keeps, the rest dropped: its log lines go
+    /// to the log now, and nothing left borrows the config.
+    fn into_idle(self) -> (Io, Option<Instant>) {
+        (self.io, self.idle_since)
     }
 
     /// How long to wait for the next request's first byte, and whether
@@ -289,6 +306,10 @@ impl<'a> Conn<'a> {
                     if self.io.wbuf.len() >= FLUSH_AT {
                         self.io.flush()?;
                     }
+                    // A client that keeps its input full never makes the
+                    // next read wait: every so many requests, let the
+                    // worker's other connections run.
+                    self.io.answered();
                 }
                 Ok(None) => {
                     let mut parks = false;
@@ -307,6 +328,9 @@ impl<'a> Conn<'a> {
                         }
                         Some(left)
                     };
+                    // The batch is answered: its log lines go before the
+                    // connection (possibly) waits.
+                    self.lines.hand_over();
                     match self.io.fill(timeout) {
                         Ok(0) => return Ok(End::Drop),
                         Ok(_) => self.idle_since = None,
@@ -351,8 +375,9 @@ impl<'a> Conn<'a> {
             // The request line as far as it arrived, escaped for the log.
             let line_end = self.io.rbuf.iter().position(|&b| b == b'\r' || b == b'\n');
             let line = &self.io.rbuf[..line_end.unwrap_or(self.io.rbuf.len()).min(256)];
-            let line = line.escape_ascii().to_string();
-            self.log(&line, status, body.len() as u64, Duration::ZERO);
+            let mut text = String::with_capacity(line.len());
+            escape_into(&mut text, line);
+            self.log(&text, status, body.len() as u64, Duration::ZERO);
         }
         Ok(End::Close)
     }
@@ -371,6 +396,7 @@ impl<'a> Conn<'a> {
             &mut self.io,
             &self.config.limits,
             self.config.read_timeout,
+            self.config.min_body_rate,
         );
         let called = panic::catch_unwind(AssertUnwindSafe(|| handler.call(&mut req)));
         let (head, mut body) = req.into_parts();
@@ -396,13 +422,17 @@ impl<'a> Conn<'a> {
             // answer replaces the handler's, and the connection closes.
             response = error_response(e.status());
             keep = false;
+        } else if body.pace.too_slow() {
+            // The body came slower than the minimum rate: the same, 408.
+            response = error_response(408);
+            keep = false;
         }
         if keep && !body.decoder.is_done() {
             keep = self.discard_buffered(&mut body);
         }
         let (status, sent, mut keep) = self.write_response(&mut response, &head, keep)?;
         if keep && !body.decoder.is_done() {
-            keep = self.drain(&mut body.decoder);
+            keep = self.drain(&mut body);
         }
         if let Some(started) = started {
             let line = request_line(&head);
@@ -436,18 +466,20 @@ impl<'a> Conn<'a> {
         }
     }
 
-    /// Reads and discards the rest of an unread body, up to the drain limit;
-    /// returns whether it ended in time (else the connection closes).
-    fn drain(&mut self, decoder: &mut BodyDecoder) -> bool {
+    /// Reads and discards the rest of an unread body, up to the drain limit
+    /// and within the minimum body rate; returns whether it ended in time
+    /// (else the connection closes).
+    fn drain(&mut self, body: &mut BodyState) -> bool {
         let mut budget = self.config.drain_limit;
-        while !decoder.is_done() {
+        let (rate, read_timeout) = (self.config.min_body_rate, self.config.read_timeout);
+        while !body.decoder.is_done() {
             if self.io.rbuf.is_empty() {
-                match self.io.fill(self.config.read_timeout) {
+                match body.pace.fill(&mut self.io, rate, read_timeout) {
                     Ok(0) | Err(_) => return false,
                     Ok(_) => {}
                 }
             }
-            match decoder.decode(&self.io.rbuf) {
+            match body.decoder.decode(&self.io.rbuf) {
                 Ok(step) if (step.consumed as u64) <= budget => {
                     budget -= step.consumed as u64;
                     self.io.rbuf.advance(step.consumed);
@@ -557,8 +589,8 @@ impl<'a> Conn<'a> {
         Ok(sent)
     }
 
-    fn log(&self, request_line: &str, status: u16, body_len: u64, duration: Duration) {
-        self.config.access_log.write(&AccessEntry {
+    fn log(&mut self, request_line: &str, status: u16, body_len: u64, duration: Duration) {
+        self.lines.push(&AccessEntry {
             peer: self.peer,
             request_line,
             status,
@@ -603,12 +635,21 @@ fn error_body(status: u16) -> &'static str {
     }
 }
 
+/// The request line for the access log, escaped (the target may hold
+/// any UTF-8, quotes among it).
 fn request_line(head: &RequestHead) -> String {
     let version = match head.version() {
         super::Version::Http10 => "HTTP/1.0",
         super::Version::Http11 => "HTTP/1.1",
     };
-    format!("{} {} {version}", head.method(), head.target())
+    let (method, target) = (head.method(), head.target());
+    let mut line = String::with_capacity(method.len() + target.len() + 10);
+    escape_into(&mut line, method.as_bytes());
+    line.push(' ');
+    escape_into(&mut line, target.as_bytes());
+    line.push(' ');
+    line.push_str(version);
+    line
 }
 
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {

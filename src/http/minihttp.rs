@@ -58,6 +58,7 @@ use std::time::{Instant, SystemTime};
 
 use bytes::BytesMut;
 
+use super::log::escape_into;
 use super::response::Body;
 use super::wire::Io;
 use super::{
@@ -151,7 +152,12 @@ impl<H: Handler> may_minihttp::HttpService for Service<H> {
         rsp: &mut may_minihttp::Response,
     ) -> io::Result<()> {
         let started = Instant::now();
-        let line = format!("{} {} HTTP/1.{}", req.method(), req.path(), req.version());
+        let mut line = String::new();
+        escape_into(&mut line, req.method().as_bytes());
+        line.push(' ');
+        escape_into(&mut line, req.path().as_bytes());
+        line.push_str(" HTTP/1.");
+        line.push(char::from(b'0' + req.version().min(9)));
         let (is_head, response) = self.respond(req);
         let (status, body_len) = fill(is_head, response, rsp);
         self.config.access_log.write(&AccessEntry {
@@ -211,7 +217,8 @@ impl<H: Handler> Service<H> {
             BodyKind::Chunked => return (is_head, status_only(411)),
         };
         let mut io = Io::preloaded(body);
-        let mut request = Request::new(head, UNKNOWN_PEER, &mut io, limits, None);
+        // The engine has read the body already: no timeout or rate applies.
+        let mut request = Request::new(head, UNKNOWN_PEER, &mut io, limits, None, None);
         let called = panic::catch_unwind(AssertUnwindSafe(|| self.handler.call(&mut request)));
         let (head, state) = request.into_parts();
         let response = match called {

@@ -88,8 +88,10 @@ mod handler;
 mod headers;
 mod limits;
 mod log;
+mod log_writer;
 #[cfg(feature = "minihttp")]
 mod minihttp;
+mod pace;
 mod request;
 mod request_head;
 mod response;
@@ -100,7 +102,7 @@ mod wire;
 
 pub use body::{BodyDecoder, Decoded};
 pub use chunked::{write_chunk, write_last_chunk, ChunkedDecoder};
-pub use config::ServerConfig;
+pub use config::{BodyRate, ServerConfig};
 pub use conn::serve_connection;
 pub use date::{format_http_date, write_date, HTTP_DATE_LEN};
 pub use error::{EncodeError, ParseError};
@@ -109,6 +111,7 @@ pub use handler::{Handler, IntoResponse};
 pub use headers::Headers;
 pub use limits::Limits;
 pub use log::{AccessEntry, AccessLog, ACCESS_TARGET};
+pub use log_writer::AccessWriter;
 #[cfg(feature = "minihttp")]
 pub use minihttp::MiniHttpServer;
 pub use request::Request;

@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 
+use super::pace::Pace;
 use super::wire::Io;
-use super::{BodyDecoder, BodyKind, Headers, Limits, ParseError, RequestHead, Version, CONTINUE};
+use super::{
+    BodyDecoder, BodyKind, BodyRate, Headers, Limits, ParseError, RequestHead, Version, CONTINUE,
+};
 
 /// An HTTP request being served: gevent pywsgi's `environ`, with
 /// `wsgi.input` as this value's [`Read`] implementation.
@@ -22,7 +25,10 @@ use super::{BodyDecoder, BodyKind, Headers, Limits, ParseError, RequestHead, Ver
 /// `Read` yields the body's bytes, decoded from `Content-Length` or chunked
 /// framing, then `Ok(0)`. Each read that must wait for the network first
 /// sends any responses still queued for earlier pipelined requests, and is
-/// bounded by the server's read timeout (`ErrorKind::TimedOut`). For a
+/// bounded by the server's read timeout and by its
+/// [minimum body rate](super::ServerConfig::min_body_rate)
+/// (`ErrorKind::TimedOut`; after the rate's, the server answers `408`
+/// itself, whatever the handler returns, and closes). For a
 /// request with `Expect: 100-continue`, the first read sends `100 Continue`.
 /// A body over [`Limits::max_body_len`] or with broken chunked framing
 /// makes reads fail with `ErrorKind::InvalidData`; the server then answers
@@ -34,6 +40,7 @@ pub struct Request<'c> {
     pub(crate) body: BodyState,
     io: &'c mut Io,
     read_timeout: Option<Duration>,
+    min_body_rate: Option<BodyRate>,
 }
 
 /// Where the body stands; the connection loop reads it after the handler.
@@ -48,6 +55,8 @@ pub(crate) struct BodyState {
     /// A read failed (timeout, reset, early end of file): the connection
     /// cannot be reused.
     pub(crate) broken: bool,
+    /// The waiting for the body so far, against the minimum rate.
+    pub(crate) pace: Pace,
 }
 
 impl<'c> Request<'c> {
@@ -57,12 +66,14 @@ impl<'c> Request<'c> {
         io: &'c mut Io,
         limits: &Limits,
         read_timeout: Option<Duration>,
+        min_body_rate: Option<BodyRate>,
     ) -> Request<'c> {
         let body = BodyState {
             decoder: BodyDecoder::new(head.body_kind(), limits),
             continue_pending: head.expects_continue() && head.body_kind() != BodyKind::Empty,
             error: None,
             broken: false,
+            pace: Pace::default(),
         };
         Request {
             head,
@@ -70,6 +81,7 @@ impl<'c> Request<'c> {
             body,
             io,
             read_timeout,
+            min_body_rate,
         }
     }
 
@@ -143,7 +155,8 @@ impl<'c> Request<'c> {
     /// # Errors
     ///
     /// As [`Read::read`]: `InvalidData` over the limit (the server then
-    /// answers 413) or on broken chunked framing (400), `TimedOut`,
+    /// answers 413) or on broken chunked framing (400), `TimedOut` (408
+    /// when the body came slower than the minimum rate),
     /// `UnexpectedEof` when the client stops early.
     ///
     /// # Examples
@@ -197,7 +210,11 @@ impl Read for Request<'_> {
         }
         loop {
             if self.io.rbuf.is_empty() {
-                match self.io.fill(self.read_timeout) {
+                let filled = self
+                    .body
+                    .pace
+                    .fill(self.io, self.min_body_rate, self.read_timeout);
+                match filled {
                     Ok(0) => {
                         self.body.broken = true;
                         return Err(io::ErrorKind::UnexpectedEof.into());

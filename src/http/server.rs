@@ -28,6 +28,9 @@ use crate::net::TcpListener;
 use crate::server::{ServerOptions, StreamServer};
 use crate::sync::waiter::lock;
 
+/// How long `stop` waits for the access log's thread to catch up.
+const LOG_FLUSH_LIMIT: Duration = Duration::from_secs(1);
+
 /// An HTTP/1.1 server calling `H` for each request: gevent's
 /// `pywsgi.WSGIServer`.
 ///
@@ -177,6 +180,12 @@ impl<H: Handler> HttpServer<H> {
     /// connection unwinds at its next yield point, out of its handler too,
     /// and its socket closes. Called from a handler of this server, it
     /// neither waits for nor kills the caller's own connection.
+    ///
+    /// Then it waits, up to one second more, for the access log's thread
+    /// to write the lines of the requests served (see [`AccessLog`]); a
+    /// destination stuck longer is not waited for.
+    ///
+    /// [`AccessLog`]: super::AccessLog
     pub fn stop(&self, timeout: Duration) {
         let server = {
             let mut stage = lock(&self.state.stage);
@@ -190,6 +199,8 @@ impl<H: Handler> HttpServer<H> {
             }
         };
         server.stop(timeout);
+        // Connections hand their last lines over as they end.
+        let _ = self.config.access_log.flush(LOG_FLUSH_LIMIT);
     }
 
     /// The number of connections being served now.

@@ -25,6 +25,7 @@ use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+mod gate;
 pub(crate) mod park;
 pub(crate) mod timer;
 pub(crate) mod watchdog;
@@ -39,6 +40,9 @@ thread_local! {
     /// When this OS thread last let its worker poll for I/O (see `yield_now`).
     /// Read and written between yields only.
     static LAST_FAIR_YIELD: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// The poll round (see `gate`) this OS thread's last fair yield waited
+    /// for: while it is open, every yield on the thread joins it.
+    static ASKED_ROUND: Cell<u64> = const { Cell::new(u64::MAX) };
 }
 
 /// The earliest of a call's own deadline and the greenlet's `Timeout`.
@@ -144,31 +148,44 @@ pub fn sleep(dur: Duration) -> io::Result<()> {
 /// empty, so a loop of it starves every socket on the worker (measured: a
 /// greenlet spawned while another spun on it first ran when the spinner
 /// stopped). greenline's yield is that cheap local requeue, except that at
-/// least once a millisecond per thread it parks and has greenline's timer
-/// thread wake it at once: a wake-up from a thread that is not a worker
-/// goes to a worker's inbox, which the worker takes after polling for
-/// I/O. No timer is involved. On a plain thread it is
-/// `std::thread::yield_now`.
+/// least once a millisecond per thread it is *fair*: the greenlet waits
+/// until a worker has polled for I/O, and every other greenlet yielding on
+/// the same thread meanwhile waits for the same poll, so the worker's queue
+/// runs dry and the worker polls within one pass over the greenlets
+/// yielding on it, however many there are (see `time::gate`). No timer is
+/// involved. (Should the gate's socket pair be impossible to make, a fair
+/// yield parks and has greenline's timer thread wake it at once instead,
+/// which lets the worker poll only when nothing else keeps it busy.) On a
+/// plain thread it is `std::thread::yield_now`.
 pub fn yield_now() {
     if !may::coroutine::is_coroutine() {
         std::thread::yield_now();
         return;
     }
     let now = Instant::now();
+    let gate = gate::get();
+    // A poll this thread asked for has not happened yet: wait for it too.
+    let round_open = gate.is_some_and(|g| ASKED_ROUND.get() == g.round());
     let due = LAST_FAIR_YIELD.with(|t| match t.get() {
-        Some(last) if now.duration_since(last) < Duration::from_millis(1) => false,
+        Some(last) if !round_open && now.duration_since(last) < Duration::from_millis(1) => false,
         _ => {
             t.set(Some(now));
             true
         }
     });
-    if due {
-        let ticket = crate::greenlet::enter_wait("yield_now");
-        park::current().hand_back();
-        crate::greenlet::leave_wait(ticket);
-    } else {
+    if !due {
         may::coroutine::yield_now();
+        return;
     }
+    let ticket = crate::greenlet::enter_wait("yield_now");
+    match gate {
+        Some(gate) => {
+            ASKED_ROUND.set(gate.round());
+            gate.wait_for_poll();
+        }
+        None => park::current().hand_back(),
+    }
+    crate::greenlet::leave_wait(ticket);
 }
 
 /// A deadline on every blocking call the current greenlet makes until it is

@@ -37,9 +37,9 @@
 //! entry or needs an earlier one.
 //!
 //! The thread also hands greenlets straight back to the workers
-//! ([`Alarm::hand_back`]): `yield_now`'s way out of a worker's local run
-//! queue and into a worker's inbox, behind pending I/O (see
-//! `time::yield_now`).
+//! ([`Alarm::hand_back`]): a way out of a worker's local run queue and into
+//! a worker's inbox, which `yield_now` falls back to when it cannot wait
+//! for a poll (see `time::gate`).
 //!
 //! Times are monotonic-clock nanoseconds (`sys::clock::monotonic_clock`, as
 //! `Instant`), read by the waiter when it sets a deadline and when a wait
@@ -172,9 +172,9 @@ impl Alarm {
     }
 
     /// Has the thread wake this alarm's waiter as soon as it can, whatever
-    /// the deadline: the way out of a worker's local run queue for
-    /// `yield_now` (a wake-up from a thread that is not a worker goes to a
-    /// worker's inbox).
+    /// the deadline: a way out of a worker's local run queue, for
+    /// `yield_now` when it cannot wait for a poll (a wake-up from a thread
+    /// that is not a worker goes to a worker's inbox).
     pub(crate) fn hand_back(&self) {
         self.slot.handed_back.store(true, SeqCst);
         clock().hand_back(&self.slot);
