@@ -210,6 +210,7 @@ fn start_slow() {
     let before = crate::time::watchdog::thread_ids();
     crate::sys::coroutine::start_scheduler();
     crate::time::watchdog::note_may_threads(&before, &crate::time::watchdog::thread_ids());
+    crate::time::watchdog::start();
     if let Some(threshold) = threshold {
         crate::monitor::start_from_config(threshold);
     }

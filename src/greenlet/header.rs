@@ -122,6 +122,7 @@ impl Header {
 
     /// Records the end, wakes joiners, and hands the links to a new greenlet.
     pub(crate) fn finish(&self, outcome: Outcome) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
         if self.kill_requested() {
             KILLS_PENDING.fetch_sub(1, Ordering::SeqCst);
         }
@@ -196,6 +197,31 @@ static KILLS_PENDING: AtomicUsize = AtomicUsize::new(0);
 #[inline]
 pub(crate) fn kills_pending() -> bool {
     KILLS_PENDING.load(Ordering::Relaxed) != 0
+}
+
+/// Greenlets started and not finished.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// The most greenlets live at once since the watchdog last looked after a
+/// flood (see `time::watchdog`).
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a greenlet whose body starts running.
+pub(crate) fn started() {
+    let n = LIVE.fetch_add(1, Ordering::Relaxed) + 1;
+    if n > PEAK.load(Ordering::Relaxed) {
+        PEAK.fetch_max(n, Ordering::Relaxed);
+    }
+}
+
+/// Greenlets live now, and the most live at once since the last
+/// [`reset_peak`].
+pub(crate) fn live_and_peak() -> (usize, usize) {
+    (LIVE.load(Ordering::Relaxed), PEAK.load(Ordering::Relaxed))
+}
+
+/// Starts a new peak from `n`.
+pub(crate) fn reset_peak(n: usize) {
+    PEAK.store(n, Ordering::Relaxed);
 }
 
 static TRACKED: AtomicUsize = AtomicUsize::new(0);

@@ -146,6 +146,7 @@ fn run_body<F, T>(
         // Started from a worker's inbox: this thread is a worker.
         ON_WORKER.with(|w| w.set(true));
     }
+    header::started();
     // Started in place by the spawner: give control back before any user
     // code runs, queued on this worker. A kill meanwhile unwinds from here.
     let killed_early = in_place && panic::catch_unwind(may::coroutine::yield_now).is_err();

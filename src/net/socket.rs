@@ -2,7 +2,8 @@
 //! may's event loop knows it, the socket's own timeouts, and the
 //! operations shared through `&self` (accept, datagrams, connect).
 //!
-//! A [`Socket`] wraps a std socket `T` in may's `CoIo`, which registers the
+//! A [`Socket`] wraps a std socket `T` in may's `CoIo` (through
+//! `sys::registered`, which deregisters it before closing it), which registers the
 //! descriptor with may's event loop and makes it non-blocking; greenline
 //! never calls may's own socket operations. Each operation is a raw,
 //! non-blocking attempt (`T`'s std method, or a `sys::socket` call) and,
@@ -11,20 +12,21 @@
 //! `net::stream`).
 
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use may::io::{CoIo, WaitIo};
+use may::io::WaitIo;
 
 use super::wait::{self, Dir, OpDeadline, CLOSED};
+use crate::sys::registered::Registered;
 use crate::time::timer::Alarm;
 
 /// A registered socket and its timeouts (see the module docs).
 #[derive(Debug)]
-pub(crate) struct Socket<T: AsRawFd> {
-    io: CoIo<T>,
+pub(crate) struct Socket<T: AsRawFd + IntoRawFd> {
+    io: Registered<T>,
     read_timeout: AtomicTimeout,
     write_timeout: AtomicTimeout,
     /// Wakes a greenlet whose timed wait passes its deadline; made on the
@@ -39,11 +41,11 @@ pub(crate) struct Socket<T: AsRawFd> {
     waiting: AtomicBool,
 }
 
-impl<T: AsRawFd> Socket<T> {
+impl<T: AsRawFd + IntoRawFd> Socket<T> {
     /// Registers `inner` with may's event loop and makes it non-blocking.
     pub(crate) fn new(inner: T) -> io::Result<Socket<T>> {
         crate::config::ensure_started();
-        let io = CoIo::new(inner).map_err(io::Error::from)?;
+        let io = Registered::new(inner)?;
         Ok(Socket {
             io,
             read_timeout: AtomicTimeout::new(),
@@ -108,7 +110,7 @@ impl<T: AsRawFd> Socket<T> {
     ) -> io::Result<usize> {
         let timeout = self.timeout(dir);
         if wait::untimed(timeout) {
-            return Ok(wait::wait_io(&self.io));
+            return Ok(wait::wait_io(&*self.io));
         }
         wait::wait(&self.io, dir, what, timeout, deadline, &self.alarm)
     }
@@ -217,7 +219,7 @@ fn busy() -> io::Error {
     )
 }
 
-impl<T: AsRawFd> AsRawFd for Socket<T> {
+impl<T: AsRawFd + IntoRawFd> AsRawFd for Socket<T> {
     fn as_raw_fd(&self) -> RawFd {
         self.fd()
     }

@@ -22,7 +22,7 @@
 //! did not see announced.
 
 use std::io::{self, IoSlice};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
 
 use bytes::BytesMut;
 
@@ -31,7 +31,7 @@ use super::wait::{Dir, OpDeadline, CLOSED, INPUT, OUTPUT};
 
 /// A stream socket and what greenline knows of its event flag.
 #[derive(Debug)]
-pub(crate) struct Stream<T: AsRawFd> {
+pub(crate) struct Stream<T: AsRawFd + IntoRawFd> {
     pub(crate) sock: Socket<T>,
     ready: Readiness,
 }
@@ -61,7 +61,7 @@ impl Readiness {
     }
 }
 
-impl<T: AsRawFd> Stream<T> {
+impl<T: AsRawFd + IntoRawFd> Stream<T> {
     /// Registers `inner` with may's event loop (see [`Socket::new`]).
     pub(crate) fn new(inner: T) -> io::Result<Stream<T>> {
         Ok(Stream {

@@ -28,7 +28,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use may::io::{CoIo, WaitIo};
+use may::io::WaitIo;
+
+use crate::sys::registered::Registered;
 
 use super::stream::{spawn_handler, Inner, Slot, Work};
 use crate::net::TcpStream;
@@ -74,7 +76,7 @@ struct State {
     parked: HashMap<u64, Entry>,
     next_key: u64,
     /// The epoll set and the greenlet waiting on it, made at the first park.
-    epoll: Option<Arc<CoIo<EpollSet>>>,
+    epoll: Option<Arc<Registered<EpollSet>>>,
     reactor: Option<Greenlet<()>>,
     reactor_started: bool,
     /// Whether a sweeper runs: while something parked can expire. It ends
@@ -102,7 +104,7 @@ impl Lot {
         &self,
     ) -> (
         Option<Arc<crate::greenlet::header::Header>>,
-        Weak<CoIo<EpollSet>>,
+        Weak<Registered<EpollSet>>,
     ) {
         let st = lock(&self.state);
         (
@@ -152,22 +154,20 @@ pub(super) fn park(inner: &Arc<Inner>, parked: Parked, peer: SocketAddr, slot: S
     }
     let epoll = match &st.epoll {
         Some(epoll) => epoll.clone(),
-        None => {
-            match EpollSet::new().and_then(|set| CoIo::new(set).map_err(std::io::Error::from)) {
-                Ok(epoll) => {
-                    let epoll = Arc::new(epoll);
-                    st.epoll = Some(epoll.clone());
-                    epoll
-                }
-                Err(e) => {
-                    log::error!(
-                        "StreamServer {}: cannot park connections: {e}",
-                        inner.local_addr
-                    );
-                    return;
-                }
+        None => match EpollSet::new().and_then(Registered::new) {
+            Ok(epoll) => {
+                let epoll = Arc::new(epoll);
+                st.epoll = Some(epoll.clone());
+                epoll
             }
-        }
+            Err(e) => {
+                log::error!(
+                    "StreamServer {}: cannot park connections: {e}",
+                    inner.local_addr
+                );
+                return;
+            }
+        },
     };
     let key = st.next_key;
     st.next_key += 1;
@@ -254,7 +254,7 @@ fn start(
 /// Waits on the epoll set and resumes each connection it reports in a new
 /// handler greenlet. Ends when the server is gone or the lot closes (which
 /// also kills it in `wait_io`).
-fn reactor(weak: Weak<Inner>, epoll: Arc<CoIo<EpollSet>>) {
+fn reactor(weak: Weak<Inner>, epoll: Arc<Registered<EpollSet>>) {
     let mut keys = Vec::with_capacity(64);
     loop {
         // Drain, then wait: an event after the last `ready` sets may's flag

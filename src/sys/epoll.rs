@@ -103,6 +103,12 @@ impl EpollSet {
     }
 }
 
+impl std::os::fd::IntoRawFd for EpollSet {
+    fn into_raw_fd(self) -> std::os::fd::RawFd {
+        self.fd.into_raw_fd()
+    }
+}
+
 impl std::os::fd::AsRawFd for EpollSet {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         std::os::fd::AsRawFd::as_raw_fd(&self.fd)

@@ -37,4 +37,6 @@
 pub(crate) mod clock;
 pub(crate) mod coroutine;
 pub(crate) mod epoll;
+pub(crate) mod mem;
+pub(crate) mod registered;
 pub(crate) mod socket;

@@ -38,7 +38,9 @@ use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use may::io::{CoIo, WaitIo};
+use may::io::WaitIo;
+
+use crate::sys::registered::Registered;
 
 use super::park::{self, Parker};
 use super::timer::NONE;
@@ -64,7 +66,7 @@ pub(crate) fn get() -> Option<&'static Gate> {
 /// A round of waiting for a poll; see the module docs.
 pub(crate) struct Gate {
     /// The end in may's poller, waited on by a round's first greenlet.
-    polled: CoIo<UnixStream>,
+    polled: Registered<UnixStream>,
     /// The end written to arm a round.
     ring: UnixStream,
     /// Rounds ended; the round open (or next to open) is this number.
@@ -85,7 +87,7 @@ impl Gate {
         ring.set_nonblocking(true)?;
         Ok(Gate {
             // Registers the end with may's poller and makes it non-blocking.
-            polled: CoIo::new(polled).map_err(io::Error::from)?,
+            polled: Registered::new(polled)?,
             ring,
             round: AtomicU64::new(0),
             state: Mutex::new(State {

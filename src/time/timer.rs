@@ -305,7 +305,6 @@ fn clock() -> &'static Clock {
             // Without the thread no timeout would ever fire.
             .expect("greenline could not start its timer thread");
         let _ = THREAD.set(Mutex::new(handle));
-        super::watchdog::start();
     }
     clock
 }
