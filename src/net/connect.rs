@@ -1,4 +1,5 @@
-//! `create_connection`: gevent's client-side connect.
+//! How a [`TcpStream`] connects: `create_connection`, gevent's client-side
+//! connect, and `TcpStream::connect`.
 
 use std::any::Any;
 use std::io;
@@ -84,6 +85,24 @@ where
             "the name resolved to no address",
         )
     }))
+}
+
+impl TcpStream {
+    /// Connects to `addr`, resolving names off the worker threads and
+    /// trying every address: [`create_connection`](super::create_connection)
+    /// with no timeout.
+    ///
+    /// Woken when the connection is established or refused. A
+    /// [`crate::Timeout`] in force bounds resolution and connect together.
+    pub fn connect(addr: impl ToSocketAddrs + Send + 'static) -> io::Result<TcpStream> {
+        create_connection(addr, ConnectOptions::new())
+    }
+
+    /// Connects to one resolved address, giving up after `timeout`
+    /// (`ErrorKind::TimedOut`).
+    pub fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+        create_connection(*addr, ConnectOptions::new().timeout(timeout))
+    }
 }
 
 /// Resolves `addr` without blocking a worker: literal addresses inline,

@@ -11,7 +11,7 @@ use socket2::{Domain, Type};
 use super::socket::Socket;
 use super::stream::Stream;
 use super::wait::Dir;
-use super::{ConnectOptions, SocketFile};
+use super::SocketFile;
 use crate::time::timer;
 
 /// Options for [`TcpListener::bind_with`].
@@ -239,22 +239,6 @@ impl TcpStream {
                 }
             })?;
         Ok(s)
-    }
-
-    /// Connects to `addr`, resolving names off the worker threads and
-    /// trying every address: [`create_connection`](super::create_connection)
-    /// with no timeout.
-    ///
-    /// Woken when the connection is established or refused. A
-    /// [`crate::Timeout`] in force bounds resolution and connect together.
-    pub fn connect(addr: impl ToSocketAddrs + Send + 'static) -> io::Result<TcpStream> {
-        super::create_connection(addr, ConnectOptions::new())
-    }
-
-    /// Connects to one resolved address, giving up after `timeout`
-    /// (`ErrorKind::TimedOut`).
-    pub fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
-        super::create_connection(*addr, ConnectOptions::new().timeout(timeout))
     }
 
     /// Wraps the stream in a buffered line reader and writer: gevent's
