@@ -122,32 +122,8 @@ fn trim_after_flood() {
 }
 
 fn check_timer(said: &mut Said) {
-    if timer::thread_ended() {
-        if !said.timer_ended {
-            said.timer_ended = true;
-            eprintln!(
-                "greenline watchdog: greenline's timer thread has ended; no sleep, timed wait, \
-                 Timeout or socket timeout will ever end from now on"
-            );
-        }
-        return;
-    }
-    match timer::overdue() {
-        Some(late) if late >= LATE => {
-            if !said.timer_late {
-                said.timer_late = true;
-                eprintln!(
-                    "greenline watchdog: greenline's timer thread is {late:?} behind its earliest \
-                     deadline; sleeps, timed waits and socket timeouts are not ending on time"
-                );
-            }
-        }
-        _ => {
-            if said.timer_late {
-                said.timer_late = false;
-                eprintln!("greenline watchdog: greenline's timer thread has caught up");
-            }
-        }
+    if let Some(line) = said.timer(timer::thread_ended(), timer::overdue()) {
+        eprintln!("{line}");
     }
 }
 
@@ -155,43 +131,124 @@ fn check_may_timer(said: &mut Said, last: &mut Option<(Instant, Duration)>) {
     let Some(tid) = *MAY_TIMER.lock().unwrap_or_else(|e| e.into_inner()) else {
         return;
     };
-    let Some(cpu) = cpu_time(tid) else {
-        if !said.may_gone {
-            said.may_gone = true;
-            eprintln!(
-                "greenline watchdog: may's timer thread (thread {tid}) has ended; may's own \
-                 sleeps and timed waits (may::coroutine::sleep, may::sync timeouts) will never \
-                 end. greenline's own timers do not use it."
+    let now = Instant::now();
+    let cpu = cpu_time(tid);
+    let window = match (*last, cpu) {
+        (Some((since, cpu_then)), Some(cpu)) if now.duration_since(since) >= SPIN_WINDOW => {
+            *last = Some((now, cpu));
+            Some((now.duration_since(since), cpu.saturating_sub(cpu_then)))
+        }
+        (None, Some(cpu)) => {
+            *last = Some((now, cpu));
+            None
+        }
+        _ => None,
+    };
+    if let Some(line) = said.may_timer(tid, cpu.is_some(), window) {
+        eprintln!("{line}");
+    }
+}
+
+impl Said {
+    /// What to say of greenline's timer thread, given whether it has ended
+    /// and how late it is with its earliest deadline.
+    fn timer(&mut self, ended: bool, overdue: Option<Duration>) -> Option<String> {
+        if ended {
+            if self.timer_ended {
+                return None;
+            }
+            self.timer_ended = true;
+            return Some(
+                "greenline watchdog: greenline's timer thread has ended; no sleep, timed wait, \
+                 Timeout or socket timeout will ever end from now on"
+                    .into(),
             );
         }
-        return;
-    };
-    let now = Instant::now();
-    match *last {
-        Some((since, cpu_then)) if now.duration_since(since) >= SPIN_WINDOW => {
-            let busy = cpu.saturating_sub(cpu_then);
-            let spinning = busy.as_secs_f64() >= 0.9 * now.duration_since(since).as_secs_f64();
-            if spinning && !said.may_spinning {
-                said.may_spinning = true;
-                eprintln!(
-                    "greenline watchdog: may's timer thread (thread {tid}) has been on a CPU for \
-                     {busy:?} of the last {:?}: it is spinning, and may's own sleeps and timed \
-                     waits are not ending",
-                    now.duration_since(since)
-                );
-            } else if !spinning {
-                said.may_spinning = false;
+        match overdue {
+            Some(late) if late >= LATE => {
+                (!std::mem::replace(&mut self.timer_late, true)).then(|| {
+                    format!(
+                    "greenline watchdog: greenline's timer thread is {late:?} behind its earliest \
+                     deadline; sleeps, timed waits and socket timeouts are not ending on time"
+                )
+                })
             }
-            *last = Some((now, cpu));
+            _ => std::mem::replace(&mut self.timer_late, false)
+                .then(|| "greenline watchdog: greenline's timer thread has caught up".into()),
         }
-        Some(_) => {}
-        None => *last = Some((now, cpu)),
+    }
+
+    /// What to say of may's timer thread `tid`, given whether it is alive
+    /// and, once a window has passed, its length and the thread's CPU time
+    /// in it.
+    fn may_timer(
+        &mut self,
+        tid: i32,
+        alive: bool,
+        window: Option<(Duration, Duration)>,
+    ) -> Option<String> {
+        if !alive {
+            return (!std::mem::replace(&mut self.may_gone, true)).then(|| {
+                format!(
+                    "greenline watchdog: may's timer thread (thread {tid}) has ended; may's own \
+                     sleeps and timed waits (may::coroutine::sleep, may::sync timeouts) will \
+                     never end. greenline's own timers do not use it."
+                )
+            });
+        }
+        let (length, busy) = window?;
+        let spinning = busy.as_secs_f64() >= 0.9 * length.as_secs_f64();
+        if std::mem::replace(&mut self.may_spinning, spinning) || !spinning {
+            return None;
+        }
+        Some(format!(
+            "greenline watchdog: may's timer thread (thread {tid}) has been on a CPU for \
+             {busy:?} of the last {length:?}: it is spinning, and may's own sleeps and timed \
+             waits are not ending"
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_late_or_ended_timer_thread_is_reported_once_per_episode() {
+        let mut said = Said::default();
+        let ms = Duration::from_millis;
+        assert_eq!(said.timer(false, None), None);
+        assert_eq!(said.timer(false, Some(ms(50))), None);
+        let late = said.timer(false, Some(LATE + ms(1))).expect("reported");
+        assert!(late.contains("behind its earliest deadline"), "{late}");
+        assert_eq!(said.timer(false, Some(LATE * 2)), None, "once per episode");
+        let back = said.timer(false, None).expect("caught up");
+        assert!(back.contains("caught up"), "{back}");
+        assert!(said.timer(true, None).expect("ended").contains("has ended"));
+        assert_eq!(said.timer(true, None), None);
+    }
+
+    #[test]
+    fn a_dead_or_spinning_may_timer_is_reported_once() {
+        let mut said = Said::default();
+        let s = Duration::from_secs;
+        assert_eq!(said.may_timer(7, true, None), None);
+        assert_eq!(
+            said.may_timer(7, true, Some((s(5), s(1)))),
+            None,
+            "mostly idle"
+        );
+        let spin = said
+            .may_timer(7, true, Some((s(5), s(5))))
+            .expect("spinning");
+        assert!(spin.contains("spinning"), "{spin}");
+        assert_eq!(said.may_timer(7, true, Some((s(5), s(5)))), None, "once");
+        assert!(said
+            .may_timer(7, false, None)
+            .expect("gone")
+            .contains("thread 7) has ended"));
+        assert_eq!(said.may_timer(7, false, None), None);
+    }
 
     #[test]
     fn the_lowest_new_thread_is_mays_timer() {
