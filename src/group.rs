@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use std::{fmt, io};
 
 use crate::greenlet::header::Header;
@@ -77,7 +77,7 @@ impl Group {
     /// Waits until every member has finished, or `timeout` passes; returns
     /// true when all finished. Members added while waiting are waited for.
     pub fn join(&self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.and_then(crate::time::deadline_in);
         loop {
             let pending: Vec<Arc<Header>> = lock(&self.members)
                 .values()

@@ -269,7 +269,7 @@ impl<T> Greenlet<T> {
     /// (`GreenletError::TimedOut`, the greenlet keeps running and can be
     /// joined again). A successful call takes the value.
     pub fn join_timeout(&self, timeout: Duration) -> Result<T, GreenletError> {
-        self.join_deadline(Some(Instant::now() + timeout))
+        self.join_deadline(crate::time::deadline_in(timeout))
     }
 
     fn join_deadline(&self, deadline: Option<Instant>) -> Result<T, GreenletError> {
@@ -306,7 +306,7 @@ impl<T> Greenlet<T> {
     pub fn kill_timeout(&self, timeout: Duration) -> io::Result<()> {
         self.header.request_kill();
         self.header
-            .wait(Some(Instant::now() + timeout))
+            .wait(crate::time::deadline_in(timeout))
             .map_err(|_| crate::time::timed_out())
     }
 
@@ -347,7 +347,7 @@ pub fn joinall<'a, T: 'a>(
     greenlets: impl IntoIterator<Item = &'a Greenlet<T>>,
     timeout: Option<Duration>,
 ) -> bool {
-    let deadline = timeout.map(|t| Instant::now() + t);
+    let deadline = timeout.and_then(crate::time::deadline_in);
     greenlets
         .into_iter()
         .all(|g| g.header.wait(deadline).is_ok())

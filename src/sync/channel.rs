@@ -59,7 +59,7 @@ impl<T> Channel<T> {
 
     /// Like [`put`](Channel::put), giving up after `timeout`.
     pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutError<T>> {
-        self.put_deadline(item, Some(Instant::now() + timeout))
+        self.put_deadline(item, crate::time::deadline_in(timeout))
     }
 
     fn put_deadline(&self, item: T, deadline: Option<Instant>) -> Result<(), PutError<T>> {
@@ -112,7 +112,7 @@ impl<T> Channel<T> {
 
     /// Like [`get`](Channel::get), giving up after `timeout`.
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
-        self.get_deadline(Some(Instant::now() + timeout))
+        self.get_deadline(crate::time::deadline_in(timeout))
     }
 
     fn get_deadline(&self, deadline: Option<Instant>) -> Result<T, GetError> {

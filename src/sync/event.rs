@@ -66,7 +66,7 @@ impl Event {
     /// Like [`wait`](Event::wait), giving up with `ErrorKind::TimedOut`
     /// after `timeout`.
     pub fn wait_timeout(&self, timeout: Duration) -> io::Result<()> {
-        self.wait_deadline(Some(Instant::now() + timeout))
+        self.wait_deadline(crate::time::deadline_in(timeout))
     }
 
     fn wait_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {

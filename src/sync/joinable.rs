@@ -124,7 +124,7 @@ impl<T> JoinableQueue<T> {
 
     /// Like [`join`](JoinableQueue::join), giving up after `timeout`.
     pub fn join_timeout(&self, timeout: Duration) -> io::Result<()> {
-        self.join_deadline(Some(Instant::now() + timeout))
+        self.join_deadline(crate::time::deadline_in(timeout))
     }
 
     fn join_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {

@@ -146,7 +146,7 @@ impl<T> Queue<T> {
 
     /// Like [`put`](Queue::put), giving up after `timeout`.
     pub fn put_timeout(&self, item: T, timeout: Duration) -> Result<(), PutError<T>> {
-        self.put_deadline(item, Some(Instant::now() + timeout))
+        self.put_deadline(item, crate::time::deadline_in(timeout))
     }
 
     /// Adds an item without waiting.
@@ -203,7 +203,7 @@ impl<T> Queue<T> {
 
     /// Like [`get`](Queue::get), giving up after `timeout`.
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
-        self.get_deadline(Some(Instant::now() + timeout))
+        self.get_deadline(crate::time::deadline_in(timeout))
     }
 
     /// Takes the front item without waiting.

@@ -109,7 +109,7 @@ impl<T: Clone, E: Clone> AsyncResult<T, E> {
 
     /// Like [`get`](AsyncResult::get), giving up after `timeout`.
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, ResultError<E>> {
-        self.get_deadline(Some(Instant::now() + timeout))
+        self.get_deadline(crate::time::deadline_in(timeout))
     }
 
     /// The result if it is set, without waiting.

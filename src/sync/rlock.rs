@@ -59,7 +59,7 @@ impl RLock {
 
     /// Like [`lock`](RLock::lock), giving up after `timeout`.
     pub fn lock_timeout(&self, timeout: Duration) -> io::Result<RLockGuard> {
-        self.lock_deadline(Some(Instant::now() + timeout))
+        self.lock_deadline(crate::time::deadline_in(timeout))
     }
 
     /// Takes the lock if it is free or already ours.

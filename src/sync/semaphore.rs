@@ -80,7 +80,7 @@ impl Semaphore {
 
     /// Like [`acquire`](Semaphore::acquire), giving up after `timeout`.
     pub fn acquire_timeout(&self, timeout: Duration) -> io::Result<SemaphoreGuard> {
-        self.acquire_deadline(Some(Instant::now() + timeout))
+        self.acquire_deadline(crate::time::deadline_in(timeout))
     }
 
     /// Takes a permit if one is free.

@@ -76,6 +76,13 @@ impl Deadline {
     }
 }
 
+/// The instant `timeout` from now; `None` (no deadline) when it is too far
+/// to represent, as `Duration::MAX` is: what a port writes for gevent's
+/// `timeout=None`.
+pub(crate) fn deadline_in(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
 /// Whether any [`Timeout`] is in force in the process (any greenlet's).
 #[inline]
 pub(crate) fn any_timeout() -> bool {
@@ -213,9 +220,13 @@ pub struct Timeout {
 }
 
 impl Timeout {
-    /// Puts a deadline `dur` from now on the caller's blocking calls.
+    /// Puts a deadline `dur` from now on the caller's blocking calls. A
+    /// duration too long to represent (`Duration::MAX`) puts a deadline a
+    /// century away: in effect none.
     pub fn start(dur: Duration) -> Timeout {
-        Timeout::start_at(Instant::now() + dur)
+        let now = Instant::now();
+        let century = Duration::from_secs(100 * 365 * 24 * 3600);
+        Timeout::start_at(now.checked_add(dur).unwrap_or_else(|| now + century))
     }
 
     /// Puts a deadline at `deadline` on the caller's blocking calls.
