@@ -467,3 +467,49 @@ fn a_read_timeout_never_reports_early(listener: TcpListener) {
         }
     });
 }
+
+/// A connected pair: a greenline stream and the std peer that feeds it.
+fn fed_stream() -> (TcpStream, std::net::TcpStream) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let peer = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (s, _) = l.accept().unwrap();
+    (s, peer)
+}
+
+#[test]
+fn readline_keeps_a_line_that_is_not_utf8() {
+    let (s, mut peer) = fed_stream();
+    peer.write_all(b"caf\xe9\nnext\n").unwrap();
+    let mut f = s.makefile();
+    let e = f.readline().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidData);
+    let bytes = e
+        .into_inner()
+        .and_then(|e| e.downcast::<std::string::FromUtf8Error>().ok())
+        .map(|e| e.into_bytes());
+    assert_eq!(bytes.as_deref(), Some(&b"caf\xe9\n"[..]));
+    assert_eq!(f.readline().unwrap().as_deref(), Some("next\n"));
+    peer.write_all(b"\xff\xfe\n").unwrap();
+    drop(peer);
+    assert_eq!(
+        f.readline_bytes().unwrap().as_deref(),
+        Some(&b"\xff\xfe\n"[..])
+    );
+    assert_eq!(f.readline_bytes().unwrap(), None);
+}
+
+#[test]
+fn a_line_cut_short_by_a_timeout_is_completed_by_the_next_readline() {
+    let (s, mut peer) = fed_stream();
+    s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let mut f = s.makefile();
+    peer.write_all(b"hel").unwrap();
+    assert_eq!(f.readline().unwrap_err().kind(), ErrorKind::TimedOut);
+    peer.write_all(b"lo\nrest").unwrap();
+    assert_eq!(f.readline().unwrap().as_deref(), Some("hello\n"));
+    // A plain read after a cut line gets the cut bytes first.
+    assert_eq!(f.readline().unwrap_err().kind(), ErrorKind::TimedOut);
+    let mut buf = [0u8; 16];
+    let n = f.read(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"rest");
+}
