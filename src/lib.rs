@@ -42,17 +42,29 @@
 //!
 //! # How it works underneath
 //!
-//! greenline runs on [`may`]'s scheduler: N worker threads (one per CPU by
-//! default, see [`config`]), each an epoll event loop with a run queue, plus
-//! one timer thread (and, once an HTTP response has been written, one
-//! thread that ticks a once-a-second clock for its `Date`; once an access
-//! log line has been handed over, one thread per access log that writes
-//! the lines). A greenlet is a may coroutine with its own stack; a
-//! blocking greenline call registers interest (a socket event, a timer, a
-//! wait queue) and switches to the next ready greenlet. Wake-ups from other
-//! threads go through the target worker's inbox. On a plain OS thread the
-//! same calls block the thread, so `main` can join greenlets, read a queue
-//! or use a socket directly.
+//! greenline runs on [`may`]'s scheduler. A greenlet is a may coroutine
+//! with its own stack; a blocking greenline call registers interest (a
+//! socket's event, a deadline, a wait queue) and switches to the next ready
+//! greenlet. Wake-ups from other threads go through the target worker's
+//! inbox. On a plain OS thread the same calls block the thread, so `main`
+//! can join greenlets, read a queue or use a socket directly.
+//!
+//! ## Threads
+//!
+//! Every thread greenline may start, and when:
+//!
+//! | thread | how many | started | does |
+//! |---|---|---|---|
+//! | may's workers | [`config`]'s `workers` (one per CPU) | first spawn or socket | run greenlets; each is an epoll loop with a run queue |
+//! | may's timer thread | 1 | with the workers | may's own timers; greenline never uses them |
+//! | `greenline-timer` | 1 | first deadline or fair `yield_now` | ends sleeps, timed waits, `Timeout`s and socket timeouts |
+//! | `greenline-watchdog` | 1 | with the workers | once a second: reports a dead or late timer thread, returns memory after a flood |
+//! | `greenline-blocking` | up to the pool's size, on demand | [`threadpool::spawn_blocking`], name resolution | runs what cannot yield |
+//! | `greenline-monitor` | 1 | [`monitor::start`] or `GREENLINE_MAX_BLOCKING_MS` | finds greenlets that block their worker |
+//! | `greenline-http-date` | 1 | first HTTP response | ticks the `Date` header's second |
+//! | `greenline-access-log` | 1 per access log | first access log line | writes access log lines a batch at a time |
+//!
+//! No user code runs on any of them but the workers and the blocking pool.
 //!
 //! # The rules a greenlet must keep
 //!
