@@ -12,6 +12,8 @@
 #    build of every example.
 # 4. The optional may_minihttp engine is built and tested on its own when the
 #    feature exists, so the default build never compiles it.
+# 5. A short run of each fuzz target (scripts/fuzz.sh; skipped without a
+#    nightly toolchain). The full campaign is `bash scripts/fuzz.sh`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -21,3 +23,4 @@ cargo test --locked
 if grep -q '^minihttp *=' Cargo.toml; then
     cargo test --locked --features minihttp --test http_minihttp
 fi
+RUNS="${FUZZ_RUNS:-20000}" bash scripts/fuzz.sh
