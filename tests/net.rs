@@ -513,3 +513,128 @@ fn a_line_cut_short_by_a_timeout_is_completed_by_the_next_readline() {
     let n = f.read(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"rest");
 }
+
+#[test]
+fn closing_a_listener_wakes_its_accept_in_a_greenlet_and_a_thread() {
+    let l = std::sync::Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+    let in_greenlet = {
+        let l = l.clone();
+        greenline::spawn(move || l.accept().map(|_| ()))
+    };
+    let clone = std::sync::Arc::new(l.try_clone().unwrap());
+    let on_thread = {
+        let c = clone.clone();
+        std::thread::spawn(move || c.accept().map(|_| ()))
+    };
+    // Both are waiting once neither has returned after a while; close
+    // wakes them whenever they got there.
+    l.close();
+    clone.close();
+    let e = in_greenlet.join().unwrap().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotConnected);
+    assert_eq!(
+        on_thread.join().unwrap().unwrap_err().kind(),
+        ErrorKind::NotConnected
+    );
+    assert_eq!(l.accept().unwrap_err().kind(), ErrorKind::NotConnected);
+}
+
+#[test]
+fn closing_a_udp_socket_wakes_its_receivers() {
+    let a = std::sync::Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+    let started = std::sync::Arc::new(Event::new());
+    let receiver = {
+        let (a, started) = (a.clone(), started.clone());
+        greenline::spawn(move || {
+            started.set();
+            a.recv_from(&mut [0u8; 16]).map(|_| ())
+        })
+    };
+    started.wait_timeout(LONG).unwrap();
+    a.close();
+    let e = receiver.join().unwrap().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotConnected);
+
+    let b = std::sync::Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+    let on_thread = {
+        let b = b.clone();
+        std::thread::spawn(move || b.recv_from(&mut [0u8; 16]).map(|_| ()))
+    };
+    b.close();
+    let e = on_thread.join().unwrap().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotConnected);
+}
+
+#[test]
+fn a_udp_clone_receives_while_the_original_sends() {
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let a2 = a.try_clone().unwrap();
+    let b_addr = b.local_addr().unwrap();
+    let a_addr = a.local_addr().unwrap();
+    let echo = greenline::spawn(move || {
+        let mut buf = [0u8; 16];
+        let (n, from) = b.recv_from(&mut buf).unwrap();
+        b.send_to(&buf[..n], from).unwrap();
+    });
+    let recv = greenline::spawn(move || {
+        let mut buf = [0u8; 16];
+        let (n, from) = a2.recv_from(&mut buf).unwrap();
+        (buf[..n].to_vec(), from)
+    });
+    a.send_to(b"ping", b_addr).unwrap();
+    echo.join().unwrap();
+    let (got, from) = recv.join().unwrap();
+    assert_eq!((got.as_slice(), from), (&b"ping"[..], b_addr));
+    let _ = a_addr;
+}
+
+#[test]
+fn wait_read_and_wait_write_on_a_descriptor_greenline_does_not_own() {
+    use std::os::fd::AsFd;
+    let (mut tx, rx) = std::os::unix::net::UnixStream::pair().unwrap();
+    // Times out while nothing comes, in a greenlet and on a thread; the
+    // descriptor stays in blocking mode.
+    let rx = std::sync::Arc::new(rx);
+    let r = rx.clone();
+    let e = greenline::spawn(move || {
+        greenline::net::wait_read(r.as_fd(), Some(Duration::from_millis(30)))
+    })
+    .join()
+    .unwrap()
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TimedOut);
+    let e = greenline::net::wait_read(rx.as_fd(), Some(Duration::from_millis(30))).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TimedOut);
+    // Woken by data.
+    let started = std::sync::Arc::new(Event::new());
+    let waiter = {
+        let (r, started) = (rx.clone(), started.clone());
+        greenline::spawn(move || {
+            started.set();
+            greenline::net::wait_read(r.as_fd(), Some(LONG))
+        })
+    };
+    started.wait_timeout(LONG).unwrap();
+    tx.write_all(b"x").unwrap();
+    waiter.join().unwrap().unwrap();
+    let mut b = [0u8; 1];
+    (&*rx).read_exact(&mut b).unwrap();
+    // A socket with room is writable at once.
+    greenline::spawn(move || greenline::net::wait_write(tx.as_fd(), Some(LONG)))
+        .join()
+        .unwrap()
+        .unwrap();
+    // The descriptor's own mode is as it was: blocking (O_NONBLOCK clear).
+    let fdinfo = std::fs::read_to_string(format!(
+        "/proc/self/fdinfo/{}",
+        std::os::fd::AsRawFd::as_raw_fd(&*rx)
+    ))
+    .unwrap();
+    let flags = fdinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .map(|f| u32::from_str_radix(f.trim(), 8).unwrap())
+        .unwrap();
+    assert_eq!(flags & 0o4000, 0, "O_NONBLOCK left set: {flags:o}");
+}

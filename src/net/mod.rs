@@ -22,6 +22,7 @@
 //! every address.
 
 mod connect;
+mod fd;
 mod file;
 mod socket;
 mod stream;
@@ -33,6 +34,7 @@ mod unix;
 mod wait;
 
 pub use connect::{create_connection, resolve, ConnectOptions};
+pub use fd::{wait_read, wait_write};
 pub use file::SocketFile;
 pub use tcp::{ListenOptions, TcpListener, TcpStream};
 pub use udp::UdpSocket;

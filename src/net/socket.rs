@@ -39,6 +39,8 @@ pub(crate) struct Socket<T: AsRawFd + IntoRawFd> {
     /// keeps one waiting coroutine per socket, so a second one is refused
     /// instead of silently taking the first one's wake-ups.
     waiting: AtomicBool,
+    /// [`close`](Socket::close) was called: every `&self` operation fails.
+    closed: AtomicBool,
 }
 
 impl<T: AsRawFd + IntoRawFd> Socket<T> {
@@ -53,6 +55,7 @@ impl<T: AsRawFd + IntoRawFd> Socket<T> {
             alarm: OnceLock::new(),
             pending: AtomicUsize::new(0),
             waiting: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
         })
     }
 
@@ -152,6 +155,9 @@ impl<T: AsRawFd + IntoRawFd> Socket<T> {
             None => OpDeadline::Unset,
         };
         loop {
+            if self.closed.load(Ordering::Acquire) {
+                return Err(closed());
+            }
             match attempt(self.inner()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -173,6 +179,19 @@ impl<T: AsRawFd + IntoRawFd> Socket<T> {
             };
             self.sort_events(dir, events);
         }
+    }
+
+    /// Closes the socket for every `&self` operation: a greenlet waiting in
+    /// one wakes with `NotConnected`, and every later one fails the same
+    /// way. `shutdown` runs first (it wakes a plain thread's poll); the
+    /// descriptor itself is released when the socket is dropped, since
+    /// another thread may be using its number.
+    pub(crate) fn close(&self, shutdown: impl FnOnce(&T)) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        shutdown(self.inner());
+        self.io.waker().wakeup();
     }
 
     fn wait_shared(
@@ -210,6 +229,10 @@ impl Drop for Idle<'_> {
     fn drop(&mut self) {
         self.0.store(false, Ordering::Release);
     }
+}
+
+fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "the socket was closed")
 }
 
 fn busy() -> io::Error {

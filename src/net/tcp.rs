@@ -149,6 +149,31 @@ impl TcpListener {
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.sock.inner().take_error()
     }
+
+    /// Stops listening: gevent's `close()`. A greenlet or thread waiting in
+    /// [`accept`](TcpListener::accept) on this listener wakes with
+    /// `ErrorKind::NotConnected`, as does every later `accept`. Connections
+    /// still queued in the kernel are reset. The descriptor is released
+    /// when the listener is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let l = Arc::new(greenline::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    /// let waiting = {
+    ///     let l = l.clone();
+    ///     greenline::spawn(move || l.accept().map(|_| ()))
+    /// };
+    /// l.close();
+    /// let err = waiting.join().unwrap().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::NotConnected);
+    /// ```
+    pub fn close(&self) {
+        self.sock.close(|l| {
+            let _ = socket2::SockRef::from(l).shutdown(Shutdown::Both);
+        });
+    }
 }
 
 fn listen_on(addr: SocketAddr, options: &ListenOptions) -> io::Result<TcpListener> {

@@ -103,6 +103,26 @@ impl UdpSocket {
         self.sock.timeout(Dir::Write)
     }
 
+    /// A second handle to the socket (a dup'd descriptor, registered on its
+    /// own), so one greenlet can receive while another sends. Timeouts are
+    /// copied.
+    pub fn try_clone(&self) -> io::Result<UdpSocket> {
+        let s = UdpSocket::from_std(self.sock.inner().try_clone()?)?;
+        s.set_read_timeout(self.read_timeout())?;
+        s.set_write_timeout(self.write_timeout())?;
+        Ok(s)
+    }
+
+    /// Closes the socket for every greenlet and thread using this handle:
+    /// gevent's `close()`. One waiting in a receive or send wakes with
+    /// `ErrorKind::NotConnected`, as does every later call. The descriptor
+    /// is released when the socket is dropped.
+    pub fn close(&self) {
+        self.sock.close(|s| {
+            let _ = socket2::SockRef::from(s).shutdown(std::net::Shutdown::Both);
+        });
+    }
+
     /// Allows sending to broadcast addresses.
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
         self.sock.inner().set_broadcast(on)

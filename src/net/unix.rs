@@ -66,6 +66,14 @@ impl UnixListener {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.sock.inner().local_addr()
     }
+
+    /// Stops listening, as [`TcpListener::close`](super::TcpListener::close):
+    /// a waiting `accept` wakes with `ErrorKind::NotConnected`.
+    pub fn close(&self) {
+        self.sock.close(|l| {
+            let _ = socket2::SockRef::from(l).shutdown(Shutdown::Both);
+        });
+    }
 }
 
 /// A Unix domain stream connection.

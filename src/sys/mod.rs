@@ -37,6 +37,7 @@
 pub(crate) mod clock;
 pub(crate) mod coroutine;
 pub(crate) mod epoll;
+pub(crate) mod fd;
 pub(crate) mod mem;
 pub(crate) mod registered;
 pub(crate) mod socket;
