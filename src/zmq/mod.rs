@@ -107,7 +107,6 @@ mod pipe;
 mod poller;
 mod proxy;
 mod routing;
-mod send_recv;
 mod signal;
 mod socket;
 mod transport;

@@ -1,5 +1,8 @@
 //! The socket handle: pyzmq's `zmq.Socket`.
 
+mod options;
+mod send_recv;
+
 use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -8,18 +11,18 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::codec::SocketType;
-use super::context::Context;
-use super::core::{Core, NewPeer};
-use super::endpoint::Endpoint;
-use super::engine;
-use super::error::ZmqError;
-use super::msg::Msg;
-use super::pattern::{self, Change};
-use super::pipe::Pipe;
-use super::signal::Wakeups;
-use super::transport::{self, Listener};
 use crate::sync::waiter::{lock, WaitError};
+use crate::zmq::codec::SocketType;
+use crate::zmq::context::Context;
+use crate::zmq::core::{Core, NewPeer};
+use crate::zmq::endpoint::Endpoint;
+use crate::zmq::engine;
+use crate::zmq::error::ZmqError;
+use crate::zmq::msg::Msg;
+use crate::zmq::pattern::{self, Change};
+use crate::zmq::pipe::Pipe;
+use crate::zmq::signal::Wakeups;
+use crate::zmq::transport::{self, Listener};
 use crate::{Builder, Greenlet};
 
 /// Flag: fail with `ErrorKind::WouldBlock` instead of waiting (libzmq
@@ -30,14 +33,14 @@ pub const SNDMORE: i32 = 2;
 
 /// Frames in progress on the calling side of the socket.
 #[derive(Default)]
-pub(super) struct Local {
+struct Local {
     /// Frames sent with SNDMORE, waiting for the last one.
-    pub(super) pending_out: Msg,
+    pending_out: Msg,
     /// The rest of a message whose first frames `recv` returned.
-    pub(super) pending_in: VecDeque<Bytes>,
-    pub(super) rcvmore: bool,
+    pending_in: VecDeque<Bytes>,
+    rcvmore: bool,
     /// inproc names we bound, to release on close.
-    pub(super) inproc_bound: Vec<String>,
+    inproc_bound: Vec<String>,
 }
 
 /// A ZeroMQ socket of one [`SocketType`], made by [`Context::socket`].
@@ -81,13 +84,13 @@ impl Socket {
     }
 
     /// Records whether `local` holds frames; call after changing them.
-    pub(super) fn note_frames(&self, local: &Local) {
+    fn note_frames(&self, local: &Local) {
         let held = !local.pending_out.is_empty() || !local.pending_in.is_empty();
         self.frames_held.store(held, Ordering::Release);
     }
 
     /// False when no frames are held (see `frames_held`).
-    pub(super) fn frames_held(&self) -> bool {
+    fn frames_held(&self) -> bool {
         self.frames_held.load(Ordering::Acquire)
     }
 
@@ -95,7 +98,7 @@ impl Socket {
         &self.core
     }
 
-    pub(super) fn local(&self) -> crate::sync::waiter::StateGuard<'_, Local> {
+    fn local(&self) -> crate::sync::waiter::StateGuard<'_, Local> {
         lock(&self.local)
     }
 
@@ -260,7 +263,7 @@ impl Socket {
     /// Not in pyzmq; tests use it to wait for connections to come up.
     pub fn peer_count(&self) -> usize {
         let mut inner = lock(&self.core.inner);
-        super::routing::prune(&mut inner);
+        crate::zmq::routing::prune(&mut inner);
         inner.peers.len()
     }
 
@@ -507,7 +510,7 @@ fn connect_loop(
 }
 
 /// Maps a wait that ran out to the error the caller asked for.
-pub(crate) fn wait_error(e: WaitError, dontwait: bool) -> io::Error {
+fn wait_error(e: WaitError, dontwait: bool) -> io::Error {
     match e {
         WaitError::TimedOut if dontwait => io::Error::new(
             io::ErrorKind::WouldBlock,
