@@ -106,7 +106,6 @@ mod pattern;
 mod pipe;
 mod poller;
 mod proxy;
-mod routing;
 mod signal;
 mod socket;
 mod transport;

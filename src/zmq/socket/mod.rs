@@ -263,7 +263,7 @@ impl Socket {
     /// Not in pyzmq; tests use it to wait for connections to come up.
     pub fn peer_count(&self) -> usize {
         let mut inner = lock(&self.core.inner);
-        crate::zmq::routing::prune(&mut inner);
+        inner.prune();
         inner.peers.len()
     }
 
