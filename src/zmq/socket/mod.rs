@@ -5,7 +5,7 @@ mod send_recv;
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,16 +14,14 @@ use bytes::Bytes;
 use crate::sync::waiter::{lock, WaitError};
 use crate::zmq::codec::SocketType;
 use crate::zmq::context::Context;
-use crate::zmq::core::{Core, NewPeer};
+use crate::zmq::core::Core;
 use crate::zmq::endpoint::Endpoint;
-use crate::zmq::engine;
 use crate::zmq::error::ZmqError;
 use crate::zmq::msg::Msg;
 use crate::zmq::pattern::{self, Change};
-use crate::zmq::pipe::Pipe;
 use crate::zmq::signal::Wakeups;
-use crate::zmq::transport::{self, Listener};
-use crate::{Builder, Greenlet};
+use crate::zmq::transport;
+use crate::Builder;
 
 /// Flag: fail with `ErrorKind::WouldBlock` instead of waiting (libzmq
 /// `ZMQ_DONTWAIT`, pyzmq `zmq.NOBLOCK`).
@@ -124,12 +122,7 @@ impl Socket {
             lock(&self.core.inner).last_endpoint = Some(endpoint.to_string());
             return Ok(());
         }
-        let (listener, resolved) = Listener::bind(&ep)?;
-        let core = self.core.clone();
-        let name = resolved.clone();
-        let task = Builder::new()
-            .name("zmq-listener")
-            .spawn(move || accept_loop(core, listener, name))?;
+        let (resolved, task) = transport::listen(&self.core, &ep)?;
         let mut inner = lock(&self.core.inner);
         inner.last_endpoint = Some(resolved.clone());
         inner.endpoints.push((endpoint.to_string(), resolved, task));
@@ -151,36 +144,13 @@ impl Socket {
         if let Endpoint::Inproc(name) = &ep {
             return self.ctx.inproc().connect(&self.core, name);
         }
-        let opts = self.core.options();
-        let persistent = if self.core.kind == SocketType::Router {
-            None
-        } else {
-            let rx_hwm = match self.core.kind {
-                SocketType::Pub | SocketType::XPub => 0,
-                _ => opts.rcvhwm,
-            };
-            let (tx, rx) = (Pipe::new(opts.sndhwm), Pipe::new(rx_hwm));
-            let peer = NewPeer {
-                tx: tx.clone(),
-                rx: rx.clone(),
-                identity: None,
-                endpoint: endpoint.to_string(),
-                inproc: false,
-            };
-            if self.core.attach(peer).is_none() {
-                log::info!("zmq {endpoint}: PAIR already has its peer, not connecting");
-                return Ok(());
-            }
-            Some((tx, rx))
-        };
-        let core = self.core.clone();
-        let name = endpoint.to_string();
-        let task = Builder::new()
-            .name("zmq-connecter")
-            .spawn(move || connect_loop(core, ep, name, persistent))?;
-        lock(&self.core.inner)
-            .endpoints
-            .push((endpoint.to_string(), endpoint.to_string(), task));
+        if let Some(task) = transport::connect(&self.core, ep, endpoint)? {
+            lock(&self.core.inner).endpoints.push((
+                endpoint.to_string(),
+                endpoint.to_string(),
+                task,
+            ));
+        }
         Ok(())
     }
 
@@ -405,107 +375,6 @@ fn shutdown(core: &Arc<Core>, linger: Option<Duration>) {
     }
     for id in peers {
         core.detach(id);
-    }
-}
-
-/// A bound endpoint's greenlet: accepts, and runs each connection in a
-/// greenlet of its own. Killing it ends those too.
-///
-/// At `max_pending_handshakes` connections still handshaking, a new one is
-/// closed as soon as it is accepted (see that option for why not leave it
-/// in the backlog): a warn line when the bound is reached, a debug line per
-/// connection closed, an info line with the count when it accepts again.
-fn accept_loop(core: Arc<Core>, listener: Listener, endpoint: String) {
-    struct Connections(Vec<Greenlet<()>>);
-    impl Drop for Connections {
-        fn drop(&mut self) {
-            for g in &self.0 {
-                g.kill_nowait();
-            }
-        }
-    }
-    let mut connections = Connections(Vec::new());
-    // Only this greenlet adds to it, so a check then an add cannot overshoot.
-    let pending = Arc::new(AtomicUsize::new(0));
-    // Connections closed since the bound was last reached.
-    let mut refused: u64 = 0;
-    loop {
-        match listener.accept() {
-            Ok(stream) => {
-                let bound = lock(&core.inner).options.max_pending_handshakes;
-                let now = pending.load(Ordering::Acquire);
-                if bound.is_some_and(|max| now >= max) {
-                    if refused == 0 {
-                        log::warn!(
-                            "zmq {endpoint}: {now} handshakes pending (max_pending_handshakes), \
-                             closing new connections until one ends"
-                        );
-                    }
-                    refused += 1;
-                    log::debug!("zmq {endpoint}: closed a connection at max_pending_handshakes");
-                    stream.shutdown();
-                    continue;
-                }
-                if refused > 0 {
-                    log::info!(
-                        "zmq {endpoint}: accepting again, after closing {refused} connections \
-                         at max_pending_handshakes"
-                    );
-                    refused = 0;
-                }
-                connections.0.retain(|g| !g.is_ready());
-                let core = core.clone();
-                let name = endpoint.clone();
-                let slot = engine::PendingHandshake::new(&pending);
-                let g = Builder::new().name("zmq-connection").spawn(move || {
-                    let _ = engine::run(&core, stream, &name, None, Some(slot));
-                });
-                match g {
-                    Ok(g) => connections.0.push(g),
-                    Err(e) => log::warn!("zmq {endpoint}: cannot start a connection: {e}"),
-                }
-            }
-            Err(e) => {
-                if core.is_terminated() {
-                    return;
-                }
-                // EMFILE and friends: back off instead of spinning.
-                log::warn!("zmq {endpoint}: accept failed: {e}");
-                let _ = crate::sleep(Duration::from_millis(100));
-            }
-        }
-    }
-}
-
-/// A connected endpoint's greenlet: connects, runs the connection, and
-/// after a loss or a refusal waits `reconnect_ivl` (doubling up to
-/// `reconnect_ivl_max`) and tries again.
-fn connect_loop(
-    core: Arc<Core>,
-    ep: Endpoint,
-    endpoint: String,
-    persistent: Option<(Arc<Pipe>, Arc<Pipe>)>,
-) {
-    let opts = core.options();
-    let mut ivl = opts.reconnect_ivl;
-    loop {
-        match transport::connect(&ep) {
-            Ok(stream) => {
-                let _ = engine::run(&core, stream, &endpoint, persistent.clone(), None);
-                ivl = opts.reconnect_ivl;
-            }
-            Err(e) => log::debug!("zmq {endpoint}: connect failed: {e}"),
-        }
-        if core.is_terminated() {
-            return;
-        }
-        let Some(wait) = ivl else {
-            return;
-        };
-        let _ = crate::sleep(wait);
-        if opts.reconnect_ivl_max > wait {
-            ivl = Some((wait * 2).min(opts.reconnect_ivl_max));
-        }
     }
 }
 
