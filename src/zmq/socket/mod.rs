@@ -1,5 +1,16 @@
 //! The socket handle: pyzmq's `zmq.Socket`.
+//!
+//! This file holds the handle, the frames it keeps between calls (a message
+//! built with SNDMORE, the rest of one read frame by frame), subscriptions
+//! and poll readiness. Its other methods sit one concern per file:
+//! `endpoints.rs` (bind, connect, unbind, disconnect), `send_recv.rs`
+//! (send, recv and their multipart forms), `options.rs` (the typed option
+//! setters and getters over [`Options`](crate::zmq::options::Options)),
+//! `close.rs` (close, drop and linger). What the socket shares with its
+//! connections and peers is its [`Core`].
 
+mod close;
+mod endpoints;
 mod options;
 mod send_recv;
 
@@ -7,7 +18,6 @@ use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -15,13 +25,10 @@ use crate::sync::waiter::{lock, WaitError};
 use crate::zmq::codec::SocketType;
 use crate::zmq::context::Context;
 use crate::zmq::core::Core;
-use crate::zmq::endpoint::Endpoint;
 use crate::zmq::error::ZmqError;
 use crate::zmq::msg::Msg;
 use crate::zmq::pattern::{self, Change};
 use crate::zmq::signal::Wakeups;
-use crate::zmq::transport;
-use crate::Builder;
 
 /// Flag: fail with `ErrorKind::WouldBlock` instead of waiting (libzmq
 /// `ZMQ_DONTWAIT`, pyzmq `zmq.NOBLOCK`).
@@ -105,129 +112,6 @@ impl Socket {
         self.core.kind
     }
 
-    /// Listens on `endpoint`: `tcp://host:port` (`*` for every interface,
-    /// port `*` or 0 for an ephemeral one, see
-    /// [`last_endpoint`](Socket::last_endpoint)), `ipc:///path` or
-    /// `inproc://name`. Accepting and handshaking happen in a greenlet.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for a malformed endpoint, `AddrInUse` when taken, and
-    /// what `bind(2)` returns.
-    pub fn bind(&self, endpoint: &str) -> io::Result<()> {
-        let ep = Endpoint::parse(endpoint)?;
-        if let Endpoint::Inproc(name) = &ep {
-            self.ctx.inproc().bind(&self.core, name)?;
-            lock(&self.local).inproc_bound.push(name.clone());
-            lock(&self.core.inner).last_endpoint = Some(endpoint.to_string());
-            return Ok(());
-        }
-        let (resolved, task) = transport::listen(&self.core, &ep)?;
-        let mut inner = lock(&self.core.inner);
-        inner.last_endpoint = Some(resolved.clone());
-        inner.endpoints.push((endpoint.to_string(), resolved, task));
-        Ok(())
-    }
-
-    /// Connects to `endpoint`. Returns at once: the connection is made (and
-    /// remade after a loss, every `reconnect_ivl`) in a greenlet, and
-    /// messages sent meanwhile queue up to `sndhwm` (except on ROUTER,
-    /// which only knows a peer once it has connected). The endpoint need
-    /// not be bound yet, for inproc too.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for a malformed endpoint or (inproc) an incompatible
-    /// bound socket.
-    pub fn connect(&self, endpoint: &str) -> io::Result<()> {
-        let ep = Endpoint::parse(endpoint)?;
-        if let Endpoint::Inproc(name) = &ep {
-            return self.ctx.inproc().connect(&self.core, name);
-        }
-        if let Some(task) = transport::connect(&self.core, ep, endpoint)? {
-            lock(&self.core.inner).endpoints.push((
-                endpoint.to_string(),
-                endpoint.to_string(),
-                task,
-            ));
-        }
-        Ok(())
-    }
-
-    /// Stops listening on `endpoint` (as given to `bind`, or as
-    /// `last_endpoint` reported it) and closes the connections it accepted.
-    ///
-    /// # Errors
-    ///
-    /// `NotFound` when the socket is not bound there.
-    pub fn unbind(&self, endpoint: &str) -> io::Result<()> {
-        if let Some(name) = endpoint.strip_prefix("inproc://") {
-            let mut local = lock(&self.local);
-            if self.ctx.inproc().unbind(&self.core, name) {
-                local.inproc_bound.retain(|n| n != name);
-                return Ok(());
-            }
-            return Err(ZmqError::NoSuchEndpoint(endpoint.to_string()).into());
-        }
-        self.drop_endpoint(endpoint)
-    }
-
-    /// Stops connecting to `endpoint` and closes that connection; messages
-    /// queued for it are dropped.
-    ///
-    /// # Errors
-    ///
-    /// `NotFound` when the socket is not connected there.
-    pub fn disconnect(&self, endpoint: &str) -> io::Result<()> {
-        self.drop_endpoint(endpoint)
-    }
-
-    fn drop_endpoint(&self, endpoint: &str) -> io::Result<()> {
-        let (tasks, peers) = {
-            let mut inner = lock(&self.core.inner);
-            let (hit, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut inner.endpoints)
-                .into_iter()
-                .partition(|(given, resolved, _)| given == endpoint || resolved == endpoint);
-            inner.endpoints = keep;
-            let mut names = vec![endpoint.to_string()];
-            names.extend(hit.iter().map(|(_, resolved, _)| resolved.clone()));
-            let peers: Vec<u64> = inner
-                .peers
-                .iter()
-                .filter(|p| names.contains(&p.endpoint))
-                .map(|p| p.id)
-                .collect();
-            (hit, peers)
-        };
-        if tasks.is_empty() && peers.is_empty() {
-            return Err(ZmqError::NoSuchEndpoint(endpoint.to_string()).into());
-        }
-        for (_, _, task) in tasks {
-            task.kill();
-        }
-        for id in peers {
-            self.core.detach(id);
-        }
-        Ok(())
-    }
-
-    /// The endpoint last bound, with the real port after binding port `*`
-    /// or 0 (e.g. `tcp://127.0.0.1:41235`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use greenline::zmq;
-    /// let ctx = zmq::Context::new();
-    /// let s = ctx.socket(zmq::PULL)?;
-    /// s.bind("tcp://127.0.0.1:*")?;
-    /// assert!(s.last_endpoint().unwrap().starts_with("tcp://127.0.0.1:"));
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn last_endpoint(&self) -> Option<String> {
-        lock(&self.core.inner).last_endpoint.clone()
-    }
-
     /// How many peers the socket has now: completed tcp/ipc connections
     /// and inproc peers, plus (connect side) endpoints it is connecting to.
     /// Not in pyzmq; tests use it to wait for connections to come up.
@@ -275,27 +159,6 @@ impl Socket {
         Ok(())
     }
 
-    /// Closes the socket, waiting up to `linger` for queued messages to
-    /// reach tcp/ipc peers (what is queued for inproc peers stays readable
-    /// by them). Then every connection and listener of the socket ends.
-    ///
-    /// # Errors
-    ///
-    /// None today; the `Result` leaves room for reporting unsent messages.
-    pub fn close(self) -> io::Result<()> {
-        let linger = self.core.options().linger;
-        self.release_names();
-        shutdown(&self.core, linger);
-        Ok(())
-    }
-
-    fn release_names(&self) {
-        let names = std::mem::take(&mut lock(&self.local).inproc_bound);
-        for name in names {
-            self.ctx.inproc().unbind(&self.core, &name);
-        }
-    }
-
     /// Whether a recv and a send would complete now (POLLIN, POLLOUT).
     pub(crate) fn events(&self) -> (bool, bool) {
         if !lock(&self.local).pending_in.is_empty() {
@@ -314,67 +177,11 @@ impl Socket {
     }
 }
 
-impl Drop for Socket {
-    fn drop(&mut self) {
-        if self.core.is_terminated() && lock(&self.core.inner).endpoints.is_empty() {
-            return; // closed already
-        }
-        self.release_names();
-        let linger = self.core.options().linger;
-        let needs_flush = linger != Some(Duration::ZERO)
-            && lock(&self.core.inner)
-                .peers
-                .iter()
-                .any(|p| !p.inproc && !p.tx.is_drained());
-        if needs_flush {
-            let core = self.core.clone();
-            let spawned = Builder::new()
-                .name("zmq-linger")
-                .spawn(move || shutdown(&core, linger));
-            if spawned.is_ok() {
-                return;
-            }
-        }
-        shutdown(&self.core, Some(Duration::ZERO));
-    }
-}
-
 impl std::fmt::Debug for Socket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Socket")
             .field("type", &self.core.kind)
             .finish_non_exhaustive()
-    }
-}
-
-/// Lingers, then ends everything the socket runs.
-fn shutdown(core: &Arc<Core>, linger: Option<Duration>) {
-    if linger != Some(Duration::ZERO) {
-        let deadline = linger.map(|d| Instant::now() + d);
-        let mut wake = Wakeups::default();
-        let _ = core.signal.wait(deadline, "zmq linger", &mut wake, |_| {
-            let inner = lock(&core.inner);
-            inner
-                .peers
-                .iter()
-                .all(|p| p.inproc || p.tx.is_closed() || p.tx.is_drained())
-                .then_some(())
-        });
-    }
-    core.terminate();
-    let (tasks, peers) = {
-        let mut inner = lock(&core.inner);
-        let tasks = std::mem::take(&mut inner.endpoints);
-        let peers: Vec<u64> = inner.peers.iter().map(|p| p.id).collect();
-        (tasks, peers)
-    };
-    // Waiting for the kill means the port or path is free when close
-    // returns; the bound guards a greenlet that could not die promptly.
-    for (_, _, task) in tasks {
-        let _ = task.kill_timeout(Duration::from_secs(1));
-    }
-    for id in peers {
-        core.detach(id);
     }
 }
 
