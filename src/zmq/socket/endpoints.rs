@@ -2,9 +2,9 @@
 //! `unbind`, `disconnect` and `LAST_ENDPOINT`.
 //!
 //! inproc:// endpoints are names in the socket's context; tcp:// and ipc://
-//! ones are served by a listener or connecter greenlet
-//! ([`transport`](crate::zmq::transport)), which the socket keeps under the
-//! endpoint and kills on `unbind`/`disconnect` and on close.
+//! ones are served by a listener or connecter greenlet ([`transport`]),
+//! which the socket keeps under the endpoint and kills on
+//! `unbind`/`disconnect` and on close.
 
 use std::io;
 
