@@ -27,17 +27,6 @@ const ALLOWED_FILE_CYCLES: &[&[&str]] = &[
     &["http::framing", "http::request_head"],
     &["http::log", "http::log_writer"],
     &["server::park", "server::stream"],
-    &[
-        "zmq::context",
-        "zmq::core",
-        "zmq::engine",
-        "zmq::inproc",
-        "zmq::options",
-        "zmq::pattern",
-        "zmq::pattern::pub_sub",
-        "zmq::routing",
-        "zmq::socket",
-    ],
 ];
 
 struct Crate {

@@ -41,7 +41,7 @@
 //! A handler that panics is logged with `log::error!` (the peer and the
 //! message) and costs only its own connection.
 
-mod accept;
+pub(crate) mod accept;
 mod options;
 pub(crate) mod park;
 mod stream;

@@ -74,6 +74,32 @@ pub(crate) struct Inner {
     pub last_endpoint: Option<String>,
 }
 
+impl Inner {
+    /// Forgets peers whose connection ended and whose messages were all
+    /// read, and keeps the round-robin cursors in range.
+    #[inline]
+    pub(crate) fn prune(&mut self) {
+        // Every send and recv passes here: the common case, no connection
+        // ended, is one atomic load per peer, inlined into the caller.
+        if self.peers.iter().any(|p| p.tx.is_closed()) {
+            self.prune_closed();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn prune_closed(&mut self) {
+        let before = self.peers.len();
+        self.peers
+            .retain(|p| !(p.tx.is_closed() && p.rx.is_finished()));
+        if self.peers.len() != before {
+            let n = self.peers.len().max(1);
+            self.lb_next %= n;
+            self.fq_next %= n;
+        }
+    }
+}
+
 /// See the module docs.
 pub(crate) struct Core {
     pub kind: SocketType,
@@ -188,7 +214,7 @@ impl Core {
 
     /// A connection ended: its pipes close, but what it already delivered
     /// stays readable; the peer is forgotten once that is read
-    /// ([`routing::prune`](super::routing::prune)).
+    /// ([`Inner::prune`]).
     pub(crate) fn release(&self, id: u64) {
         let mut wake = Wakeups::default();
         {

@@ -91,6 +91,38 @@
 //! Messages are whole `Bytes` frames end to end (a one-frame message kept
 //! inline, without a `Vec`): frames are sliced out of the receive buffer
 //! without copying, and an inproc message is the sender's own `Bytes`.
+//!
+//! # Code map
+//!
+//! The socket owns its files, the pattern owns its routing, the transport
+//! owns its greenlets:
+//!
+//! * `context.rs`: [`Context`], the socket factory and home of inproc names.
+//! * `socket/`: the [`Socket`] handle: `endpoints.rs` (bind, connect,
+//!   unbind, disconnect), `send_recv.rs`, `options.rs` (the typed option
+//!   setters), `close.rs` (close, drop, linger).
+//! * `options.rs`: the option values as plain data, with their defaults.
+//! * `core.rs`: what a socket shares with its connections and peers: the
+//!   peer list, the pattern state, the options, the endpoint greenlets.
+//! * `pattern/`: each socket type's send and recv over the core, one file
+//!   per family; `spread.rs` holds load balance, fair queue, distribute.
+//! * `pipe.rs`, `inbox.rs`, `msg.rs`, `signal.rs`: the bounded queue of
+//!   whole messages between a socket and one peer, its reading end, the
+//!   message, and the wake-up a socket's callers wait on.
+//! * `transport/`: tcp:// and ipc://: the byte stream, the listener
+//!   greenlet (with StreamServer's accept-error back-off) and the
+//!   connecter greenlet.
+//! * `engine.rs`: one tcp/ipc connection: handshake, reader, writer.
+//! * `inproc.rs`: inproc:// names, wiring two sockets' pipes together.
+//! * `endpoint.rs`, `error.rs`, `poller.rs`, `proxy.rs`: endpoint strings,
+//!   [`ZmqError`], [`Poller`], [`proxy`](fn@proxy) and the devices.
+//! * [`codec`]: ZMTP without I/O.
+//!
+//! Imports run one way, from the handle down: the socket imports the
+//! patterns and the transport, the transport the engine, and all of them
+//! the core, which imports the options and the pipes and nothing above
+//! them. The one cycle is the context and the socket, which make and keep
+//! each other (`tests/architecture.rs` checks this).
 
 pub mod codec;
 mod context;
@@ -106,8 +138,6 @@ mod pattern;
 mod pipe;
 mod poller;
 mod proxy;
-mod routing;
-mod send_recv;
 mod signal;
 mod socket;
 mod transport;

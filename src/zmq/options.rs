@@ -1,17 +1,13 @@
-//! Socket options: pyzmq's `setsockopt` as typed setters and getters.
-//!
-//! Options apply to connections made after they are set (as in libzmq,
-//! except `subscribe`/`unsubscribe`, which reach existing peers at once, and
-//! the timeouts, which apply to the next call).
+//! The option values of one socket, as plain data: what each option is
+//! and its default. The socket's typed setters and getters
+//! (`Socket::set_sndhwm`, ...) write and read these fields; the
+//! connections, the listener and the inproc registry read a copy.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::socket::Socket;
-use crate::sync::waiter::lock;
-
-/// The default [`Socket::maxmsgsize`]: 64 MiB.
+/// The default [`Socket::maxmsgsize`](super::Socket::maxmsgsize): 64 MiB.
 ///
 /// libzmq's default is no limit (`-1`). That lets any peer which completes
 /// the NULL handshake, which asks for no credentials, make a socket buffer
@@ -29,19 +25,23 @@ use crate::sync::waiter::lock;
 /// meets it, while a limit of a few hundred MiB would let a handful of
 /// connections exhaust a small server, which is what a default is there to
 /// prevent. A program that does exchange bigger messages says so with
-/// [`Socket::set_maxmsgsize`] (`None` for libzmq's unlimited).
+/// [`Socket::set_maxmsgsize`](super::Socket::set_maxmsgsize) (`None` for
+/// libzmq's unlimited).
 pub const DEFAULT_MAXMSGSIZE: u64 = 64 * 1024 * 1024;
 
-/// The default [`Socket::max_pending_handshakes`]: 1024 per listener.
+/// The default
+/// [`Socket::max_pending_handshakes`](super::Socket::max_pending_handshakes):
+/// 1024 per listener.
 ///
 /// A connection is pending from its accept until its ZMTP handshake ends,
 /// normally one round trip: a busy server has its connection rate times
 /// that round trip pending, a few at a time, while a peer that opens
 /// connections and never sends a greeting keeps each one for
-/// [`Socket::handshake_ivl`] (30 s). 1024 matches greenline's listen
-/// backlog ([`ListenOptions`](crate::net::ListenOptions)), so the bound is
-/// never what a real burst of peers meets first, and it caps what such a
-/// flood costs a listener at 1024 connection greenlets with their small
+/// [`Socket::handshake_ivl`](super::Socket::handshake_ivl) (30 s). 1024
+/// matches greenline's listen backlog
+/// ([`ListenOptions`](crate::net::ListenOptions)), so the bound is never
+/// what a real burst of peers meets first, and it caps what such a flood
+/// costs a listener at 1024 connection greenlets with their small
 /// pre-handshake buffers.
 pub const DEFAULT_MAX_PENDING_HANDSHAKES: usize = 1024;
 
@@ -91,121 +91,4 @@ impl Options {
     pub(crate) fn silence_limit(&self) -> Option<Duration> {
         self.heartbeat_timeout.or(self.heartbeat_ivl)
     }
-}
-
-macro_rules! option {
-    ($(#[$doc:meta])* $field:ident, $set:ident, $ty:ty) => {
-        $(#[$doc])*
-        pub fn $set(&self, value: $ty) {
-            lock(&self.core().inner).options.$field = value;
-        }
-
-        #[doc = concat!("The current `", stringify!($field), "` (see [`Socket::", stringify!($set), "`]).")]
-        pub fn $field(&self) -> $ty {
-            lock(&self.core().inner).options.$field.clone()
-        }
-    };
-}
-
-impl Socket {
-    option!(
-        /// Send high-water mark: most messages queued per peer before a
-        /// send blocks (PUSH, DEALER, REQ, PAIR) or drops (PUB, ROUTER).
-        /// Default 1000; 0 for no limit. Applies to peers attached later.
-        sndhwm, set_sndhwm, usize
-    );
-    option!(
-        /// Receive high-water mark: most messages queued per peer before its
-        /// connection stops reading (TCP back-pressure). Default 1000; 0 for
-        /// no limit. On inproc one queue holds sender's SNDHWM + our RCVHWM.
-        rcvhwm, set_rcvhwm, usize
-    );
-    option!(
-        /// How long [`Socket::close`] (and a dropped socket, in the
-        /// background) keeps trying to send queued messages to tcp/ipc peers.
-        /// Default 1 s (libzmq: infinite); `None` waits forever; zero
-        /// discards at once.
-        linger, set_linger, Option<Duration>
-    );
-    option!(
-        /// Our identity (`ZMQ_ROUTING_ID`), announced to peers by REQ,
-        /// DEALER and ROUTER; a ROUTER peer routes to us by it. 1 to 255
-        /// octets, not starting with a zero octet.
-        routing_id, set_routing_id, Option<Bytes>
-    );
-    option!(
-        /// Wait before reconnecting a lost or refused connection. Default
-        /// 100 ms; `None` never reconnects.
-        reconnect_ivl, set_reconnect_ivl, Option<Duration>
-    );
-    option!(
-        /// Upper bound of the exponential reconnect back-off (the interval
-        /// doubles per failed attempt up to this). Default zero: no
-        /// back-off, always `reconnect_ivl`.
-        reconnect_ivl_max, set_reconnect_ivl_max, Duration
-    );
-    option!(
-        /// Send a PING this often on every connection. Default `None`.
-        heartbeat_ivl, set_heartbeat_ivl, Option<Duration>
-    );
-    option!(
-        /// Close a connection that sends nothing (not even PONG) for this
-        /// long. Default: `heartbeat_ivl` if set, else never. A peer's PING
-        /// with a TTL (libzmq `ZMQ_HEARTBEAT_TTL`) also closes the
-        /// connection when nothing follows it within that TTL.
-        heartbeat_timeout, set_heartbeat_timeout, Option<Duration>
-    );
-    option!(
-        /// How long a new tcp/ipc connection may take to finish its ZMTP
-        /// handshake (greetings and READY both ways) before it is closed
-        /// (libzmq `ZMQ_HANDSHAKE_IVL`). Default 30 s, as libzmq; `None`
-        /// waits forever (libzmq's 0). Read when a connection starts.
-        handshake_ivl, set_handshake_ivl, Option<Duration>
-    );
-    option!(
-        /// Most connections a bound tcp/ipc endpoint holds before their
-        /// handshake has finished (not in libzmq, which holds any number).
-        /// At the bound a new connection is accepted and closed at once,
-        /// before our greeting, with a log line (`warn` when the bound is
-        /// reached, `info` with the count closed when it accepts again); a
-        /// libzmq or greenline peer sees the disconnect and reconnects after
-        /// its `reconnect_ivl`, so it gets in once a pending handshake
-        /// finishes, fails or times out (see
-        /// [`handshake_ivl`](Socket::handshake_ivl)). Leaving connections
-        /// unaccepted in the kernel's backlog instead would hold a peer
-        /// silently for up to its own handshake timeout. Default
-        /// [`DEFAULT_MAX_PENDING_HANDSHAKES`] (1024; see there why); `None`
-        /// for no bound. Read at each accept.
-        max_pending_handshakes, set_max_pending_handshakes, Option<usize>
-    );
-    option!(
-        /// Largest message accepted from a peer, its frames' bodies
-        /// together (libzmq `ZMQ_MAXMSGSIZE`, pyzmq
-        /// `setsockopt(zmq.MAXMSGSIZE, n)`). A frame whose header takes the
-        /// message past it closes that connection before its body is
-        /// buffered, with a log line (`warn`) giving the sizes; nothing of
-        /// the message is delivered, and the socket keeps serving its other
-        /// peers (a connect side reconnects). Default
-        /// [`DEFAULT_MAXMSGSIZE`] (64 MiB; see there why); `None` for no
-        /// limit, libzmq's `-1`. libzmq checks each frame alone, so the same
-        /// value there lets a message of many frames through that greenline
-        /// refuses.
-        maxmsgsize, set_maxmsgsize, Option<u64>
-    );
-    option!(
-        /// Receive timeout: a blocking recv gives up with `TimedOut` after
-        /// this. Default `None` (wait forever).
-        rcvtimeo, set_rcvtimeo, Option<Duration>
-    );
-    option!(
-        /// Send timeout: a blocking send gives up with `TimedOut` after
-        /// this. Default `None` (wait forever).
-        sndtimeo, set_sndtimeo, Option<Duration>
-    );
-    option!(
-        /// ROUTER: a message to an unknown routing id fails with
-        /// `HostUnreachable` instead of being dropped, and a full peer
-        /// blocks instead of dropping.
-        router_mandatory, set_router_mandatory, bool
-    );
 }

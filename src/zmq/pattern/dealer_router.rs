@@ -7,14 +7,14 @@
 
 use std::io;
 
-use super::super::core::Inner;
-use super::super::error::ZmqError;
-use super::super::msg::Msg;
-use super::super::routing;
-use super::super::signal::Wakeups;
+use super::spread;
+use crate::zmq::core::Inner;
+use crate::zmq::error::ZmqError;
+use crate::zmq::msg::Msg;
+use crate::zmq::signal::Wakeups;
 
 pub(super) fn router_recv(inner: &mut Inner, wake: &mut Wakeups) -> Option<io::Result<Msg>> {
-    let (i, mut msg) = routing::fq_recv(inner, wake)?;
+    let (i, mut msg) = spread::fq_recv(inner, wake)?;
     msg.insert(0, inner.peers[i].identity.clone());
     Some(Ok(msg))
 }

@@ -6,11 +6,16 @@
 //! (no peer with room / no message), `Some(result)` otherwise. The socket
 //! layer loops them on its [`Signal`](super::signal::Signal) with the
 //! caller's deadline. A message that cannot go yet stays in `slot`.
+//!
+//! One file per family of types; what they share, the three ways of
+//! spreading messages over peers (load balance, fair queue, distribute),
+//! is `spread`.
 
 mod dealer_router;
 mod pub_sub;
 mod push_pull;
 mod req_rep;
+mod spread;
 
 use std::io;
 
@@ -18,7 +23,6 @@ use super::codec::SocketType;
 use super::core::Inner;
 use super::error::ZmqError;
 use super::msg::Msg;
-use super::routing;
 use super::signal::Wakeups;
 
 pub(crate) use pub_sub::{set_subscription, Change};
@@ -31,7 +35,7 @@ pub(crate) fn try_send(
     slot: &mut Option<Msg>,
     wake: &mut Wakeups,
 ) -> Option<io::Result<()>> {
-    routing::prune(inner);
+    inner.prune();
     match kind {
         SocketType::Req => req_rep::req_send(inner, slot, wake),
         SocketType::Rep => req_rep::rep_send(inner, slot, wake),
@@ -54,12 +58,12 @@ pub(crate) fn try_recv(
     inner: &mut Inner,
     wake: &mut Wakeups,
 ) -> Option<io::Result<Msg>> {
-    routing::prune(inner);
+    inner.prune();
     match kind {
         SocketType::Req => req_rep::req_recv(inner, wake),
         SocketType::Rep => req_rep::rep_recv(inner, wake),
         SocketType::Dealer | SocketType::Pull | SocketType::Pair => {
-            routing::fq_recv(inner, wake).map(|(_, m)| Ok(m))
+            spread::fq_recv(inner, wake).map(|(_, m)| Ok(m))
         }
         SocketType::Router => dealer_router::router_recv(inner, wake),
         SocketType::Sub | SocketType::XSub => pub_sub::sub_recv(inner, wake),
@@ -80,25 +84,23 @@ pub(crate) fn may_send(kind: SocketType, inner: &Inner) -> bool {
 
 /// Whether a recv and a send would complete now: (POLLIN, POLLOUT).
 pub(crate) fn events(kind: SocketType, inner: &mut Inner, wake: &mut Wakeups) -> (bool, bool) {
-    routing::prune(inner);
+    inner.prune();
     match kind {
         SocketType::Req => (
             inner
                 .pattern
                 .req_peer
                 .is_some_and(|id| inner.peers.iter().any(|p| p.id == id && p.rx.has_message())),
-            req_rep::req_may_send(inner) && routing::lb_ready(inner),
+            req_rep::req_may_send(inner) && spread::lb_ready(inner),
         ),
         SocketType::Rep => (
-            inner.pattern.rep_envelope.is_none() && routing::fq_ready(inner),
+            inner.pattern.rep_envelope.is_none() && spread::fq_ready(inner),
             req_rep::rep_may_send(inner),
         ),
-        SocketType::Dealer | SocketType::Pair => {
-            (routing::fq_ready(inner), routing::lb_ready(inner))
-        }
-        SocketType::Push => (false, routing::lb_ready(inner)),
-        SocketType::Pull => (routing::fq_ready(inner), false),
-        SocketType::Router => (routing::fq_ready(inner), true),
+        SocketType::Dealer | SocketType::Pair => (spread::fq_ready(inner), spread::lb_ready(inner)),
+        SocketType::Push => (false, spread::lb_ready(inner)),
+        SocketType::Pull => (spread::fq_ready(inner), false),
+        SocketType::Router => (spread::fq_ready(inner), true),
         SocketType::Pub => (false, true),
         SocketType::XPub => {
             pub_sub::take_subscriptions(inner, true, wake);

@@ -15,11 +15,11 @@ use std::io;
 
 use bytes::Bytes;
 
-use super::super::codec::Subscription;
-use super::super::core::{subscribe_message, Inner};
-use super::super::msg::Msg;
-use super::super::routing;
-use super::super::signal::Wakeups;
+use super::spread;
+use crate::zmq::codec::Subscription;
+use crate::zmq::core::{subscribe_message, Inner};
+use crate::zmq::msg::Msg;
+use crate::zmq::signal::Wakeups;
 
 /// A subscription change asked for by the application.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub(super) fn pub_send(
 ) -> Option<io::Result<()>> {
     take_subscriptions(inner, is_xpub, wake);
     let msg = slot.take()?;
-    routing::dist_send(inner, &msg, wake);
+    spread::dist_send(inner, &msg, wake);
     Some(Ok(()))
 }
 
@@ -84,7 +84,7 @@ pub(super) fn sub_ready(inner: &mut Inner, wake: &mut Wakeups) -> bool {
     let mut ready = false;
     for peer in peers.iter_mut() {
         while let Some(first) = peer.rx.peek_first() {
-            if routing::matches(subs, &first) {
+            if spread::matches(subs, &first) {
                 ready = true;
                 break;
             }
@@ -96,9 +96,9 @@ pub(super) fn sub_ready(inner: &mut Inner, wake: &mut Wakeups) -> bool {
 
 pub(super) fn sub_recv(inner: &mut Inner, wake: &mut Wakeups) -> Option<io::Result<Msg>> {
     loop {
-        let (_, msg) = routing::fq_recv(inner, wake)?;
+        let (_, msg) = spread::fq_recv(inner, wake)?;
         let first: &[u8] = msg.first().map(|b| &b[..]).unwrap_or(&[]);
-        if routing::matches(&inner.pattern.subscriptions, first) {
+        if spread::matches(&inner.pattern.subscriptions, first) {
             return Some(Ok(msg));
         }
     }

@@ -22,11 +22,11 @@ use std::io;
 
 use bytes::Bytes;
 
-use super::super::core::Inner;
-use super::super::error::ZmqError;
-use super::super::msg::Msg;
-use super::super::routing;
-use super::super::signal::Wakeups;
+use super::spread;
+use crate::zmq::core::Inner;
+use crate::zmq::error::ZmqError;
+use crate::zmq::msg::Msg;
+use crate::zmq::signal::Wakeups;
 
 /// REQ may send when no reply is due.
 pub(super) fn req_may_send(inner: &Inner) -> bool {
@@ -51,7 +51,7 @@ pub(super) fn req_send(
     }
     let mut msg = slot.take()?;
     msg.insert(0, Bytes::new());
-    match routing::lb_send(inner, msg, wake) {
+    match spread::lb_send(inner, msg, wake) {
         Ok(peer) => {
             inner.pattern.req_peer = Some(peer);
             Some(Ok(()))
@@ -96,7 +96,7 @@ pub(super) fn rep_recv(inner: &mut Inner, wake: &mut Wakeups) -> Option<io::Resu
         return Some(Err(ZmqError::InvalidState.into()));
     }
     loop {
-        let (i, mut msg) = routing::fq_recv(inner, wake)?;
+        let (i, mut msg) = spread::fq_recv(inner, wake)?;
         let Some(split) = msg.iter().position(|f| f.is_empty()) else {
             log::debug!("zmq REP: dropped a request without the empty delimiter");
             continue;

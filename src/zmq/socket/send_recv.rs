@@ -6,13 +6,13 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::codec::SocketType;
-use super::error::ZmqError;
-use super::msg::Msg;
-use super::pattern;
-use super::signal::Wakeups;
-use super::socket::{wait_error, Local, Socket, DONTWAIT, SNDMORE};
+use super::{wait_error, Local, Socket, DONTWAIT, SNDMORE};
 use crate::sync::waiter::lock;
+use crate::zmq::codec::SocketType;
+use crate::zmq::error::ZmqError;
+use crate::zmq::msg::Msg;
+use crate::zmq::pattern;
+use crate::zmq::signal::Wakeups;
 
 impl Socket {
     /// Sends one frame; with [`SNDMORE`] in `flags` it is held until the
@@ -20,7 +20,7 @@ impl Socket {
     /// whole (a message is never delivered in part).
     ///
     /// Where it goes and when it blocks depends on the type: see the table
-    /// in the [module docs](super#socket-types). A blocking send waits for
+    /// in the [module docs](crate::zmq#socket-types). A blocking send waits for
     /// a peer with room; it is woken when a peer connects or drains its
     /// queue. Frames held with SNDMORE are only checked when the last
     /// frame is sent.

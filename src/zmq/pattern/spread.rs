@@ -8,39 +8,19 @@
 //!   that has one, so one busy peer cannot starve the others.
 //! * **dist**, distribute: a copy to every matching peer that has room; a
 //!   full peer misses the message (PUB never blocks).
+//!
+//! The round-robin cursors (`lb_next`, `fq_next`) live in the socket's
+//! [`Inner`], which keeps them in range when it forgets a peer
+//! ([`Inner::prune`]).
 
-use super::core::Inner;
-use super::msg::Msg;
-use super::signal::Wakeups;
-
-/// Forgets peers whose connection ended and whose messages were all read.
-#[inline]
-pub(crate) fn prune(inner: &mut Inner) {
-    // Every send and recv passes here: the common case, no connection
-    // ended, is one atomic load per peer, inlined into the caller.
-    if inner.peers.iter().any(|p| p.tx.is_closed()) {
-        prune_closed(inner);
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn prune_closed(inner: &mut Inner) {
-    let before = inner.peers.len();
-    inner
-        .peers
-        .retain(|p| !(p.tx.is_closed() && p.rx.is_finished()));
-    if inner.peers.len() != before {
-        let n = inner.peers.len().max(1);
-        inner.lb_next %= n;
-        inner.fq_next %= n;
-    }
-}
+use crate::zmq::core::Inner;
+use crate::zmq::msg::Msg;
+use crate::zmq::signal::Wakeups;
 
 /// Sends `msg` to the next peer with room; gives it back if none has room.
 /// Returns the id of the peer it went to.
 #[inline]
-pub(crate) fn lb_send(inner: &mut Inner, msg: Msg, wake: &mut Wakeups) -> Result<u64, Msg> {
+pub(super) fn lb_send(inner: &mut Inner, msg: Msg, wake: &mut Wakeups) -> Result<u64, Msg> {
     let n = inner.peers.len();
     let mut msg = msg;
     let mut i = start(inner.lb_next, n);
@@ -80,14 +60,14 @@ fn next(i: usize, n: usize) -> usize {
 }
 
 /// Whether [`lb_send`] would find room.
-pub(crate) fn lb_ready(inner: &Inner) -> bool {
+pub(super) fn lb_ready(inner: &Inner) -> bool {
     inner.peers.iter().any(|p| p.tx.has_room())
 }
 
 /// Takes the next message in fair-queue order, with the index of the peer it
 /// came from.
 #[inline]
-pub(crate) fn fq_recv(inner: &mut Inner, wake: &mut Wakeups) -> Option<(usize, Msg)> {
+pub(super) fn fq_recv(inner: &mut Inner, wake: &mut Wakeups) -> Option<(usize, Msg)> {
     let n = inner.peers.len();
     let mut i = start(inner.fq_next, n);
     for _ in 0..n {
@@ -101,19 +81,19 @@ pub(crate) fn fq_recv(inner: &mut Inner, wake: &mut Wakeups) -> Option<(usize, M
 }
 
 /// Whether [`fq_recv`] would find a message.
-pub(crate) fn fq_ready(inner: &Inner) -> bool {
+pub(super) fn fq_ready(inner: &Inner) -> bool {
     inner.peers.iter().any(|p| p.rx.has_message())
 }
 
 /// Binary prefix match of `topic` against counted subscriptions (RFC 29:
 /// "an empty subscription SHALL match all messages").
-pub(crate) fn matches(subscriptions: &[bytes::Bytes], first_frame: &[u8]) -> bool {
+pub(super) fn matches(subscriptions: &[bytes::Bytes], first_frame: &[u8]) -> bool {
     subscriptions.iter().any(|s| first_frame.starts_with(s))
 }
 
 /// Sends a copy of `msg` to every peer whose subscriptions match its first
 /// frame; full peers miss it.
-pub(crate) fn dist_send(inner: &mut Inner, msg: &Msg, wake: &mut Wakeups) {
+pub(super) fn dist_send(inner: &mut Inner, msg: &Msg, wake: &mut Wakeups) {
     let first: &[u8] = msg.first().map(|b| &b[..]).unwrap_or(&[]);
     for peer in &inner.peers {
         if matches(&peer.subscriptions, first) {

@@ -1,0 +1,197 @@
+//! The socket handle: pyzmq's `zmq.Socket`.
+//!
+//! This file holds the handle, the frames it keeps between calls (a message
+//! built with SNDMORE, the rest of one read frame by frame), subscriptions
+//! and poll readiness. Its other methods sit one concern per file:
+//! `endpoints.rs` (bind, connect, unbind, disconnect), `send_recv.rs`
+//! (send, recv and their multipart forms), `options.rs` (the typed option
+//! setters and getters over [`Options`](crate::zmq::options::Options)),
+//! `close.rs` (close, drop and linger). What the socket shares with its
+//! connections and peers is its [`Core`].
+
+mod close;
+mod endpoints;
+mod options;
+mod send_recv;
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+
+use crate::sync::waiter::{lock, WaitError};
+use crate::zmq::codec::SocketType;
+use crate::zmq::context::Context;
+use crate::zmq::core::Core;
+use crate::zmq::error::ZmqError;
+use crate::zmq::msg::Msg;
+use crate::zmq::pattern::{self, Change};
+use crate::zmq::signal::Wakeups;
+
+/// Flag: fail with `ErrorKind::WouldBlock` instead of waiting (libzmq
+/// `ZMQ_DONTWAIT`, pyzmq `zmq.NOBLOCK`).
+pub const DONTWAIT: i32 = 1;
+/// Flag: more frames of this message follow (libzmq `ZMQ_SNDMORE`).
+pub const SNDMORE: i32 = 2;
+
+/// Frames in progress on the calling side of the socket.
+#[derive(Default)]
+struct Local {
+    /// Frames sent with SNDMORE, waiting for the last one.
+    pending_out: Msg,
+    /// The rest of a message whose first frames `recv` returned.
+    pending_in: VecDeque<Bytes>,
+    rcvmore: bool,
+    /// inproc names we bound, to release on close.
+    inproc_bound: Vec<String>,
+}
+
+/// A ZeroMQ socket of one [`SocketType`], made by [`Context::socket`].
+///
+/// `Send` and `Sync`: it can move into a greenlet or a thread, and calls
+/// from several greenlets are safe, but as with pyzmq, a socket should be
+/// used by one greenlet at a time: frames of a multipart message built with
+/// [`SNDMORE`] or read frame by frame with [`recv`](Socket::recv) belong to
+/// the socket, not to the caller.
+///
+/// Blocking calls ([`send`](Socket::send) at the high-water mark or with no
+/// peer, [`recv`](Socket::recv) with nothing queued) yield in a greenlet
+/// and block a plain thread. They are woken by the socket's connections and
+/// peers, end with `TimedOut` at `sndtimeo`/`rcvtimeo` or the caller's
+/// [`Timeout`](crate::Timeout), with `WouldBlock` at once under
+/// [`DONTWAIT`], and with `ConnectionAborted` when the context is
+/// terminated.
+///
+/// Dropping a socket returns at once; its queued messages to tcp/ipc peers
+/// get `linger` to go out in the background. [`close`](Socket::close) does
+/// the same but waits.
+pub struct Socket {
+    core: Arc<Core>,
+    ctx: Context,
+    local: Mutex<Local>,
+    /// True while `local` holds frames (a message being built with SNDMORE,
+    /// or the rest of a received one). While false, a whole-message send or
+    /// a single-frame receive skips `local`'s lock; it is written under that
+    /// lock, and a socket is used by one greenlet at a time.
+    frames_held: AtomicBool,
+}
+
+impl Socket {
+    pub(crate) fn new(ctx: Context, core: Arc<Core>) -> Socket {
+        Socket {
+            core,
+            ctx,
+            local: Mutex::new(Local::default()),
+            frames_held: AtomicBool::new(false),
+        }
+    }
+
+    /// Records whether `local` holds frames; call after changing them.
+    fn note_frames(&self, local: &Local) {
+        let held = !local.pending_out.is_empty() || !local.pending_in.is_empty();
+        self.frames_held.store(held, Ordering::Release);
+    }
+
+    /// False when no frames are held (see `frames_held`).
+    fn frames_held(&self) -> bool {
+        self.frames_held.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn core(&self) -> &Arc<Core> {
+        &self.core
+    }
+
+    fn local(&self) -> crate::sync::waiter::StateGuard<'_, Local> {
+        lock(&self.local)
+    }
+
+    /// This socket's type.
+    pub fn socket_type(&self) -> SocketType {
+        self.core.kind
+    }
+
+    /// How many peers the socket has now: completed tcp/ipc connections
+    /// and inproc peers, plus (connect side) endpoints it is connecting to.
+    /// Not in pyzmq; tests use it to wait for connections to come up.
+    pub fn peer_count(&self) -> usize {
+        let mut inner = lock(&self.core.inner);
+        inner.prune();
+        inner.peers.len()
+    }
+
+    /// SUB/XSUB: receive messages whose first frame starts with `topic`
+    /// (empty: everything). Counted: subscribing twice needs two
+    /// unsubscribes. Sent to every connected peer and to every later one.
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` on other socket types.
+    pub fn subscribe(&self, topic: impl AsRef<[u8]>) -> io::Result<()> {
+        self.change_subscription(Change::Subscribe, topic.as_ref())
+    }
+
+    /// SUB/XSUB: drops one subscription to `topic`.
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` on other socket types.
+    pub fn unsubscribe(&self, topic: impl AsRef<[u8]>) -> io::Result<()> {
+        self.change_subscription(Change::Unsubscribe, topic.as_ref())
+    }
+
+    fn change_subscription(&self, change: Change, topic: &[u8]) -> io::Result<()> {
+        if !matches!(self.core.kind, SocketType::Sub | SocketType::XSub) {
+            return Err(ZmqError::NotSupported.into());
+        }
+        let mut wake = Wakeups::default();
+        {
+            let mut inner = lock(&self.core.inner);
+            pattern::set_subscription(
+                &mut inner,
+                change,
+                &Bytes::copy_from_slice(topic),
+                &mut wake,
+            );
+        }
+        wake.run();
+        Ok(())
+    }
+
+    /// Whether a recv and a send would complete now (POLLIN, POLLOUT).
+    pub(crate) fn events(&self) -> (bool, bool) {
+        if !lock(&self.local).pending_in.is_empty() {
+            // The rest of a message can be read at once; REQ and REP refuse
+            // to send until it is (see `check_turn`).
+            let can_send = !matches!(self.core.kind, SocketType::Req | SocketType::Rep);
+            return (true, can_send);
+        }
+        let mut wake = Wakeups::default();
+        let ev = {
+            let mut inner = lock(&self.core.inner);
+            pattern::events(self.core.kind, &mut inner, &mut wake)
+        };
+        wake.run();
+        ev
+    }
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket")
+            .field("type", &self.core.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Maps a wait that ran out to the error the caller asked for.
+fn wait_error(e: WaitError, dontwait: bool) -> io::Error {
+    match e {
+        WaitError::TimedOut if dontwait => io::Error::new(
+            io::ErrorKind::WouldBlock,
+            "the operation would block (EAGAIN)",
+        ),
+        WaitError::TimedOut => crate::time::timed_out(),
+    }
+}
