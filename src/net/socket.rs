@@ -163,6 +163,9 @@ impl<T: AsRawFd + IntoRawFd> Socket<T> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 r => return r,
             }
+            if self.closed.load(Ordering::Acquire) {
+                return Err(closed());
+            }
             // An event that came after the attempt is in the flag: try
             // again rather than wait for one that has been and gone.
             if self.sort_events(dir, self.take_events()) {
@@ -181,17 +184,16 @@ impl<T: AsRawFd + IntoRawFd> Socket<T> {
         }
     }
 
-    /// Closes the socket for every `&self` operation: a greenlet waiting in
-    /// one wakes with `NotConnected`, and every later one fails the same
-    /// way. `shutdown` runs first (it wakes a plain thread's poll); the
-    /// descriptor itself is released when the socket is dropped, since
-    /// another thread may be using its number.
-    pub(crate) fn close(&self, shutdown: impl FnOnce(&T)) {
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return;
+    /// Closes this handle for every `&self` operation: a greenlet waiting
+    /// in one wakes with `NotConnected` at once, a thread within
+    /// [`THREAD_SLICE`], and every later call fails the same way. Other
+    /// handles to the socket (clones) are not affected, as gevent's
+    /// `close()` leaves a `dup` open; the descriptor is released when this
+    /// handle is dropped, since another thread may be using its number.
+    pub(crate) fn close(&self) {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            self.io.waker().wakeup();
         }
-        shutdown(self.inner());
-        self.io.waker().wakeup();
     }
 
     fn wait_shared(
@@ -200,13 +202,14 @@ impl<T: AsRawFd + IntoRawFd> Socket<T> {
         what: &'static str,
         deadline: &mut OpDeadline,
     ) -> io::Result<usize> {
-        wait::wait(
+        wait::wait_sliced(
             &self.io,
             dir,
             what,
             self.timeout(dir),
             deadline,
             &self.alarm,
+            Some(THREAD_SLICE),
         )
     }
 
@@ -221,6 +224,10 @@ impl<T: AsRawFd + IntoRawFd> Socket<T> {
         events & dir.events() != 0
     }
 }
+
+/// How long a plain thread waits in a `&self` operation before it looks
+/// whether the socket was closed (a greenlet is woken at once).
+pub(crate) const THREAD_SLICE: Duration = Duration::from_millis(50);
 
 /// Ends a `&self` wait's claim on the socket, however it ends.
 struct Idle<'a>(&'a AtomicBool);

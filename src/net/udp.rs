@@ -113,14 +113,13 @@ impl UdpSocket {
         Ok(s)
     }
 
-    /// Closes the socket for every greenlet and thread using this handle:
-    /// gevent's `close()`. One waiting in a receive or send wakes with
-    /// `ErrorKind::NotConnected`, as does every later call. The descriptor
-    /// is released when the socket is dropped.
+    /// Closes this handle for every greenlet and thread using it: gevent's
+    /// `close()`. One waiting in a receive or send wakes with
+    /// `ErrorKind::NotConnected` (a plain thread within 50 ms), as does
+    /// every later call; a clone is not affected. The descriptor is
+    /// released when the socket is dropped.
     pub fn close(&self) {
-        self.sock.close(|s| {
-            let _ = socket2::SockRef::from(s).shutdown(std::net::Shutdown::Both);
-        });
+        self.sock.close();
     }
 
     /// Allows sending to broadcast addresses.

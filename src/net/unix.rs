@@ -70,9 +70,7 @@ impl UnixListener {
     /// Stops listening, as [`TcpListener::close`](super::TcpListener::close):
     /// a waiting `accept` wakes with `ErrorKind::NotConnected`.
     pub fn close(&self) {
-        self.sock.close(|l| {
-            let _ = socket2::SockRef::from(l).shutdown(Shutdown::Both);
-        });
+        self.sock.close();
     }
 }
 

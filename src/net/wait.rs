@@ -128,6 +128,22 @@ pub(crate) fn wait<T: AsRawFd>(
     deadline: &mut OpDeadline,
     alarm: &std::sync::OnceLock<Alarm>,
 ) -> io::Result<usize> {
+    wait_sliced(io, dir, what, timeout, deadline, alarm, None)
+}
+
+/// [`wait`], where a plain thread waits at most `slice` at a time (and
+/// then returns no events: the caller looks again), so it can notice what
+/// no event announces, such as a `close` from another thread.
+#[inline(never)]
+pub(crate) fn wait_sliced<T: AsRawFd>(
+    io: &CoIo<T>,
+    dir: Dir,
+    what: &'static str,
+    timeout: Option<Duration>,
+    deadline: &mut OpDeadline,
+    alarm: &std::sync::OnceLock<Alarm>,
+    slice: Option<Duration>,
+) -> io::Result<usize> {
     let at = match deadline.fix(timeout) {
         OpDeadline::At(at) if timer::passed(at) => return Err(timed_out()),
         OpDeadline::At(at) => Some(at),
@@ -153,7 +169,10 @@ pub(crate) fn wait<T: AsRawFd>(
         // deadline (the caller looks at the time again).
         #[allow(deprecated)] // reset_io: the flags it clears are needed
         let cleared = io.reset_io();
-        let left = at.map(timer::left);
+        let left = match (at.map(timer::left), slice) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         crate::sys::epoll::poll_fd(io.as_raw_fd(), dir == Dir::Read, left).map(|e| e | cleared)
     };
     crate::greenlet::leave_wait(ticket);

@@ -1,8 +1,8 @@
 //! The parking core every greenline primitive waits on.
 //!
-//! A waiter is the caller's [`Parker`](crate::time::park::Parker): inside a
-//! greenlet it parks the greenlet (the worker runs others), on a plain
-//! thread it parks the thread on a condvar. So every primitive built on
+//! A waiter is a [`Wait`](crate::time::park::Wait): inside a greenlet it
+//! parks the greenlet (the worker runs others), on a plain thread it parks
+//! the thread on a condvar. So every primitive built on
 //! this works across that boundary both ways. Deadlines are kept by
 //! greenline's timer thread, never by may's timers.
 //!
@@ -33,39 +33,25 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use crate::time::park::{self, Parker};
+use crate::time::park::Wait;
 use crate::time::{timer, Deadline};
 
-/// One parked caller, for one wait.
-pub(crate) struct Waiter {
-    /// The caller's parker, which all its waits share.
-    parker: Arc<Parker>,
-    /// Set by the notifier before it unparks, so a waiter that times out at
-    /// the same moment knows it swallowed a notification.
-    notified: AtomicBool,
-}
+/// One parked caller, for one wait (see `time::park` for why each wait is
+/// its own).
+type Waiter = Wait;
 
-impl Waiter {
-    fn new(parker: &Arc<Parker>) -> Arc<Waiter> {
-        Arc::new(Waiter {
-            parker: Arc::clone(parker),
-            notified: AtomicBool::new(false),
-        })
-    }
-
-    /// Wakes the waiter. The notifier's reference is not dropped here but
-    /// after the lock is released (see `StateGuard`): if it is the last one
-    /// to a finished greenlet's parker, dropping may's park can yield.
-    fn wake(self: Arc<Self>) {
-        self.notified.store(true, Ordering::Release);
-        self.parker.unpark();
-        SPENT.with(|spent| spent.borrow_mut().push(self));
-        ANY_SPENT.set(true);
-    }
+/// Wakes a waiter. The notifier's reference is not dropped here but after
+/// the lock is released (see `StateGuard`): if it is the last one, its drop
+/// can wait for may's park bookkeeping, and in a greenlet that yields.
+fn wake(w: Arc<Waiter>) {
+    w.notified.store(true, Ordering::Release);
+    w.unpark();
+    SPENT.with(|spent| spent.borrow_mut().push(w));
+    ANY_SPENT.set(true);
 }
 
 thread_local! {
@@ -95,7 +81,7 @@ impl WaitQueue {
     pub(crate) fn notify_one(&mut self) -> bool {
         match self.waiters.pop_front() {
             Some(w) => {
-                w.wake();
+                wake(w);
                 true
             }
             None => false,
@@ -105,7 +91,7 @@ impl WaitQueue {
     /// Wakes every caller.
     pub(crate) fn notify_all(&mut self) {
         for w in self.waiters.drain(..) {
-            w.wake();
+            wake(w);
         }
     }
 
@@ -195,7 +181,6 @@ pub(crate) fn wait_while<S, R>(
     queue: impl Fn(&mut S) -> &mut WaitQueue,
 ) -> Result<R, WaitError> {
     let deadline = Deadline::effective(deadline).clock();
-    let mut parker: Option<Arc<Parker>> = None;
     let mut guard = lock(state);
     loop {
         if let Some(r) = poll(&mut guard) {
@@ -206,8 +191,7 @@ pub(crate) fn wait_while<S, R>(
         if deadline != timer::NONE && timer::passed(deadline) {
             return Err(WaitError::TimedOut);
         }
-        let parker = parker.get_or_insert_with(park::current);
-        let waiter = Waiter::new(parker);
+        let waiter = Waiter::new();
         queue(&mut guard).waiters.push_back(waiter.clone());
         drop(guard);
         {
@@ -217,14 +201,15 @@ pub(crate) fn wait_while<S, R>(
                 waiter: &waiter,
             };
             let ticket = crate::greenlet::enter_wait(what);
-            parker.park(deadline);
+            waiter.park(deadline);
             crate::greenlet::leave_wait(ticket);
             drop(leave);
         }
         // Drop the waiter before taking the lock again: a greenlet must
         // never yield while it holds a primitive's std mutex (others would
         // block their worker threads on it, with the holder queued behind
-        // them), and dropping what may's park holds can yield.
+        // them), and dropping a wait can yield (it waits for may's park
+        // bookkeeping: see `time::park`).
         drop(waiter);
         guard = lock(state);
     }

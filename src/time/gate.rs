@@ -42,7 +42,7 @@ use may::io::WaitIo;
 
 use crate::sys::registered::Registered;
 
-use super::park::{self, Parker};
+use super::park::Wait;
 use super::timer::NONE;
 use crate::sync::waiter::lock;
 
@@ -78,7 +78,7 @@ struct State {
     /// A round's first greenlet waits on `polled`.
     armed: bool,
     /// The greenlets that joined the open round.
-    joined: Vec<Arc<Parker>>,
+    joined: Vec<Arc<Wait>>,
 }
 
 impl Gate {
@@ -110,13 +110,13 @@ impl Gate {
         let mut state = lock(&self.state);
         if state.armed {
             let round = self.round();
-            let parker = park::current();
-            state.joined.push(parker.clone());
+            let wait = Wait::new();
+            state.joined.push(wait.clone());
             drop(state);
             // Wake-ups are hints: one left over from an earlier wait ends a
             // park early.
             while self.round() == round {
-                parker.park(NONE);
+                wait.park(NONE);
             }
             return;
         }
@@ -155,8 +155,8 @@ impl Drop for EndRound<'_> {
             state.armed = false;
             std::mem::take(&mut state.joined)
         };
-        for parker in joined {
-            parker.unpark();
+        for wait in joined {
+            wait.unpark();
         }
     }
 }

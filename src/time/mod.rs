@@ -16,7 +16,7 @@
 //! Every deadline greenline keeps (sleeps, timed waits, `Timeout`, socket
 //! timeouts) is kept by its own timer thread ([`timer`]), never by may's:
 //! may's timers can fire before the greenlet they are for has finished
-//! parking. A waiting greenlet parks on its [`park::Parker`] with no may
+//! parking. A waiting greenlet parks on a [`park::Wait`] with no may
 //! timeout, and the timer thread unparks it. The watchdog ([`watchdog`])
 //! says on stderr when a timer thread stops keeping time.
 
@@ -130,11 +130,10 @@ pub fn sleep(dur: Duration) -> io::Result<()> {
     } else if may::coroutine::is_coroutine() {
         let end = timer::deadline_after(dur);
         let ticket = crate::greenlet::enter_wait("sleep");
-        let parker = park::current();
         // A wake-up meant for an earlier wait can end a park early: the
         // sleep never returns before its time.
         while !timer::passed(end) {
-            parker.park(end);
+            park::Wait::new().park(end);
         }
         crate::greenlet::leave_wait(ticket);
     } else {
@@ -190,7 +189,7 @@ pub fn yield_now() {
             ASKED_ROUND.set(gate.round());
             gate.wait_for_poll();
         }
-        None => park::current().hand_back(),
+        None => park::Wait::new().hand_back(),
     }
     crate::greenlet::leave_wait(ticket);
 }

@@ -1,129 +1,91 @@
-//! Where a greenline caller waits: one [`Parker`] per greenlet (and per
-//! plain thread), reused by every wait it makes.
+//! Where a greenline caller waits: a [`Wait`] per wait, on a may
+//! `Blocker` (a greenlet yields to its worker, a thread blocks on a
+//! condvar), and greenline's timer thread for its deadline.
 //!
-//! A parker is a may `Blocker` (a greenlet yields to its worker, a thread
-//! blocks on a condvar) plus an [`Alarm`] on greenline's timer thread. A
-//! greenlet parks with no may timeout at all: its deadline goes to the
-//! alarm, and the timer thread unparks it when the deadline passes, the way
-//! any notifier would. may's unpark is race-free against a park still
-//! under way (the blocker keeps the wake-up for it), which may's own timers
-//! are not (see `timer`). A thread parks with a timed condvar wait, which
-//! involves no may timer either.
+//! A greenlet parks with no may timeout at all: its deadline goes to the
+//! [`Alarm`] of its [`Parker`] (one per greenlet, reused by its waits),
+//! and the timer thread unparks the greenlet's current wait when the
+//! deadline passes, the way any notifier would. A thread parks with a
+//! timed condvar wait, which involves no may timer either.
 //!
-//! Wake-ups are hints. A notifier that woke a wait after it had already
-//! ended (timed out, say) leaves the wake-up for the same parker's next
-//! wait, which then returns early; every caller re-checks its condition
-//! and the time, and parks again.
+//! # Why a wait is a new allocation that holds its greenlet's handle
+//!
+//! may's park publishes the parked coroutine (so a notifier on another
+//! thread can take and resume it) before it has finished its own
+//! bookkeeping on the worker, which still writes to the coroutine's
+//! cancel data. A greenlet woken at once can run on another worker, finish,
+//! and be freed while that bookkeeping runs: a use-after-free that
+//! AddressSanitizer caught under a yield storm (`docs/may-defects.md`).
+//! Two things close it. A [`Wait`] holds a handle to its greenlet's
+//! coroutine (which owns the cancel data), released only after the
+//! blocker; and the blocker's drop waits until may's bookkeeping on it is
+//! done. So whoever drops a wait last, the coroutine outlives the
+//! bookkeeping. And the greenlet drops its own reference right after the
+//! wait, so when it is the last one it also waits there (yielding) before
+//! it can finish.
+//!
+//! Wake-ups are hints. A notifier or timer may wake a wait that has
+//! already ended (and then wakes nobody), or, through the greenlet's
+//! parker, a later wait of the same greenlet; every caller re-checks its
+//! condition and the time, and parks again.
 
 use std::cell::RefCell;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
+use may::coroutine::Coroutine;
 use may::sync::Blocker;
 
-use super::timer::{self, Alarm, Wake, NONE};
+use super::timer::{self, Alarm, Unpark, Wake, NONE};
 
-/// A greenlet's or thread's place to wait (see the module docs).
-pub(crate) struct Parker {
-    /// Holds the blocker (`Wake::Park`) the timer thread unparks.
-    alarm: Alarm,
-    /// Made in a greenlet (it parks greenlets), not on a thread.
-    greenlet: bool,
+/// One wait of a greenlet or thread (see the module docs).
+pub(crate) struct Wait {
+    /// Dropped first: its drop waits until may's park bookkeeping on it
+    /// is done.
+    blocker: Blocker,
+    /// Set by a notifier before it unparks, so a waiter that times out at
+    /// the same moment knows it swallowed a notification.
+    pub(crate) notified: AtomicBool,
+    /// The greenlet's coroutine, kept alive while may may still touch it.
+    _owner: Option<Coroutine>,
 }
 
-/// The parker in a greenlet's (or thread's) local storage.
-struct Local(RefCell<Option<Arc<Parker>>>);
-
-may::coroutine_local!(static PARKER: Local = Local(RefCell::new(None)));
-
-/// The calling greenlet's parker (or the calling thread's).
-pub(crate) fn current() -> Arc<Parker> {
-    PARKER.with(|l| {
-        Arc::clone(l.0.borrow_mut().get_or_insert_with(|| {
-            if may::coroutine::is_coroutine() {
-                if let Some(p) = lock_pool().pop() {
-                    return p;
-                }
-            }
-            Arc::new(Parker::new())
-        }))
-    })
-}
-
-/// Greenlets' parkers kept for reuse, at most this many.
-const POOL_MAX: usize = 1024;
-
-/// Parkers of finished greenlets, for the next greenlets to wait on.
-///
-/// A finished greenlet's parker is never dropped where its greenlet ends.
-/// may's park, when a wake-up came before the park finished, resumes the
-/// greenlet from inside the park's bookkeeping on the worker; the greenlet
-/// can run to its end there, and may then frees the coroutine, with its
-/// local storage, still inside that bookkeeping. Dropping the park then
-/// would wait for the bookkeeping to finish, on the thread that is doing
-/// it: for ever. Reusing it is safe (a park waits for earlier bookkeeping
-/// before parking again), and a wake-up left in it is a hint its next
-/// owner re-checks. Past the pool's bound, the timer thread drops them.
-static POOL: Mutex<Vec<Arc<Parker>>> = Mutex::new(Vec::new());
-
-fn lock_pool() -> std::sync::MutexGuard<'static, Vec<Arc<Parker>>> {
-    POOL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Drop for Local {
-    fn drop(&mut self) {
-        let Some(p) = self.0.get_mut().take() else {
-            return;
-        };
-        if !p.greenlet {
-            return;
-        }
-        let mut pool = lock_pool();
-        if pool.len() < POOL_MAX {
-            pool.push(p);
-        } else {
-            drop(pool);
-            super::timer::retire(Box::new(p));
-        }
-    }
-}
-
-impl Parker {
-    /// A parker for the calling context: made inside a greenlet, it parks
-    /// greenlets; made on a thread, it parks threads.
-    fn new() -> Parker {
-        Parker {
+impl Wait {
+    /// A wait for the calling greenlet or thread.
+    pub(crate) fn new() -> Arc<Wait> {
+        let greenlet = may::coroutine::is_coroutine();
+        Arc::new(Wait {
             // Not ignoring cancellation: a killed greenlet unwinds out of
             // its park.
-            alarm: Alarm::new(Wake::Park(Blocker::new(false))),
-            greenlet: may::coroutine::is_coroutine(),
-        }
+            blocker: Blocker::new(false),
+            notified: AtomicBool::new(false),
+            _owner: greenlet.then(may::coroutine::current),
+        })
     }
 
-    fn blocker(&self) -> &Blocker {
-        self.alarm
-            .blocker()
-            .expect("a parker's alarm wakes its blocker")
-    }
-
-    /// Wakes the owner's current or next wait.
+    /// Wakes the wait (or the park that follows, if it has not started).
     pub(crate) fn unpark(&self) {
-        self.blocker().unpark();
+        self.blocker.unpark();
     }
 
-    /// Waits until unparked or until `deadline` (monotonic nanoseconds,
-    /// [`NONE`] for none) passes. It may also return early, for a wake-up
-    /// meant for an earlier wait: callers re-check what they wait for.
+    /// Parks until unparked or until `deadline` (monotonic nanoseconds,
+    /// [`NONE`] for none) passes. It may also return early: callers
+    /// re-check what they wait for.
     ///
     /// A greenlet killed while parked unwinds out of here.
-    pub(crate) fn park(&self, deadline: u64) {
+    pub(crate) fn park(self: &Arc<Self>, deadline: u64) {
         if !may::coroutine::is_coroutine() {
             let left = (deadline != NONE).then(|| timer::left(deadline));
-            let _ = self.blocker().park(left);
+            let _ = self.blocker.park(left);
             return;
         }
-        let _clear = ClearAlarm(&self.alarm);
-        self.alarm.set(deadline);
-        let _ = self.blocker().park(None);
+        if deadline == NONE {
+            let _ = self.blocker.park(None);
+            return;
+        }
+        let parker = current();
+        let _disarm = parker.arm(self, deadline);
+        let _ = self.blocker.park(None);
     }
 
     /// Leaves the worker for its inbox, through the timer thread: see
@@ -132,24 +94,62 @@ impl Parker {
     /// If the timer thread is quicker than this greenlet's way into its
     /// park, the park finds the wake-up already there and does not yield;
     /// the next fairness point then does.
-    pub(crate) fn hand_back(&self) {
-        self.alarm.hand_back();
+    pub(crate) fn hand_back(self: &Arc<Self>) {
+        let parker = current();
+        let _disarm = parker.arm(self, NONE);
+        parker.alarm.hand_back();
         // A wake-up left by an earlier wait ends a park early: park until
         // the hand-back's own wake-up has come.
         loop {
-            let _ = self.blocker().park(None);
-            if !self.alarm.handed_back() {
+            let _ = self.blocker.park(None);
+            if !parker.alarm.handed_back() {
                 break;
             }
         }
     }
 }
 
-/// Clears a parker's deadline when its wait ends, by any path.
-struct ClearAlarm<'a>(&'a Alarm);
+impl Unpark for Wait {
+    fn unpark(&self) {
+        Wait::unpark(self);
+    }
+}
 
-impl Drop for ClearAlarm<'_> {
+/// A greenlet's (or thread's) deadline alarm, reused by all its waits.
+pub(crate) struct Parker {
+    /// Wakes the wait it is armed with.
+    alarm: Alarm,
+}
+
+may::coroutine_local!(static PARKER: RefCell<Option<Arc<Parker>>> = RefCell::new(None));
+
+/// The calling greenlet's parker (or the calling thread's).
+fn current() -> Arc<Parker> {
+    PARKER.with(|p| {
+        Arc::clone(p.borrow_mut().get_or_insert_with(|| {
+            Arc::new(Parker {
+                alarm: Alarm::new(Wake::current()),
+            })
+        }))
+    })
+}
+
+impl Parker {
+    /// Has the alarm wake `wait` at `deadline` until the guard is dropped.
+    fn arm<'a>(&'a self, wait: &Arc<Wait>, deadline: u64) -> Disarm<'a> {
+        self.alarm
+            .set_current(Some(wait.clone() as Arc<dyn Unpark>));
+        self.alarm.set(deadline);
+        Disarm(&self.alarm)
+    }
+}
+
+/// Clears a parker's deadline and wait when the wait ends, by any path.
+struct Disarm<'a>(&'a Alarm);
+
+impl Drop for Disarm<'_> {
     fn drop(&mut self) {
         self.0.clear();
+        self.0.set_current(None);
     }
 }

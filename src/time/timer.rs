@@ -12,12 +12,10 @@
 //! every deadline here; a waiter is woken the way any other thread would
 //! wake it, through may's race-free unpark or a socket's event flag.
 //!
-//! Each waiter (a socket, or a greenlet's or thread's [`Parker`]) owns one
-//! [`Alarm`]: it stores its deadline there before it waits and clears it
-//! after; the thread, `greenline-timer`, wakes it once the deadline passes,
-//! and the waiter, seeing its time is up, returns `TimedOut`.
-//!
-//! [`Parker`]: super::park
+//! Each waiter (a socket, or a greenlet's or thread's `park::Parker`) owns
+//! one [`Alarm`]: it stores its deadline there before it waits and clears
+//! it after; the thread, `greenline-timer`, wakes it once the deadline
+//! passes, and the waiter, seeing its time is up, returns `TimedOut`.
 //!
 //! ```text
 //!   waiter                                   timer thread
@@ -63,24 +61,45 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use may::io::WaitIoWaker;
-use may::sync::Blocker;
 
 /// No deadline (not waiting), or no entry queued.
 pub(crate) const NONE: u64 = u64::MAX;
+
+/// Something parked that the timer thread can wake.
+pub(crate) trait Unpark: Send + Sync {
+    /// Wakes it (a hint: it re-checks what it waits for).
+    fn unpark(&self);
+}
 
 /// What the timer thread wakes when a deadline passes.
 pub(crate) enum Wake {
     /// A greenlet waiting for a socket's event, through may's event flag.
     Io(WaitIoWaker),
-    /// A greenlet or thread parked on a may `Blocker`.
-    Park(Blocker),
+    /// Whatever wait its owner is in now (see `park::Parker`): set before
+    /// each wait and cleared after it.
+    Current(Mutex<Option<Arc<dyn Unpark>>>),
 }
 
 impl Wake {
+    /// A wake for the waits of one greenlet or thread, set one at a time.
+    pub(crate) fn current() -> Wake {
+        Wake::Current(Mutex::new(None))
+    }
+
     fn wake(&self) {
         match self {
             Wake::Io(w) => w.wakeup(),
-            Wake::Park(b) => b.unpark(),
+            Wake::Current(current) => {
+                // Taken out of the lock first: waking may drop the last
+                // reference to a wait, and that drop can wait.
+                let target = current
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone();
+                if let Some(t) = target {
+                    t.unpark();
+                }
+            }
         }
     }
 }
@@ -136,11 +155,15 @@ impl Alarm {
         }
     }
 
-    /// The blocker a [`Wake::Park`] alarm wakes.
-    pub(crate) fn blocker(&self) -> Option<&Blocker> {
-        match &self.slot.wake {
-            Wake::Park(b) => Some(b),
-            Wake::Io(_) => None,
+    /// Sets what a [`Wake::Current`] alarm wakes (`None`: nothing).
+    pub(crate) fn set_current(&self, target: Option<Arc<dyn Unpark>>) {
+        if let Wake::Current(current) = &self.slot.wake {
+            let old = std::mem::replace(
+                &mut *current.lock().unwrap_or_else(PoisonError::into_inner),
+                target,
+            );
+            // Dropped outside the lock (see `Wake::wake`).
+            drop(old);
         }
     }
 
@@ -201,12 +224,6 @@ impl fmt::Debug for Alarm {
     }
 }
 
-/// Drops `value` on the timer thread, soon: for a value whose drop must
-/// not run where it was let go (see `park::release`).
-pub(crate) fn retire(value: Box<dyn Send>) {
-    clock().retire(value);
-}
-
 /// How far past its time the earliest queued entry is, if the timer thread
 /// is late with it (`None` when nothing is due or the thread never
 /// started). A healthy thread is late by its wake-up latency; seconds mean
@@ -243,8 +260,6 @@ struct Clock {
 
 struct Queue {
     entries: BinaryHeap<Reverse<Entry>>,
-    /// Values to drop on this thread (see `retire`).
-    retired: Vec<Box<dyn Send>>,
     /// Slots to wake at once (see `hand_back`).
     handed_back: Vec<Arc<Slot>>,
     /// When the thread will next look at the queue (`NONE`: when signalled).
@@ -290,7 +305,6 @@ fn clock() -> &'static Clock {
         Clock {
             queue: Mutex::new(Queue {
                 entries: BinaryHeap::new(),
-                retired: Vec::new(),
                 handed_back: Vec::new(),
                 wake_at: NONE,
             }),
@@ -331,12 +345,6 @@ impl Clock {
         }
     }
 
-    fn retire(&self, value: Box<dyn Send>) {
-        let mut q = self.lock();
-        q.retired.push(value);
-        self.earlier.notify_one();
-    }
-
     fn hand_back(&self, slot: &Arc<Slot>) {
         let mut q = self.lock();
         q.handed_back.push(Arc::clone(slot));
@@ -364,12 +372,6 @@ impl Clock {
     /// Wakes what is due, then sleeps until the next entry or a signal.
     fn serve(&self, due: &mut Vec<Arc<Slot>>) {
         let mut q = self.lock();
-        if !q.retired.is_empty() {
-            let retired = std::mem::take(&mut q.retired);
-            drop(q);
-            drop(retired);
-            return;
-        }
         let now = crate::sys::clock::monotonic_clock();
         due.append(&mut q.handed_back);
         while q.entries.peek().is_some_and(|e| e.0.at <= now) {
