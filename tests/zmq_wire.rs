@@ -417,3 +417,22 @@ fn timed_out_handshakes_free_their_slots() {
         assert_closed_unanswered(&mut TcpStream::connect(addr).unwrap());
     });
 }
+
+#[test]
+fn a_tcp_endpoint_with_a_host_name_connects() {
+    // "localhost" goes through the resolver on greenline's blocking pool.
+    let ctx = greenline::zmq::Context::new();
+    let rep = ctx.socket(greenline::zmq::REP).unwrap();
+    rep.bind("tcp://127.0.0.1:*").unwrap();
+    let port = rep
+        .last_endpoint()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let req = ctx.socket(greenline::zmq::REQ).unwrap();
+    req.connect(&format!("tcp://localhost:{port}")).unwrap();
+    req.send(&b"hi"[..], 0).unwrap();
+    assert_eq!(&rep.recv(0).unwrap()[..], b"hi");
+}

@@ -1,11 +1,11 @@
 //! How a [`TcpStream`] connects: `create_connection`, gevent's client-side
 //! connect, and `TcpStream::connect`.
 
-use std::any::Any;
 use std::io;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
+use super::address::{Address, ToAddress};
 use super::TcpStream;
 use crate::time::{timed_out, Deadline};
 
@@ -60,11 +60,11 @@ impl ConnectOptions {
 /// let port = l.local_addr().unwrap().port();
 /// let s = create_connection(("localhost", port), ConnectOptions::new().timeout(Duration::from_secs(5)));
 /// assert!(s.is_ok());
+/// // Borrowed addresses too:
+/// let host = format!("localhost:{port}");
+/// assert!(create_connection(&host, ConnectOptions::new()).is_ok());
 /// ```
-pub fn create_connection<A>(addr: A, options: ConnectOptions) -> io::Result<TcpStream>
-where
-    A: ToSocketAddrs + Send + 'static,
-{
+pub fn create_connection(addr: impl ToAddress, options: ConnectOptions) -> io::Result<TcpStream> {
     let deadline = Deadline::after(options.timeout);
     let addrs = resolve_within(addr, deadline)?;
     let mut last = None;
@@ -94,7 +94,7 @@ impl TcpStream {
     ///
     /// Woken when the connection is established or refused. A
     /// [`crate::Timeout`] in force bounds resolution and connect together.
-    pub fn connect(addr: impl ToSocketAddrs + Send + 'static) -> io::Result<TcpStream> {
+    pub fn connect(addr: impl ToAddress) -> io::Result<TcpStream> {
         create_connection(addr, ConnectOptions::new())
     }
 
@@ -110,50 +110,24 @@ impl TcpStream {
 ///
 /// # Errors
 ///
-/// The resolver's error; `ErrorKind::TimedOut` when the caller's
-/// [`crate::Timeout`] passes first.
-pub fn resolve<A>(addr: A) -> io::Result<Vec<SocketAddr>>
-where
-    A: ToSocketAddrs + Send + 'static,
-{
+/// The resolver's error; `InvalidInput` for a string without a port;
+/// `ErrorKind::TimedOut` when the caller's [`crate::Timeout`] passes first.
+pub fn resolve(addr: impl ToAddress) -> io::Result<Vec<SocketAddr>> {
     resolve_within(addr, Deadline::effective(None))
 }
 
-fn resolve_within<A>(addr: A, deadline: Deadline) -> io::Result<Vec<SocketAddr>>
-where
-    A: ToSocketAddrs + Send + 'static,
-{
-    if let Some(literal) = literal_addr(&addr) {
-        return Ok(vec![literal]);
-    }
+fn resolve_within(addr: impl ToAddress, deadline: Deadline) -> io::Result<Vec<SocketAddr>> {
+    let (host, port) = match addr.to_address()? {
+        Address::Resolved(addrs) => return Ok(addrs),
+        Address::Name { host, port } => (host, port),
+    };
     let task = crate::threadpool::spawn_blocking(move || {
-        addr.to_socket_addrs().map(|it| it.collect::<Vec<_>>())
+        (host.as_str(), port)
+            .to_socket_addrs()
+            .map(|it| it.collect::<Vec<_>>())
     });
     match deadline.remaining() {
         Some(t) => task.join_timeout(t)?,
         None => task.join()?,
     }
-}
-
-/// The common forms that need no resolver.
-fn literal_addr(addr: &dyn Any) -> Option<SocketAddr> {
-    if let Some(a) = addr.downcast_ref::<SocketAddr>() {
-        return Some(*a);
-    }
-    if let Some(s) = addr.downcast_ref::<&str>() {
-        return s.parse().ok();
-    }
-    if let Some(s) = addr.downcast_ref::<String>() {
-        return s.parse().ok();
-    }
-    if let Some((h, p)) = addr.downcast_ref::<(&str, u16)>() {
-        return h.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, *p));
-    }
-    if let Some((h, p)) = addr.downcast_ref::<(String, u16)>() {
-        return h.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, *p));
-    }
-    if let Some((ip, p)) = addr.downcast_ref::<(IpAddr, u16)>() {
-        return Some(SocketAddr::new(*ip, *p));
-    }
-    None
 }

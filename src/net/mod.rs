@@ -21,6 +21,7 @@
 //! [`create_connection`] resolves names off the worker threads and tries
 //! every address.
 
+mod address;
 mod connect;
 mod fd;
 mod file;
@@ -33,6 +34,7 @@ mod udp;
 mod unix;
 mod wait;
 
+pub use address::{Address, ToAddress};
 pub use connect::{create_connection, resolve, ConnectOptions};
 pub use fd::{wait_read, wait_write};
 pub use file::SocketFile;

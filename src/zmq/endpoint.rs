@@ -1,7 +1,7 @@
 //! Parsing `transport://address` endpoint strings.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use super::error::ZmqError;
@@ -54,14 +54,12 @@ impl Endpoint {
     }
 }
 
-/// Resolves `host:port` to its first address. Names go through the system
-/// resolver (blocking); endpoints with IP addresses never do.
+/// Resolves `host:port` to its first address. A name goes to the system
+/// resolver on greenline's blocking pool, never on a worker (it blocks);
+/// endpoints with IP addresses never reach the resolver.
 pub(crate) fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, port));
-    }
-    (host, port)
-        .to_socket_addrs()?
+    crate::net::resolve((host, port))?
+        .into_iter()
         .next()
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("cannot resolve {host}")))
 }
