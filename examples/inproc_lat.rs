@@ -43,7 +43,7 @@ fn main() -> std::io::Result<()> {
             assert_eq!(msg.len(), size, "message of incorrect size received");
         }
         let elapsed = watch.elapsed().as_micros() as f64;
-        worker.join()??;
+        worker.get()?;
         println!(
             "average latency: {:.3} [us]",
             elapsed / (count as f64 * 2.0)

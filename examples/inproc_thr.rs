@@ -40,7 +40,7 @@ fn main() -> std::io::Result<()> {
             check(&s.recv(0)?);
         }
         let elapsed = (watch.elapsed().as_micros() as u64).max(1);
-        worker.join()??;
+        worker.get()?;
         let throughput = (count as f64 / elapsed as f64 * 1_000_000.0) as u64;
         let megabits = (throughput * size as u64 * 8) as f64 / 1_000_000.0;
         println!("mean throughput: {throughput} [msg/s]");

@@ -270,3 +270,49 @@ fn a_stack_overflow_never_hangs() {
         other => panic!("overflow ended the child with {other:?}:\n{stdout}\n{stderr}"),
     }
 }
+
+#[test]
+fn get_flattens_a_greenlets_own_result_into_one_error_path() {
+    fn port() -> std::io::Result<u32> {
+        // gevent: g = spawn(f); value = g.get()
+        let ok = greenline::spawn(|| -> std::io::Result<u32> { Ok(41) });
+        let failed = greenline::spawn(|| -> std::io::Result<u32> {
+            Err(std::io::Error::new(std::io::ErrorKind::NotFound, "nope"))
+        });
+        let killed = greenline::spawn(|| -> std::io::Result<u32> {
+            greenline::sleep(std::time::Duration::from_secs(60))?;
+            Ok(0)
+        });
+        killed.kill();
+        assert_eq!(
+            failed.get().unwrap_err().kind(),
+            std::io::ErrorKind::NotFound
+        );
+        assert_eq!(
+            killed.get().unwrap_err().kind(),
+            std::io::ErrorKind::Interrupted
+        );
+        let slow = greenline::spawn(|| -> std::io::Result<u32> {
+            greenline::sleep(std::time::Duration::from_millis(200))?;
+            Ok(1)
+        });
+        let e = slow
+            .get_timeout(std::time::Duration::from_millis(10))
+            .unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+        Ok(ok.get()? + slow.get()?)
+    }
+    assert_eq!(port().unwrap(), 42);
+    // Every greenline error converts into io::Error, so one `?` each.
+    fn queue_port() -> std::io::Result<u8> {
+        let q = greenline::sync::Queue::bounded(1);
+        q.put(1u8)?;
+        let r: greenline::sync::AsyncResult<u8, std::fmt::Error> =
+            greenline::sync::AsyncResult::new();
+        r.set(2);
+        let s = greenline::sync::Semaphore::new(1);
+        drop(s.acquire()?);
+        Ok(q.get()? + r.get()?)
+    }
+    assert_eq!(queue_port().unwrap(), 3);
+}

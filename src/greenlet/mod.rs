@@ -229,6 +229,44 @@ where
     })
 }
 
+impl<U, E: From<GreenletError>> Greenlet<Result<U, E>> {
+    /// Waits for the greenlet and returns its own result: its value, its
+    /// error, or why it produced neither (panicked, killed), converted
+    /// into its error type: gevent's `Greenlet.get()`. One `?` where
+    /// `join` needs two.
+    ///
+    /// Woken when the greenlet ends; the caller's
+    /// [`Timeout`](crate::Timeout) bounds the wait
+    /// ([`GreenletError::TimedOut`], converted).
+    ///
+    /// # Errors
+    ///
+    /// The greenlet's error, or a [`GreenletError`] converted into `E`
+    /// (into `io::Error`: `Interrupted` for a kill, `TimedOut`, `Other`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn fetch() -> std::io::Result<u32> {
+    ///     let g = greenline::spawn(|| -> std::io::Result<u32> { Ok(7) });
+    ///     let v = g.get()?;
+    ///     Ok(v)
+    /// }
+    /// assert_eq!(fetch().unwrap(), 7);
+    /// ```
+    pub fn get(self) -> Result<U, E> {
+        self.join().unwrap_or_else(|e| Err(E::from(e)))
+    }
+
+    /// Like [`get`](Greenlet::get), giving up after `timeout`
+    /// ([`GreenletError::TimedOut`], converted; the greenlet keeps running
+    /// and can be waited for again). A result it returns is taken.
+    pub fn get_timeout(&self, timeout: Duration) -> Result<U, E> {
+        self.join_timeout(timeout)
+            .unwrap_or_else(|e| Err(E::from(e)))
+    }
+}
+
 impl<T> Greenlet<T> {
     /// This greenlet's process-unique id (ids start at 1).
     pub fn id(&self) -> u64 {

@@ -367,6 +367,25 @@ impl From<GetError> for io::Error {
     }
 }
 
+impl From<TryGetError> for io::Error {
+    fn from(e: TryGetError) -> io::Error {
+        let kind = match e {
+            TryGetError::Closed => io::ErrorKind::BrokenPipe,
+            TryGetError::Empty => io::ErrorKind::WouldBlock,
+        };
+        io::Error::new(kind, e)
+    }
+}
+
+impl<T> From<TryPutError<T>> for io::Error {
+    fn from(e: TryPutError<T>) -> io::Error {
+        match e {
+            TryPutError::Closed(_) => io::Error::new(io::ErrorKind::BrokenPipe, "queue closed"),
+            TryPutError::Full(_) => io::Error::new(io::ErrorKind::WouldBlock, "queue full"),
+        }
+    }
+}
+
 impl<T> From<PutError<T>> for io::Error {
     fn from(e: PutError<T>) -> io::Error {
         match e {

@@ -2,6 +2,7 @@
 //! `AsyncResult`.
 
 use std::fmt;
+use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,19 @@ impl<E: fmt::Display> fmt::Display for ResultError<E> {
 }
 
 impl<E: fmt::Debug + fmt::Display> std::error::Error for ResultError<E> {}
+
+/// For `get()?` in an `io::Result` function: a set error becomes an
+/// `io::Error` of kind `Other` holding it, a timeout `TimedOut`, "not
+/// ready" `WouldBlock`.
+impl<E: std::error::Error + Send + Sync + 'static> From<ResultError<E>> for io::Error {
+    fn from(e: ResultError<E>) -> io::Error {
+        match e {
+            ResultError::Failed(e) => io::Error::other(e),
+            ResultError::TimedOut => crate::time::timed_out(),
+            ResultError::NotReady => io::Error::new(io::ErrorKind::WouldBlock, "result not ready"),
+        }
+    }
+}
 
 impl<T: Clone, E: Clone> AsyncResult<T, E> {
     /// An empty result.

@@ -51,6 +51,12 @@ impl fmt::Display for ReleaseError {
 
 impl std::error::Error for ReleaseError {}
 
+impl From<ReleaseError> for std::io::Error {
+    fn from(e: ReleaseError) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, e)
+    }
+}
+
 impl Semaphore {
     /// A semaphore with `permits` free permits.
     pub fn new(permits: usize) -> Semaphore {

@@ -276,10 +276,10 @@ impl Drop for Timeout {
 /// Runs `f` with a deadline `dur` from now on its blocking calls:
 /// gevent's `with_timeout`.
 ///
-/// # Errors
-///
-/// Whatever `f` returns; a blocking call inside `f` that hits the deadline
-/// returns `ErrorKind::TimedOut`, which `f` normally propagates with `?`.
+/// `f` returns what it likes: every greenline blocking call inside that
+/// hits the deadline returns its timed-out error (`ErrorKind::TimedOut`,
+/// `GetError::TimedOut`, ...), which `f` propagates with `?` into its own
+/// error type.
 ///
 /// # Examples
 ///
@@ -290,10 +290,10 @@ impl Drop for Timeout {
 ///     greenline::with_timeout(Duration::from_millis(10), || {
 ///         greenline::sleep(Duration::from_secs(5))
 ///     })
-/// }).join().unwrap();
+/// }).get();
 /// assert_eq!(r.unwrap_err().kind(), ErrorKind::TimedOut);
 /// ```
-pub fn with_timeout<T>(dur: Duration, f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+pub fn with_timeout<R>(dur: Duration, f: impl FnOnce() -> R) -> R {
     let _t = Timeout::start(dur);
     f()
 }
