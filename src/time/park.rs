@@ -8,21 +8,30 @@
 //! deadline passes, the way any notifier would. A thread parks with a
 //! timed condvar wait, which involves no may timer either.
 //!
-//! # Why a wait is a new allocation that holds its greenlet's handle
+//! # Why a wait's blocker is never dropped in a greenlet
 //!
 //! may's park publishes the parked coroutine (so a notifier on another
 //! thread can take and resume it) before it has finished its own
-//! bookkeeping on the worker, which still writes to the coroutine's
-//! cancel data. A greenlet woken at once can run on another worker, finish,
-//! and be freed while that bookkeeping runs: a use-after-free that
-//! AddressSanitizer caught under a yield storm (`docs/may-defects.md`).
-//! Two things close it. A [`Wait`] holds a handle to its greenlet's
-//! coroutine (which owns the cancel data), released only after the
-//! blocker; and the blocker's drop waits until may's bookkeeping on it is
-//! done. So whoever drops a wait last, the coroutine outlives the
-//! bookkeeping. And the greenlet drops its own reference right after the
-//! wait, so when it is the last one it also waits there (yielding) before
-//! it can finish.
+//! bookkeeping on the worker, which still writes to the coroutine's cancel
+//! data and to the park itself. A greenlet woken at once can run on
+//! another worker while that bookkeeping runs (`docs/may-defects.md`).
+//! AddressSanitizer caught two ways this freed memory under the stress
+//! tests:
+//!
+//! - the greenlet finished and its coroutine (with its cancel data) was
+//!   freed: so a [`Wait`] holds a handle to its greenlet's coroutine,
+//!   released only after the blocker;
+//! - the blocker was dropped by a greenlet that had just been killed: may's
+//!   park waits in its drop, yielding, for the bookkeeping to end, and a
+//!   yield in a killed greenlet raises may's cancel panic, which ends the
+//!   drop and frees the park under the bookkeeping's feet.
+//!
+//! So a wait's blocker lives in an allocation of its own, and a wait whose
+//! last reference goes in a greenlet hands the blocker and the handle to
+//! greenline's timer thread, a batch at a time, to drop where the drop may
+//! wait without yielding. (A drop inside may's own bookkeeping, where a
+//! finished coroutine's local storage is freed, would also wait for itself
+//! for ever; nothing here lives in local storage across a wait.)
 //!
 //! Wake-ups are hints. A notifier or timer may wake a wait that has
 //! already ended (and then wakes nobody), or, through the greenlet's
@@ -40,12 +49,19 @@ use super::timer::{self, Alarm, Unpark, Wake, NONE};
 
 /// One wait of a greenlet or thread (see the module docs).
 pub(crate) struct Wait {
-    /// Dropped first: its drop waits until may's park bookkeeping on it
-    /// is done.
-    blocker: Blocker,
+    /// Taken only by `drop`.
+    parts: Option<Parts>,
     /// Set by a notifier before it unparks, so a waiter that times out at
     /// the same moment knows it swallowed a notification.
     pub(crate) notified: AtomicBool,
+}
+
+/// What a wait hands over to be dropped off the greenlets.
+pub(crate) struct Parts {
+    /// Dropped first: its drop waits until may's park bookkeeping on it is
+    /// done. Boxed, so the park stays where may's bookkeeping points while
+    /// the parts move.
+    blocker: Box<Blocker>,
     /// The greenlet's coroutine, kept alive while may may still touch it.
     _owner: Option<Coroutine>,
 }
@@ -55,17 +71,24 @@ impl Wait {
     pub(crate) fn new() -> Arc<Wait> {
         let greenlet = may::coroutine::is_coroutine();
         Arc::new(Wait {
-            // Not ignoring cancellation: a killed greenlet unwinds out of
-            // its park.
-            blocker: Blocker::new(false),
+            parts: Some(Parts {
+                // Not ignoring cancellation: a killed greenlet unwinds out
+                // of its park.
+                blocker: Box::new(Blocker::new(false)),
+                _owner: greenlet.then(may::coroutine::current),
+            }),
             notified: AtomicBool::new(false),
-            _owner: greenlet.then(may::coroutine::current),
         })
+    }
+
+    #[inline]
+    fn blocker(&self) -> &Blocker {
+        &self.parts.as_ref().expect("taken only by drop").blocker
     }
 
     /// Wakes the wait (or the park that follows, if it has not started).
     pub(crate) fn unpark(&self) {
-        self.blocker.unpark();
+        self.blocker().unpark();
     }
 
     /// Parks until unparked or until `deadline` (monotonic nanoseconds,
@@ -76,16 +99,16 @@ impl Wait {
     pub(crate) fn park(self: &Arc<Self>, deadline: u64) {
         if !may::coroutine::is_coroutine() {
             let left = (deadline != NONE).then(|| timer::left(deadline));
-            let _ = self.blocker.park(left);
+            let _ = self.blocker().park(left);
             return;
         }
         if deadline == NONE {
-            let _ = self.blocker.park(None);
+            let _ = self.blocker().park(None);
             return;
         }
         let parker = current();
         let _disarm = parker.arm(self, deadline);
-        let _ = self.blocker.park(None);
+        let _ = self.blocker().park(None);
     }
 
     /// Leaves the worker for its inbox, through the timer thread: see
@@ -101,12 +124,42 @@ impl Wait {
         // A wake-up left by an earlier wait ends a park early: park until
         // the hand-back's own wake-up has come.
         loop {
-            let _ = self.blocker.park(None);
+            let _ = self.blocker().park(None);
             if !parker.alarm.handed_back() {
                 break;
             }
         }
     }
+}
+
+impl Drop for Wait {
+    fn drop(&mut self) {
+        let Some(parts) = self.parts.take() else {
+            return;
+        };
+        if parts._owner.is_some() && may::coroutine::is_coroutine() {
+            retire(parts);
+        }
+    }
+}
+
+/// Waits retired on this thread, handed to the timer thread a batch at a
+/// time. Touched only between yields.
+const RETIRE_BATCH: usize = 64;
+
+thread_local! {
+    static RETIRED: RefCell<Vec<Parts>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Keeps `parts` for the timer thread to drop (see the module docs).
+fn retire(parts: Parts) {
+    RETIRED.with(|r| {
+        let mut r = r.borrow_mut();
+        r.push(parts);
+        if r.len() >= RETIRE_BATCH {
+            timer::retire(std::mem::take(&mut *r));
+        }
+    });
 }
 
 impl Unpark for Wait {

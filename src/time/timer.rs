@@ -62,6 +62,8 @@ use std::time::Duration;
 
 use may::io::WaitIoWaker;
 
+use super::park::Parts;
+
 /// No deadline (not waiting), or no entry queued.
 pub(crate) const NONE: u64 = u64::MAX;
 
@@ -224,6 +226,11 @@ impl fmt::Debug for Alarm {
     }
 }
 
+/// Drops a batch of waits on the timer thread, soon (see `park::Wait`).
+pub(crate) fn retire(batch: Vec<Parts>) {
+    clock().retire(batch);
+}
+
 /// How far past its time the earliest queued entry is, if the timer thread
 /// is late with it (`None` when nothing is due or the thread never
 /// started). A healthy thread is late by its wake-up latency; seconds mean
@@ -260,6 +267,8 @@ struct Clock {
 
 struct Queue {
     entries: BinaryHeap<Reverse<Entry>>,
+    /// Waits to drop here, off the greenlets (see `park::Wait`).
+    retired: Vec<Vec<Parts>>,
     /// Slots to wake at once (see `hand_back`).
     handed_back: Vec<Arc<Slot>>,
     /// When the thread will next look at the queue (`NONE`: when signalled).
@@ -305,6 +314,7 @@ fn clock() -> &'static Clock {
         Clock {
             queue: Mutex::new(Queue {
                 entries: BinaryHeap::new(),
+                retired: Vec::new(),
                 handed_back: Vec::new(),
                 wake_at: NONE,
             }),
@@ -345,6 +355,14 @@ impl Clock {
         }
     }
 
+    fn retire(&self, batch: Vec<Parts>) {
+        let mut q = self.lock();
+        q.retired.push(batch);
+        if q.retired.len() == 1 {
+            self.earlier.notify_one();
+        }
+    }
+
     fn hand_back(&self, slot: &Arc<Slot>) {
         let mut q = self.lock();
         q.handed_back.push(Arc::clone(slot));
@@ -372,6 +390,14 @@ impl Clock {
     /// Wakes what is due, then sleeps until the next entry or a signal.
     fn serve(&self, due: &mut Vec<Arc<Slot>>) {
         let mut q = self.lock();
+        if !q.retired.is_empty() {
+            // Dropped outside the lock: a drop can wait for may's park
+            // bookkeeping on a worker.
+            let retired = std::mem::take(&mut q.retired);
+            drop(q);
+            drop(retired);
+            return;
+        }
         let now = crate::sys::clock::monotonic_clock();
         due.append(&mut q.handed_back);
         while q.entries.peek().is_some_and(|e| e.0.at <= now) {
