@@ -106,7 +106,7 @@ mod time;
 pub mod zmq;
 
 pub use greenlet::{
-    current_id, current_name, joinall, killall, spawn, spawn_later, Builder, Greenlet,
+    current_id, current_name, joinall, killall, spawn, spawn_later, wait, Builder, Greenlet,
     GreenletError,
 };
 pub use group::{Group, Pool};

@@ -122,7 +122,10 @@ impl Header {
 
     /// Records the end, wakes joiners, and hands the links to a new greenlet.
     pub(crate) fn finish(&self, outcome: Outcome) {
-        LIVE.fetch_sub(1, Ordering::Relaxed);
+        let live = LIVE.fetch_sub(1, Ordering::SeqCst) - 1;
+        if live <= 1 && WAITING_FOR_ALL.load(Ordering::SeqCst) > 0 {
+            waiter::lock(&ALL_DONE).notify_all();
+        }
         if self.kill_requested() {
             KILLS_PENDING.fetch_sub(1, Ordering::SeqCst);
         }
@@ -211,6 +214,26 @@ pub(crate) fn started() {
     if n > PEAK.load(Ordering::Relaxed) {
         PEAK.fetch_max(n, Ordering::Relaxed);
     }
+}
+
+/// Callers of [`wait_all`], woken when at most one greenlet is left (the
+/// caller itself, when it is a greenlet).
+static ALL_DONE: Mutex<WaitQueue> = Mutex::new(WaitQueue::new());
+static WAITING_FOR_ALL: AtomicUsize = AtomicUsize::new(0);
+
+/// Waits until every greenlet but the caller has finished, or `deadline`.
+pub(crate) fn wait_all(deadline: Option<Instant>) -> Result<(), WaitError> {
+    let own = usize::from(super::current().is_some());
+    WAITING_FOR_ALL.fetch_add(1, Ordering::SeqCst);
+    let r = waiter::wait_while(
+        &ALL_DONE,
+        deadline,
+        "wait",
+        |_| (LIVE.load(Ordering::SeqCst) <= own).then_some(()),
+        |q| q,
+    );
+    WAITING_FOR_ALL.fetch_sub(1, Ordering::SeqCst);
+    r
 }
 
 /// Greenlets live now, and the most live at once since the last

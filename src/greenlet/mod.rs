@@ -391,6 +391,28 @@ pub fn joinall<'a, T: 'a>(
         .all(|g| g.header.wait(deadline).is_ok())
 }
 
+/// Waits until every other greenlet in the process has finished, or
+/// `timeout` passes: gevent's `wait()` with no objects. Returns true when
+/// they all finished.
+///
+/// Counts every greenlet greenline started (servers' connection and accept
+/// greenlets too: a running server never lets it return before the
+/// timeout). Woken when the last other greenlet ends; the caller's
+/// [`Timeout`](crate::Timeout) bounds the wait as `timeout` does.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// for i in 0..3 {
+///     greenline::spawn(move || greenline::sleep(Duration::from_millis(10 * i)));
+/// }
+/// assert!(greenline::wait(Some(Duration::from_secs(5))));
+/// ```
+pub fn wait(timeout: Option<Duration>) -> bool {
+    header::wait_all(timeout.and_then(crate::time::deadline_in)).is_ok()
+}
+
 /// Kills every greenlet, then waits up to `timeout` for all of them to die:
 /// gevent's `killall`. Returns true when all are dead.
 pub fn killall<'a, T: 'a>(
