@@ -26,7 +26,6 @@ const ALLOWED_FILE_CYCLES: &[&[&str]] = &[
     // FIXME: cycles the architecture issue removes, listed until it does.
     &["http::framing", "http::request_head"],
     &["http::log", "http::log_writer"],
-    &["server::park", "server::stream"],
     &[
         "zmq::context",
         "zmq::core",

@@ -36,7 +36,7 @@ use super::{
     Request, RequestHead, Response, ServerConfig,
 };
 use crate::net::TcpStream;
-use crate::server::park::{Next, Parked};
+use crate::server::handoff::{Idle, Next};
 
 /// Queued output past this is written before the next request is handled,
 /// so a long pipeline cannot grow the batch without bound.
@@ -99,17 +99,17 @@ pub fn serve_connection<H: Handler + ?Sized>(
     let mut conn = Conn::new(Io::new(stream), peer, config, Vec::new(), None);
     match conn.run(handler)? {
         End::Close => conn.close(),
-        // Park never happens: this connection was given no `park_after`.
-        End::Drop | End::Park => Ok(()),
+        // Never idle: this connection was given no `handoff_after`.
+        End::Drop | End::Idle => Ok(()),
     }
 }
 
 /// Serves a connection of an [`HttpServer`](super::HttpServer): as
 /// [`serve_connection`], except that a connection idle for
 /// [`ServerConfig::idle_park`] is handed back to the server to wait without
-/// a greenlet (see `server::park`). Errors are logged here (debug), as the
-/// server has no one to return them to.
-pub(crate) fn serve_parking<H: Handler>(
+/// a greenlet, in its idle lot (see `server::handoff`). Errors are logged
+/// here (debug), as the server has no one to return them to.
+pub(crate) fn serve_with_handoff<H: Handler>(
     stream: TcpStream,
     peer: SocketAddr,
     handler: Arc<H>,
@@ -122,13 +122,13 @@ pub(crate) fn serve_parking<H: Handler>(
             return Next::Done;
         }
     };
-    let idle = Idle {
+    let saved = Saved {
         io: Io::new(stream),
         peer,
         spare_fields: Vec::new(),
         since: None,
     };
-    carry_on(idle, handler, config)
+    carry_on(saved, handler, config)
 }
 
 /// The socket options every served connection gets. (Its timeouts are
@@ -141,52 +141,52 @@ fn prepare(stream: TcpStream, config: &ServerConfig) -> io::Result<TcpStream> {
     Ok(stream)
 }
 
-/// What a connection keeps while it is parked: its buffers (released, so
-/// empty and unallocated), and when it went idle.
-struct Idle {
+/// What a connection keeps while it waits in the idle lot: its buffers
+/// (released, so empty and unallocated), and when it went idle.
+struct Saved {
     io: Io,
     peer: SocketAddr,
     spare_fields: Vec<Field>,
-    /// When the connection became idle, if it has parked since.
+    /// When the connection became idle, if it was handed back since.
     since: Option<Instant>,
 }
 
-/// Runs the request loop on `idle` until the connection ends (`Done`) or
-/// goes idle long enough to park.
-fn carry_on<H: Handler>(idle: Idle, handler: Arc<H>, config: Arc<ServerConfig>) -> Next {
-    let Idle {
+/// Runs the request loop on `saved` until the connection ends (`Done`) or
+/// goes idle long enough to be handed back (`Idle`).
+fn carry_on<H: Handler>(saved: Saved, handler: Arc<H>, config: Arc<ServerConfig>) -> Next {
+    let Saved {
         io,
         peer,
         spare_fields,
         since,
-    } = idle;
+    } = saved;
     let mut conn = Conn::new(io, peer, &config, spare_fields, config.idle_park);
     conn.idle_since = since;
     let ended = match conn.run(handler.as_ref()) {
         Ok(End::Close) => conn.close(),
         Ok(End::Drop) => Ok(()),
-        Ok(End::Park) => {
+        Ok(End::Idle) => {
             let (mut io, idle_since) = conn.into_idle();
-            let Some(stream) = io.park() else {
+            let Some(stream) = io.take_stream() else {
                 return Next::Done;
             };
             let since = idle_since.unwrap_or_else(Instant::now);
             let expires = config.keepalive_timeout.map(|k| since + k);
-            let idle = Idle {
+            let saved = Saved {
                 io,
                 peer,
                 // The field index is a buffer like the others: not kept
-                // while parked.
+                // while idle.
                 spare_fields: Vec::new(),
                 since: Some(since),
             };
-            return Next::Park(Parked {
+            return Next::Idle(Idle {
                 stream,
                 expires,
                 resume: Box::new(move |stream| {
-                    let mut idle = idle;
-                    idle.io.unpark(stream);
-                    carry_on(idle, handler, config)
+                    let mut saved = saved;
+                    saved.io.put_stream(stream);
+                    carry_on(saved, handler, config)
                 }),
             });
         }
@@ -204,9 +204,9 @@ enum End {
     Close,
     /// Nothing more to send (the client closed, or went idle).
     Drop,
-    /// Idle for `park_after`, with nothing buffered either way: hand the
-    /// connection to the server's lot.
-    Park,
+    /// Idle for `handoff_after`, with nothing buffered either way: hand
+    /// the connection back to the server's idle lot.
+    Idle,
 }
 
 struct Conn<'a> {
@@ -216,13 +216,13 @@ struct Conn<'a> {
     /// The last request's header field index, emptied: the next head is
     /// parsed into it, so requests do not allocate one each.
     spare_fields: Vec<Field>,
-    /// How long to wait for a next request before parking; `None` never
-    /// parks.
-    park_after: Option<Duration>,
-    /// When the connection went idle, if it was parked and no request has
+    /// How long to wait for a next request before handing the connection
+    /// back idle; `None` never does.
+    handoff_after: Option<Duration>,
+    /// When the connection went idle, if it was handed back and no request has
     /// arrived since: the keep-alive timeout counts from here.
     idle_since: Option<Instant>,
-    /// `idle_wait` for a connection that has not parked since its last
+    /// `idle_wait` for a connection not handed back since its last
     /// request (the same every time, so worked out once).
     idle_fresh: Option<(Option<Duration>, bool)>,
     /// The last response head encoded, for the next one that is the same.
@@ -239,15 +239,15 @@ impl<'a> Conn<'a> {
         peer: SocketAddr,
         config: &'a ServerConfig,
         spare_fields: Vec<Field>,
-        park_after: Option<Duration>,
+        handoff_after: Option<Duration>,
     ) -> Conn<'a> {
-        let idle_fresh = idle_plan(config.keepalive_timeout, park_after);
+        let idle_fresh = idle_plan(config.keepalive_timeout, handoff_after);
         Conn {
             io,
             peer,
             config,
             spare_fields,
-            park_after,
+            handoff_after,
             idle_since: None,
             idle_fresh,
             head_cache: HeadCache::new(),
@@ -269,18 +269,19 @@ impl<'a> Conn<'a> {
     }
 
     /// How long to wait for the next request's first byte, and whether
-    /// running out of that time parks the connection (else it closes).
+    /// running out of that time hands the connection back idle (else it
+    /// closes).
     /// `None` when the keep-alive time is already spent.
     #[inline]
     fn idle_wait(&self) -> Option<(Option<Duration>, bool)> {
         match self.idle_since {
-            // After a request (every time but the first after a park).
+            // After a request (every time but the first after a hand-off).
             None => self.idle_fresh,
             Some(since) => idle_plan(
                 self.config
                     .keepalive_timeout
                     .map(|k| k.saturating_sub(since.elapsed())),
-                self.park_after,
+                self.handoff_after,
             ),
         }
     }
@@ -312,13 +313,13 @@ impl<'a> Conn<'a> {
                     self.io.answered();
                 }
                 Ok(None) => {
-                    let mut parks = false;
+                    let mut hands_off = false;
                     let timeout = if self.io.rbuf.is_empty() {
                         head_started = None;
-                        let Some((wait, park)) = self.idle_wait() else {
+                        let Some((wait, handoff)) = self.idle_wait() else {
                             return Ok(End::Drop);
                         };
-                        parks = park;
+                        hands_off = handoff;
                         wait
                     } else {
                         let started = *head_started.get_or_insert_with(Instant::now);
@@ -335,12 +336,12 @@ impl<'a> Conn<'a> {
                         Ok(0) => return Ok(End::Drop),
                         Ok(_) => self.idle_since = None,
                         Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                            if parks && self.io.rbuf.is_empty() {
+                            if hands_off && self.io.rbuf.is_empty() {
                                 if self.idle_since.is_none() {
                                     let waited = timeout.unwrap_or_default();
                                     self.idle_since = Instant::now().checked_sub(waited);
                                 }
-                                return Ok(End::Park);
+                                return Ok(End::Idle);
                             }
                             if self.io.rbuf.is_empty() {
                                 // RFC 9112 §9.5: a server may close an idle
@@ -602,16 +603,17 @@ impl<'a> Conn<'a> {
 }
 
 /// How long to wait for a next request with `keepalive` left, and whether
-/// running out of that time parks the connection (after `park_after`)
-/// rather than closing it; `None` when the keep-alive time is spent.
+/// running out of that time hands the connection back idle (after
+/// `handoff_after`) rather than closing it; `None` when the keep-alive time
+/// is spent.
 fn idle_plan(
     keepalive: Option<Duration>,
-    park_after: Option<Duration>,
+    handoff_after: Option<Duration>,
 ) -> Option<(Option<Duration>, bool)> {
     if keepalive.is_some_and(|k| k.is_zero()) {
         return None;
     }
-    Some(match park_after {
+    Some(match handoff_after {
         Some(p) if keepalive.map_or(true, |k| k > p) => (Some(p), true),
         _ => (keepalive, false),
     })

@@ -22,7 +22,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::conn::serve_parking;
+use super::conn::serve_with_handoff;
 use super::{Handler, ServerConfig};
 use crate::net::TcpListener;
 use crate::server::{ServerOptions, StreamServer};
@@ -216,7 +216,7 @@ impl<H: Handler> HttpServer<H> {
     /// [`connection_count`](Self::connection_count).
     pub fn parked_count(&self) -> usize {
         match &*lock(&self.state.stage) {
-            Stage::Serving(server) => server.parked_count(),
+            Stage::Serving(server) => server.idle_count(),
             Stage::Bound(_) | Stage::Stopped => 0,
         }
     }
@@ -238,8 +238,8 @@ impl<H: Handler> HttpServer<H> {
             options = options.max_connections(n);
         }
         let (handler, config) = (self.handler.clone(), self.config.clone());
-        let server = StreamServer::parking(listener, options, move |stream, peer| {
-            serve_parking(stream, peer, handler.clone(), config.clone())
+        let server = StreamServer::with_handoff(listener, options, move |stream, peer| {
+            serve_with_handoff(stream, peer, handler.clone(), config.clone())
         })?;
         *stage = Stage::Serving(server.clone());
         Ok(Some(server))

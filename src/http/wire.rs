@@ -162,19 +162,19 @@ impl Io {
         }
     }
 
-    /// Takes the socket out for the connection to park, and frees both
-    /// buffers (both are empty when a connection goes idle), so a parked
-    /// connection holds no buffer memory. `None` for an `Io` without a
-    /// socket.
-    pub(crate) fn park(&mut self) -> Option<TcpStream> {
+    /// Takes the socket out for the connection to wait in the idle lot,
+    /// and frees both buffers (both are empty when a connection goes idle),
+    /// so an idle connection holds no buffer memory. `None` for an `Io`
+    /// without a socket.
+    pub(crate) fn take_stream(&mut self) -> Option<TcpStream> {
         debug_assert!(self.rbuf.is_empty() && self.wbuf.is_empty());
         self.rbuf = BytesMut::new();
         self.wbuf = BytesMut::new();
         self.stream.take()
     }
 
-    /// Puts back the socket `park` took.
-    pub(crate) fn unpark(&mut self, stream: TcpStream) {
+    /// Puts back the socket `take_stream` took.
+    pub(crate) fn put_stream(&mut self, stream: TcpStream) {
         self.stream = Some(stream);
     }
 

@@ -40,10 +40,31 @@
 //!
 //! A handler that panics is logged with `log::error!` (the peer and the
 //! message) and costs only its own connection.
+//!
+//! # Inside
+//!
+//! * `stream.rs`: [`StreamServer`], its lifecycle, the accept loop and the
+//!   handler greenlets.
+//! * `accept.rs`: what the accept loop does with an error, and the
+//!   back-off.
+//! * `handoff.rs`: what a connection's greenlet starts with (the stream,
+//!   the peer and the connection's slot) and what it hands back (done, or
+//!   idle): the contract between the other files.
+//! * `idle.rs`: the idle lot, where a connection the HTTP server hands back
+//!   idle waits for input without a greenlet; it gives the connection back
+//!   through a function the server made it with, so it imports nothing of
+//!   `stream.rs`.
+//! * `options.rs`: [`ServerOptions`].
+//!
+//! ```text
+//!  stream.rs ──▶ idle.rs ──▶ handoff.rs ◀── http::conn (the HTTP handler)
+//!      └────────────────────────▲
+//! ```
 
 mod accept;
+pub(crate) mod handoff;
+mod idle;
 mod options;
-pub(crate) mod park;
 mod stream;
 
 pub use options::ServerOptions;
