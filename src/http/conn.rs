@@ -106,7 +106,7 @@ pub fn serve_connection<H: Handler + ?Sized>(
 
 /// Serves a connection of an [`HttpServer`](super::HttpServer): as
 /// [`serve_connection`], except that a connection idle for
-/// [`ServerConfig::idle_park`] is handed back to the server to wait without
+/// [`ServerConfig::idle_handoff`] is handed back to the server to wait without
 /// a greenlet, in its idle lot (see `server::handoff`). Errors are logged
 /// here (debug), as the server has no one to return them to.
 pub(crate) fn serve_with_handoff<H: Handler>(
@@ -160,7 +160,7 @@ fn carry_on<H: Handler>(saved: Saved, handler: Arc<H>, config: Arc<ServerConfig>
         spare_fields,
         since,
     } = saved;
-    let mut conn = Conn::new(io, peer, &config, spare_fields, config.idle_park);
+    let mut conn = Conn::new(io, peer, &config, spare_fields, config.idle_handoff);
     conn.idle_since = since;
     let ended = match conn.run(handler.as_ref()) {
         Ok(End::Close) => conn.close(),

@@ -176,6 +176,20 @@ impl StreamServer {
         F: Fn(TcpStream, SocketAddr) -> Next + Send + Sync + 'static,
     {
         let local_addr = listener.local_addr()?;
+        Ok(StreamServer::build(listener, local_addr, options, handler))
+    }
+
+    /// [`with_handoff`](StreamServer::with_handoff) for a listener whose
+    /// address is known.
+    fn build<F>(
+        listener: TcpListener,
+        local_addr: SocketAddr,
+        options: ServerOptions,
+        handler: F,
+    ) -> StreamServer
+    where
+        F: Fn(TcpStream, SocketAddr) -> Next + Send + Sync + 'static,
+    {
         // The lot gives a connection with input back to the server through
         // a weak reference: the server owns the lot, not the other way.
         let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
@@ -198,7 +212,29 @@ impl StreamServer {
                 lot: Arc::new(IdleLot::new(local_addr, resume)),
             }
         });
-        Ok(StreamServer { inner })
+        StreamServer { inner }
+    }
+
+    /// A server like this one, on its listener, with `options` and
+    /// `handler`, if this one was never started; this one is then closed
+    /// (its `serve_forever` returns). `None` once it started or closed.
+    pub(crate) fn rebuild<F>(&self, options: ServerOptions, handler: F) -> Option<StreamServer>
+    where
+        F: Fn(TcpStream, SocketAddr) -> Next + Send + Sync + 'static,
+    {
+        let listener = {
+            let mut phase = lock(&self.inner.phase);
+            if !matches!(&*phase, Phase::Ready(_)) {
+                return None;
+            }
+            match std::mem::replace(&mut *phase, Phase::Closed(None)) {
+                Phase::Ready(listener) => listener,
+                _ => unreachable!("checked above"),
+            }
+        };
+        self.inner.done.set();
+        let local_addr = self.inner.local_addr;
+        Some(StreamServer::build(listener, local_addr, options, handler))
     }
 
     /// The address the server listens on (the real port after `:0`); it
