@@ -22,11 +22,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::log_writer::{Batch, Dest};
+use super::log_writer::{Batch, Dest, ACCESS_TARGET};
 use super::{format_http_date, AccessWriter};
-
-/// The `log` target access lines are written to with [`AccessLog::Log`].
-pub const ACCESS_TARGET: &str = "greenline::http::access";
 
 /// Where the server sends access log entries.
 ///

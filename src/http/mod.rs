@@ -98,6 +98,7 @@ mod response;
 mod response_head;
 mod server;
 mod status;
+mod version;
 mod wire;
 
 pub use body::{BodyDecoder, Decoded};
@@ -110,16 +111,17 @@ pub use framing::BodyKind;
 pub use handler::{Handler, IntoResponse};
 pub use headers::Headers;
 pub use limits::Limits;
-pub use log::{AccessEntry, AccessLog, ACCESS_TARGET};
-pub use log_writer::AccessWriter;
+pub use log::{AccessEntry, AccessLog};
+pub use log_writer::{AccessWriter, ACCESS_TARGET};
 #[cfg(feature = "minihttp")]
 pub use minihttp::MiniHttpServer;
 pub use request::Request;
-pub use request_head::{RequestHead, Version};
+pub use request_head::RequestHead;
 pub use response::{Body, Response};
 pub use response_head::{body_allowed, Framing, ResponseHead, CONTINUE};
 pub use server::HttpServer;
 pub use status::reason_phrase;
+pub use version::Version;
 
 #[cfg(test)]
 mod body_tests;
