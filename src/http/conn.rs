@@ -96,7 +96,7 @@ pub fn serve_connection<H: Handler + ?Sized>(
     config: &ServerConfig,
 ) -> io::Result<()> {
     let stream = prepare(stream, config)?;
-    let mut conn = Conn::new(Io::new(stream), peer, config, Vec::new(), None);
+    let mut conn = Conn::new(Io::new(stream), peer, config, None);
     match conn.run(handler)? {
         End::Close => conn.close(),
         // Never idle: this connection was given no `handoff_after`.
@@ -122,13 +122,7 @@ pub(crate) fn serve_with_handoff<H: Handler>(
             return Next::Done;
         }
     };
-    let saved = Saved {
-        io: Io::new(stream),
-        peer,
-        spare_fields: Vec::new(),
-        since: None,
-    };
-    carry_on(saved, handler, config)
+    carry_on(Io::new(stream), peer, None, handler, config)
 }
 
 /// The socket options every served connection gets. (Its timeouts are
@@ -141,52 +135,31 @@ fn prepare(stream: TcpStream, config: &ServerConfig) -> io::Result<TcpStream> {
     Ok(stream)
 }
 
-/// What a connection keeps while it waits in the idle lot: its buffers
-/// (released, so empty and unallocated), and when it went idle.
-struct Saved {
+/// Runs the request loop on `io` until the connection ends (`Done`) or
+/// goes idle long enough to be handed back (`Idle`). `since` is when the
+/// connection went idle, if it was handed back since its last request.
+fn carry_on<H: Handler>(
     io: Io,
     peer: SocketAddr,
-    spare_fields: Vec<Field>,
-    /// When the connection became idle, if it was handed back since.
     since: Option<Instant>,
-}
-
-/// Runs the request loop on `saved` until the connection ends (`Done`) or
-/// goes idle long enough to be handed back (`Idle`).
-fn carry_on<H: Handler>(saved: Saved, handler: Arc<H>, config: Arc<ServerConfig>) -> Next {
-    let Saved {
-        io,
-        peer,
-        spare_fields,
-        since,
-    } = saved;
-    let mut conn = Conn::new(io, peer, &config, spare_fields, config.idle_handoff);
+    handler: Arc<H>,
+    config: Arc<ServerConfig>,
+) -> Next {
+    let mut conn = Conn::new(io, peer, &config, config.idle_handoff);
     conn.idle_since = since;
     let ended = match conn.run(handler.as_ref()) {
         Ok(End::Close) => conn.close(),
         Ok(End::Drop) => Ok(()),
         Ok(End::Idle) => {
-            let (mut io, idle_since) = conn.into_idle();
-            let Some(stream) = io.take_stream() else {
-                return Next::Done;
-            };
+            let (io, idle_since) = conn.into_idle();
+            let (stream, io) = io.into_idle();
             let since = idle_since.unwrap_or_else(Instant::now);
             let expires = config.keepalive_timeout.map(|k| since + k);
-            let saved = Saved {
-                io,
-                peer,
-                // The field index is a buffer like the others: not kept
-                // while idle.
-                spare_fields: Vec::new(),
-                since: Some(since),
-            };
             return Next::Idle(Idle {
                 stream,
                 expires,
                 resume: Box::new(move |stream| {
-                    let mut saved = saved;
-                    saved.io.put_stream(stream);
-                    carry_on(saved, handler, config)
+                    carry_on(io.resume(stream), peer, Some(since), handler, config)
                 }),
             });
         }
@@ -238,7 +211,6 @@ impl<'a> Conn<'a> {
         io: Io,
         peer: SocketAddr,
         config: &'a ServerConfig,
-        spare_fields: Vec<Field>,
         handoff_after: Option<Duration>,
     ) -> Conn<'a> {
         let idle_fresh = idle_plan(config.keepalive_timeout, handoff_after);
@@ -246,7 +218,7 @@ impl<'a> Conn<'a> {
             io,
             peer,
             config,
-            spare_fields,
+            spare_fields: Vec::new(),
             handoff_after,
             idle_since: None,
             idle_fresh,
@@ -262,8 +234,9 @@ impl<'a> Conn<'a> {
         self.io.close()
     }
 
-    /// What an idle connection keeps, the rest dropped: its log lines go
-    /// to the log now, and nothing left borrows the config.
+    /// What an idle connection keeps, the rest dropped (the field index
+    /// among it, a buffer like the others): its log lines go to the log
+    /// now, and nothing left borrows the config.
     fn into_idle(self) -> (Io, Option<Instant>) {
         (self.io, self.idle_since)
     }

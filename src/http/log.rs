@@ -134,13 +134,6 @@ impl AccessLog {
         }
     }
 
-    /// Logs one entry on its own (engines without batches).
-    #[cfg_attr(not(feature = "minihttp"), allow(dead_code))]
-    pub(crate) fn write(&self, entry: &AccessEntry<'_>) {
-        let mut lines = LineBuffer::new(self);
-        lines.push(entry);
-    }
-
     /// The thread `Log` and `Writer` lines go to.
     fn thread(&self) -> Option<&AccessWriter> {
         match self {

@@ -54,13 +54,13 @@ use std::io::{self, Read};
 use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::BytesMut;
 
-use super::log::escape_into;
+use super::log::{escape_into, LineBuffer};
 use super::response::Body;
-use super::wire::Io;
+use super::source::BodySource;
 use super::{
     body_allowed, reason_phrase, AccessEntry, BodyKind, Handler, Request, RequestHead, Response,
     ServerConfig,
@@ -160,7 +160,8 @@ impl<H: Handler> may_minihttp::HttpService for Service<H> {
         line.push(char::from(b'0' + req.version().min(9)));
         let (is_head, response) = self.respond(req);
         let (status, body_len) = fill(is_head, response, rsp);
-        self.config.access_log.write(&AccessEntry {
+        // One line at a time: the engine has no batches to hand over.
+        LineBuffer::new(&self.config.access_log).push(&AccessEntry {
             peer: UNKNOWN_PEER,
             request_line: &line,
             status,
@@ -216,9 +217,9 @@ impl<H: Handler> Service<H> {
             }
             BodyKind::Chunked => return (is_head, status_only(411)),
         };
-        let mut io = Io::preloaded(body);
+        let mut body = Preloaded(body);
         // The engine has read the body already: no timeout or rate applies.
-        let mut request = Request::new(head, UNKNOWN_PEER, &mut io, limits, None, None);
+        let mut request = Request::new(head, UNKNOWN_PEER, &mut body, limits, None, None);
         let called = panic::catch_unwind(AssertUnwindSafe(|| self.handler.call(&mut request)));
         let (head, state) = request.into_parts();
         let response = match called {
@@ -236,6 +237,28 @@ impl<H: Handler> Service<H> {
             Some(e) => (is_head, status_only(e.status())),
             None => (is_head, response),
         }
+    }
+}
+
+/// A request body the engine read whole: all of it is buffered, no more
+/// will come, and the engine writes the answer (so a `100 Continue` is not
+/// sent from here).
+#[derive(Debug)]
+struct Preloaded(BytesMut);
+
+impl BodySource for Preloaded {
+    fn buffered(&mut self) -> &mut BytesMut {
+        &mut self.0
+    }
+
+    fn send_continue(&mut self) {}
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn fill(&mut self, _: Option<Duration>) -> io::Result<usize> {
+        Ok(0)
     }
 }
 
@@ -271,13 +294,13 @@ fn fill(is_head: bool, response: Response, rsp: &mut may_minihttp::Response) -> 
             log::error!("http response dropped: {e}");
             None
         }
-        None => static_fields(head.field_bytes()),
+        None => static_fields(head.field_lines()),
     };
     let Some(fields) = fields else {
         return internal_error(rsp);
     };
     let status = head.status();
-    if head.custom_reason().is_some() {
+    if head.reason().is_some() {
         log::debug!("minihttp: a custom reason phrase is not sent");
     }
     rsp.status_code(status as usize, reason_phrase(status).unwrap_or("Unknown"));

@@ -97,6 +97,7 @@ mod request_head;
 mod response;
 mod response_head;
 mod server;
+mod source;
 mod status;
 mod version;
 mod wire;

@@ -136,15 +136,26 @@ impl ResponseHead {
         self.status
     }
 
-    /// The caller's reason phrase, if it replaced the standard one.
-    #[cfg(feature = "minihttp")]
-    pub(crate) fn custom_reason(&self) -> Option<&str> {
+    /// The reason phrase set with [`set_reason`](Self::set_reason), if
+    /// any; `None` sends the standard one ([`reason_phrase`]).
+    pub fn reason(&self) -> Option<&str> {
         self.reason.as_deref()
     }
 
-    /// The header fields as serialized `name: value\r\n` lines.
-    #[cfg(feature = "minihttp")]
-    pub(crate) fn field_bytes(&self) -> &[u8] {
+    /// The header fields added so far, as they will be written: one
+    /// `name: value\r\n` line each, in order. Without the lines
+    /// [`encode`](Self::encode) adds itself (`Date` and `Server` unless
+    /// set, and the framing).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::http::ResponseHead;
+    /// let mut head = ResponseHead::new(200).unwrap();
+    /// head.header("Content-Type", "text/plain").unwrap();
+    /// assert_eq!(head.field_lines(), b"Content-Type: text/plain\r\n");
+    /// ```
+    pub fn field_lines(&self) -> &[u8] {
         &self.fields
     }
 
