@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use super::{AccessLog, Limits};
+use super::proto::Limits;
+use super::AccessLog;
 
 /// How an [`HttpServer`](super::HttpServer) (or
 /// [`serve_connection`](super::serve_connection)) treats each connection.
@@ -23,7 +24,8 @@ use super::{AccessLog, Limits};
 ///
 /// ```
 /// use std::time::Duration;
-/// use greenline::http::{AccessLog, Limits, ServerConfig};
+/// use greenline::http::proto::Limits;
+/// use greenline::http::{AccessLog, ServerConfig};
 /// let config = ServerConfig::new()
 ///     .limits(Limits { max_body_len: 1 << 20, ..Limits::default() })
 ///     .keepalive_timeout(Some(Duration::from_secs(5)))

@@ -25,16 +25,16 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Buf;
 
-use super::headers::Field;
+use super::clock::coarse_secs;
 use super::log::{escape_into, LineBuffer};
+use super::proto::{
+    body_allowed, format_http_date, write_chunk, write_last_chunk, BodyDecoder, Field, Framing,
+    HeadCache, RequestHead, Version,
+};
 use super::request::BodyState;
 use super::response::Body;
-use super::response_head::HeadCache;
 use super::wire::Io;
-use super::{
-    body_allowed, write_chunk, write_last_chunk, AccessEntry, BodyDecoder, Framing, Handler,
-    Request, RequestHead, Response, ServerConfig,
-};
+use super::{AccessEntry, Handler, Request, Response, ServerConfig};
 use crate::net::TcpStream;
 use crate::server::handoff::{Idle, Next};
 
@@ -341,7 +341,8 @@ impl<'a> Conn<'a> {
         head.encode(
             Framing::Length(body.len() as u64),
             false,
-            super::Version::Http11,
+            Version::Http11,
+            &format_http_date(coarse_secs()),
             &mut self.io.wbuf,
         );
         self.io.wbuf.extend_from_slice(body.as_bytes());
@@ -484,16 +485,19 @@ impl<'a> Conn<'a> {
         let (head, body) = response.parts_mut();
         let (is_head, version, status) = (req.is_head(), req.version(), head.status());
         let allowed = body_allowed(is_head, status);
+        let now = coarse_secs();
         let wbuf = &mut self.io.wbuf;
         match body {
             Body::Empty => {
                 let framing = Framing::choose(version, is_head, status, Some(0));
-                let keep = head.encode_cached(framing, keep, version, wbuf, &mut self.head_cache);
+                let keep =
+                    head.encode_cached(framing, keep, version, now, wbuf, &mut self.head_cache);
                 Ok((status, 0, keep))
             }
             Body::Bytes(bytes) => {
                 let framing = Framing::choose(version, is_head, status, Some(bytes.len() as u64));
-                let keep = head.encode_cached(framing, keep, version, wbuf, &mut self.head_cache);
+                let keep =
+                    head.encode_cached(framing, keep, version, now, wbuf, &mut self.head_cache);
                 if !allowed || bytes.is_empty() {
                     return Ok((status, 0, keep));
                 }
@@ -506,7 +510,8 @@ impl<'a> Conn<'a> {
             }
             Body::Stream { reader, len } => {
                 let framing = Framing::choose(version, is_head, status, *len);
-                let keep = head.encode_cached(framing, keep, version, wbuf, &mut self.head_cache);
+                let keep =
+                    head.encode_cached(framing, keep, version, now, wbuf, &mut self.head_cache);
                 if !allowed {
                     return Ok((status, 0, keep));
                 }
@@ -614,8 +619,8 @@ fn error_body(status: u16) -> &'static str {
 /// any UTF-8, quotes among it).
 fn request_line(head: &RequestHead) -> String {
     let version = match head.version() {
-        super::Version::Http10 => "HTTP/1.0",
-        super::Version::Http11 => "HTTP/1.1",
+        Version::Http10 => "HTTP/1.0",
+        Version::Http11 => "HTTP/1.1",
     };
     let (method, target) = (head.method(), head.target());
     let mut line = String::with_capacity(method.len() + target.len() + 10);

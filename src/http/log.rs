@@ -23,7 +23,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::log_writer::{Batch, Dest, ACCESS_TARGET};
-use super::{format_http_date, AccessWriter};
+use super::proto::format_http_date;
+use super::AccessWriter;
 
 /// Where the server sends access log entries.
 ///

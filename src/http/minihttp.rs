@@ -59,12 +59,10 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::BytesMut;
 
 use super::log::{escape_into, LineBuffer};
+use super::proto::{body_allowed, reason_phrase, BodyKind, RequestHead};
 use super::response::Body;
 use super::source::BodySource;
-use super::{
-    body_allowed, reason_phrase, AccessEntry, BodyKind, Handler, Request, RequestHead, Response,
-    ServerConfig,
-};
+use super::{AccessEntry, Handler, Request, Response, ServerConfig};
 use crate::sync::waiter::lock;
 
 /// Response fields the engine writes itself, dropped from a handler's.

@@ -7,8 +7,9 @@ use std::time::Duration;
 use bytes::{Buf, Bytes};
 
 use super::pace::Pace;
+use super::proto::{BodyDecoder, BodyKind, Headers, Limits, ParseError, RequestHead, Version};
 use super::source::BodySource;
-use super::{BodyDecoder, BodyKind, BodyRate, Headers, Limits, ParseError, RequestHead, Version};
+use super::BodyRate;
 
 /// An HTTP request being served: gevent pywsgi's `environ`, with
 /// `wsgi.input` as this value's [`Read`] implementation.

@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 
+use super::proto::CONTINUE;
 use super::source::BodySource;
-use super::CONTINUE;
 use crate::net::TcpStream;
 
 /// Spare room guaranteed before a read that continues a partial request.

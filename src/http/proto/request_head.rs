@@ -66,7 +66,7 @@ impl RequestHead {
     /// # Examples
     ///
     /// ```
-    /// use greenline::http::{BodyKind, Limits, RequestHead, Version};
+    /// use greenline::http::proto::{BodyKind, Limits, RequestHead, Version};
     /// let raw = b"POST /f?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi";
     /// let (head, used) = RequestHead::parse(raw, &Limits::default()).unwrap().unwrap();
     /// assert_eq!((head.method(), head.path(), head.query()), ("POST", "/f", Some("x=1")));
