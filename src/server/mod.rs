@@ -24,7 +24,8 @@
 //!   [`ServerOptions::max_connections`] it takes a free slot before each
 //!   `accept`, so a full server leaves new connections in the backlog.
 //! * **closed**: [`StreamServer::stop`] has killed the accept greenlet, which
-//!   drops the listener: new connections are refused. Handlers still
+//!   drops the listener: new connections are refused. Connections waiting
+//!   in the idle lot (the HTTP server's) are closed at once; handlers still
 //!   running get the timeout to finish, then are killed (each unwinds at its
 //!   next blocking call and its socket closes).
 //!
@@ -58,7 +59,8 @@
 //!
 //! ```text
 //!  stream.rs ──▶ idle.rs ──▶ handoff.rs ◀── http::conn (the HTTP handler)
-//!      └────────────────────────▲
+//!      │                         ▲
+//!      └─────────────────────────┘
 //! ```
 
 mod accept;
