@@ -36,9 +36,10 @@ serve() {
         start_server "$1" 8080 env GREENLINE_WORKERS=1 "$EX/http_hello" "$ADDR" --no-access-log ;;
     greenline-nopark)
         # The same server keeping a greenlet per idle connection, to show
-        # what parking idle connections (ServerConfig::idle_park) saves.
+        # what handing idle connections to the server's idle lot
+        # (ServerConfig::idle_handoff) saves.
         ADDR=127.0.0.1:8084
-        start_server "$1" 8084 env GREENLINE_WORKERS=1 "$EX/http_hello" "$ADDR" --no-access-log --no-idle-park ;;
+        start_server "$1" 8084 env GREENLINE_WORKERS=1 "$EX/http_hello" "$ADDR" --no-access-log --no-idle-handoff ;;
     minihttp)
         ADDR=127.0.0.1:8081
         start_server "$1" 8081 env MAY_WORKERS=1 "$BIN/minihttp_hello" "$ADDR" ;;

@@ -46,7 +46,7 @@ fn main() -> std::io::Result<()> {
     let tcp_server = StreamServer::bind(tcp_addr.as_str(), handle_tcp)?;
     tcp_server.start()?;
 
-    let http_server = HttpServer::bind(http_addr.as_str(), handle_http)?
-        .with_config(ServerConfig::new().access_log(AccessLog::sink(|e| eprintln!("{e}"))));
+    let config = ServerConfig::new().access_log(AccessLog::sink(|e| eprintln!("{e}")));
+    let http_server = HttpServer::bind_with(http_addr.as_str(), config, handle_http)?;
     http_server.serve_forever()
 }

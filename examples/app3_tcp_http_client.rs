@@ -53,7 +53,7 @@ fn main() -> std::io::Result<()> {
 
     greenline::spawn(move || client_connect(tcp_addr));
 
-    let http_server = HttpServer::bind(http_addr.as_str(), handle_http)?
-        .with_config(ServerConfig::new().access_log(AccessLog::sink(|e| eprintln!("{e}"))));
+    let config = ServerConfig::new().access_log(AccessLog::sink(|e| eprintln!("{e}")));
+    let http_server = HttpServer::bind_with(http_addr.as_str(), config, handle_http)?;
     http_server.serve_forever()
 }

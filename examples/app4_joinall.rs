@@ -47,8 +47,8 @@ fn main() -> std::io::Result<()> {
     let http_addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".into());
 
     let tcp_server = StreamServer::bind(tcp_addr.as_str(), handle_tcp)?;
-    let http_server = HttpServer::bind(http_addr.as_str(), handle_http)?
-        .with_config(ServerConfig::new().access_log(AccessLog::sink(|e| eprintln!("{e}"))));
+    let config = ServerConfig::new().access_log(AccessLog::sink(|e| eprintln!("{e}")));
+    let http_server = HttpServer::bind_with(http_addr.as_str(), config, handle_http)?;
     let greenlets = [
         greenline::spawn(move || tcp_server.serve_forever()),
         greenline::spawn(move || http_server.serve_forever()),

@@ -13,11 +13,11 @@
 //! access log is **on**, as pywsgi's is: one line per request through the
 //! `log` crate, printed to stderr here. Pass `--no-access-log` for
 //! benchmarks, where formatting and printing a line per request would be
-//! measured instead of the server. `--no-idle-park` keeps a greenlet per
-//! idle keep-alive connection (`ServerConfig::idle_park(None)`), to measure
-//! what parking saves.
+//! measured instead of the server. `--no-idle-handoff` keeps a greenlet per
+//! idle keep-alive connection (`ServerConfig::idle_handoff(None)`), to
+//! measure what handing idle connections to the server's idle lot saves.
 //!
-//! Usage: `http_hello [ADDR] [--no-access-log] [--no-idle-park]`, ADDR
+//! Usage: `http_hello [ADDR] [--no-access-log] [--no-idle-handoff]`, ADDR
 //! defaulting to `127.0.0.1:8080`.
 
 use std::io::Write;
@@ -47,7 +47,7 @@ fn main() -> std::io::Result<()> {
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--no-access-log" => access_log = false,
-            "--no-idle-park" => config = config.idle_park(None),
+            "--no-idle-handoff" => config = config.idle_handoff(None),
             _ => addr = arg,
         }
     }
@@ -57,10 +57,9 @@ fn main() -> std::io::Result<()> {
     } else {
         config = config.access_log(AccessLog::Off);
     }
-    let server = HttpServer::bind(addr.as_str(), |_: &mut Request| {
+    let server = HttpServer::bind_with(addr.as_str(), config, |_: &mut Request| {
         Response::text(200, "Hello, World!")
-    })?
-    .with_config(config);
+    })?;
     eprintln!("serving on http://{}", server.local_addr());
     server.serve_forever()
 }

@@ -51,11 +51,11 @@ fn batch(c: &mut std::net::TcpStream, n: usize) {
 
 #[test]
 fn allocations_per_pipelined_request() {
-    let server = HttpServer::bind("127.0.0.1:0", |_: &mut Request| {
+    let config = ServerConfig::new().access_log(AccessLog::Off);
+    let server = HttpServer::bind_with("127.0.0.1:0", config, |_: &mut Request| {
         Response::text(200, "Hello, World!")
     })
-    .unwrap()
-    .with_config(ServerConfig::new().access_log(AccessLog::Off));
+    .unwrap();
     server.start().unwrap();
     let mut c = std::net::TcpStream::connect(server.local_addr()).unwrap();
     batch(&mut c, 16);

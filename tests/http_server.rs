@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{app, quiet, serve, Client};
-use greenline::http::{AccessLog, BodyRate, Limits, Request, Response};
+use greenline::http::proto::Limits;
+use greenline::http::{AccessLog, BodyRate, Request, Response};
 
 const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 

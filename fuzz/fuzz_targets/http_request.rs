@@ -2,7 +2,7 @@
 //! server would, to the body decoder, in reads of varying size.
 #![no_main]
 
-use greenline::http::{BodyDecoder, Limits, RequestHead};
+use greenline::http::proto::{BodyDecoder, Limits, RequestHead};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use super::{AccessLog, Limits};
+use super::proto::Limits;
+use super::AccessLog;
 
 /// How an [`HttpServer`](super::HttpServer) (or
 /// [`serve_connection`](super::serve_connection)) treats each connection.
@@ -23,7 +24,8 @@ use super::{AccessLog, Limits};
 ///
 /// ```
 /// use std::time::Duration;
-/// use greenline::http::{AccessLog, Limits, ServerConfig};
+/// use greenline::http::proto::Limits;
+/// use greenline::http::{AccessLog, ServerConfig};
 /// let config = ServerConfig::new()
 ///     .limits(Limits { max_body_len: 1 << 20, ..Limits::default() })
 ///     .keepalive_timeout(Some(Duration::from_secs(5)))
@@ -49,8 +51,8 @@ pub struct ServerConfig {
     /// Most connections an `HttpServer` serves at once; `None`: no limit.
     pub(crate) max_connections: Option<usize>,
     /// Idle time after which an `HttpServer` connection waits for its next
-    /// request without a greenlet; `None`: never.
-    pub(crate) idle_park: Option<Duration>,
+    /// request without a greenlet, in the server's idle lot; `None`: never.
+    pub(crate) idle_handoff: Option<Duration>,
 }
 
 impl ServerConfig {
@@ -66,7 +68,7 @@ impl ServerConfig {
             min_body_rate: Some(BodyRate::default()),
             access_log: AccessLog::Log,
             max_connections: None,
-            idle_park: Some(Duration::from_millis(100)),
+            idle_handoff: Some(Duration::from_millis(100)),
         }
     }
 
@@ -160,23 +162,31 @@ impl ServerConfig {
 
     /// How long a keep-alive connection of an
     /// [`HttpServer`](super::HttpServer) waits for its next request in its
-    /// own greenlet before it *parks*: its greenlet ends, freeing its stack
-    /// (most of what an open connection costs), and the socket waits in the
-    /// server's epoll set until input arrives, when a new greenlet serves
-    /// it. Default 100 ms; `None` keeps a greenlet per connection for its
-    /// whole life.
+    /// own greenlet before it is handed back to the server: its greenlet
+    /// ends, freeing its stack (most of what an open connection costs), and
+    /// the socket waits in the server's idle lot (an epoll set) until input
+    /// arrives, when a new greenlet serves it. Default 100 ms; `None` keeps
+    /// a greenlet per connection for its whole life.
     ///
-    /// A client that keeps its connection busy never parks, so parking
-    /// costs a busy server nothing; a request arriving on a parked
-    /// connection costs one greenlet spawn more (about a microsecond). The
+    /// A client that keeps its connection busy is never handed back, so
+    /// this costs a busy server nothing; a request arriving on an idle
+    /// connection in the lot costs one greenlet spawn more (about a
+    /// microsecond). The
     /// [`keepalive_timeout`](ServerConfig::keepalive_timeout) still counts
-    /// from the last request, parked or not, and
-    /// [`HttpServer::stop`](super::HttpServer::stop) closes parked
-    /// connections at once. A zero duration is raised to 1 ms.
-    /// [`serve_connection`](super::serve_connection) never parks.
-    pub fn idle_park(mut self, after: Option<Duration>) -> ServerConfig {
-        self.idle_park = after.map(|t| t.max(Duration::from_millis(1)));
+    /// from the last request, in the lot or not, and
+    /// [`HttpServer::stop`](super::HttpServer::stop) closes the connections
+    /// in the lot at once. A zero duration is raised to 1 ms.
+    /// [`serve_connection`](super::serve_connection) never hands a
+    /// connection back.
+    pub fn idle_handoff(mut self, after: Option<Duration>) -> ServerConfig {
+        self.idle_handoff = after.map(|t| t.max(Duration::from_millis(1)));
         self
+    }
+
+    /// The old name of [`idle_handoff`](ServerConfig::idle_handoff).
+    #[deprecated(note = "renamed `idle_handoff`")]
+    pub fn idle_park(self, after: Option<Duration>) -> ServerConfig {
+        self.idle_handoff(after)
     }
 
     /// Where access log lines go; default [`AccessLog::Log`].

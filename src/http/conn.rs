@@ -25,18 +25,18 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Buf;
 
-use super::headers::Field;
+use super::clock::coarse_secs;
 use super::log::{escape_into, LineBuffer};
+use super::proto::{
+    body_allowed, format_http_date, write_chunk, write_last_chunk, BodyDecoder, Field, Framing,
+    HeadCache, RequestHead, Version,
+};
 use super::request::BodyState;
 use super::response::Body;
-use super::response_head::HeadCache;
 use super::wire::Io;
-use super::{
-    body_allowed, write_chunk, write_last_chunk, AccessEntry, BodyDecoder, Framing, Handler,
-    Request, RequestHead, Response, ServerConfig,
-};
+use super::{AccessEntry, Handler, Request, Response, ServerConfig};
 use crate::net::TcpStream;
-use crate::server::park::{Next, Parked};
+use crate::server::handoff::{Idle, Next};
 
 /// Queued output past this is written before the next request is handled,
 /// so a long pipeline cannot grow the batch without bound.
@@ -96,20 +96,20 @@ pub fn serve_connection<H: Handler + ?Sized>(
     config: &ServerConfig,
 ) -> io::Result<()> {
     let stream = prepare(stream, config)?;
-    let mut conn = Conn::new(Io::new(stream), peer, config, Vec::new(), None);
+    let mut conn = Conn::new(Io::new(stream), peer, config, None);
     match conn.run(handler)? {
         End::Close => conn.close(),
-        // Park never happens: this connection was given no `park_after`.
-        End::Drop | End::Park => Ok(()),
+        // Never idle: this connection was given no `handoff_after`.
+        End::Drop | End::Idle => Ok(()),
     }
 }
 
 /// Serves a connection of an [`HttpServer`](super::HttpServer): as
 /// [`serve_connection`], except that a connection idle for
-/// [`ServerConfig::idle_park`] is handed back to the server to wait without
-/// a greenlet (see `server::park`). Errors are logged here (debug), as the
-/// server has no one to return them to.
-pub(crate) fn serve_parking<H: Handler>(
+/// [`ServerConfig::idle_handoff`] is handed back to the server to wait without
+/// a greenlet, in its idle lot (see `server::handoff`). Errors are logged
+/// here (debug), as the server has no one to return them to.
+pub(crate) fn serve_with_handoff<H: Handler>(
     stream: TcpStream,
     peer: SocketAddr,
     handler: Arc<H>,
@@ -122,13 +122,7 @@ pub(crate) fn serve_parking<H: Handler>(
             return Next::Done;
         }
     };
-    let idle = Idle {
-        io: Io::new(stream),
-        peer,
-        spare_fields: Vec::new(),
-        since: None,
-    };
-    carry_on(idle, handler, config)
+    carry_on(Io::new(stream), peer, None, handler, config)
 }
 
 /// The socket options every served connection gets. (Its timeouts are
@@ -141,52 +135,31 @@ fn prepare(stream: TcpStream, config: &ServerConfig) -> io::Result<TcpStream> {
     Ok(stream)
 }
 
-/// What a connection keeps while it is parked: its buffers (released, so
-/// empty and unallocated), and when it went idle.
-struct Idle {
+/// Runs the request loop on `io` until the connection ends (`Done`) or
+/// goes idle long enough to be handed back (`Idle`). `since` is when the
+/// connection went idle, if it was handed back since its last request.
+fn carry_on<H: Handler>(
     io: Io,
     peer: SocketAddr,
-    spare_fields: Vec<Field>,
-    /// When the connection became idle, if it has parked since.
     since: Option<Instant>,
-}
-
-/// Runs the request loop on `idle` until the connection ends (`Done`) or
-/// goes idle long enough to park.
-fn carry_on<H: Handler>(idle: Idle, handler: Arc<H>, config: Arc<ServerConfig>) -> Next {
-    let Idle {
-        io,
-        peer,
-        spare_fields,
-        since,
-    } = idle;
-    let mut conn = Conn::new(io, peer, &config, spare_fields, config.idle_park);
+    handler: Arc<H>,
+    config: Arc<ServerConfig>,
+) -> Next {
+    let mut conn = Conn::new(io, peer, &config, config.idle_handoff);
     conn.idle_since = since;
     let ended = match conn.run(handler.as_ref()) {
         Ok(End::Close) => conn.close(),
         Ok(End::Drop) => Ok(()),
-        Ok(End::Park) => {
-            let (mut io, idle_since) = conn.into_idle();
-            let Some(stream) = io.park() else {
-                return Next::Done;
-            };
+        Ok(End::Idle) => {
+            let (io, idle_since) = conn.into_idle();
+            let (stream, io) = io.into_idle();
             let since = idle_since.unwrap_or_else(Instant::now);
             let expires = config.keepalive_timeout.map(|k| since + k);
-            let idle = Idle {
-                io,
-                peer,
-                // The field index is a buffer like the others: not kept
-                // while parked.
-                spare_fields: Vec::new(),
-                since: Some(since),
-            };
-            return Next::Park(Parked {
+            return Next::Idle(Idle {
                 stream,
                 expires,
                 resume: Box::new(move |stream| {
-                    let mut idle = idle;
-                    idle.io.unpark(stream);
-                    carry_on(idle, handler, config)
+                    carry_on(io.resume(stream), peer, Some(since), handler, config)
                 }),
             });
         }
@@ -204,9 +177,9 @@ enum End {
     Close,
     /// Nothing more to send (the client closed, or went idle).
     Drop,
-    /// Idle for `park_after`, with nothing buffered either way: hand the
-    /// connection to the server's lot.
-    Park,
+    /// Idle for `handoff_after`, with nothing buffered either way: hand
+    /// the connection back to the server's idle lot.
+    Idle,
 }
 
 struct Conn<'a> {
@@ -216,13 +189,13 @@ struct Conn<'a> {
     /// The last request's header field index, emptied: the next head is
     /// parsed into it, so requests do not allocate one each.
     spare_fields: Vec<Field>,
-    /// How long to wait for a next request before parking; `None` never
-    /// parks.
-    park_after: Option<Duration>,
-    /// When the connection went idle, if it was parked and no request has
+    /// How long to wait for a next request before handing the connection
+    /// back idle; `None` never does.
+    handoff_after: Option<Duration>,
+    /// When the connection went idle, if it was handed back and no request has
     /// arrived since: the keep-alive timeout counts from here.
     idle_since: Option<Instant>,
-    /// `idle_wait` for a connection that has not parked since its last
+    /// `idle_wait` for a connection not handed back since its last
     /// request (the same every time, so worked out once).
     idle_fresh: Option<(Option<Duration>, bool)>,
     /// The last response head encoded, for the next one that is the same.
@@ -238,16 +211,15 @@ impl<'a> Conn<'a> {
         io: Io,
         peer: SocketAddr,
         config: &'a ServerConfig,
-        spare_fields: Vec<Field>,
-        park_after: Option<Duration>,
+        handoff_after: Option<Duration>,
     ) -> Conn<'a> {
-        let idle_fresh = idle_plan(config.keepalive_timeout, park_after);
+        let idle_fresh = idle_plan(config.keepalive_timeout, handoff_after);
         Conn {
             io,
             peer,
             config,
-            spare_fields,
-            park_after,
+            spare_fields: Vec::new(),
+            handoff_after,
             idle_since: None,
             idle_fresh,
             head_cache: HeadCache::new(),
@@ -262,25 +234,27 @@ impl<'a> Conn<'a> {
         self.io.close()
     }
 
-    /// What an idle connection keeps, the rest dropped: its log lines go
-    /// to the log now, and nothing left borrows the config.
+    /// What an idle connection keeps, the rest dropped (the field index
+    /// among it, a buffer like the others): its log lines go to the log
+    /// now, and nothing left borrows the config.
     fn into_idle(self) -> (Io, Option<Instant>) {
         (self.io, self.idle_since)
     }
 
     /// How long to wait for the next request's first byte, and whether
-    /// running out of that time parks the connection (else it closes).
+    /// running out of that time hands the connection back idle (else it
+    /// closes).
     /// `None` when the keep-alive time is already spent.
     #[inline]
     fn idle_wait(&self) -> Option<(Option<Duration>, bool)> {
         match self.idle_since {
-            // After a request (every time but the first after a park).
+            // After a request (every time but the first after a hand-off).
             None => self.idle_fresh,
             Some(since) => idle_plan(
                 self.config
                     .keepalive_timeout
                     .map(|k| k.saturating_sub(since.elapsed())),
-                self.park_after,
+                self.handoff_after,
             ),
         }
     }
@@ -312,13 +286,13 @@ impl<'a> Conn<'a> {
                     self.io.answered();
                 }
                 Ok(None) => {
-                    let mut parks = false;
+                    let mut hands_off = false;
                     let timeout = if self.io.rbuf.is_empty() {
                         head_started = None;
-                        let Some((wait, park)) = self.idle_wait() else {
+                        let Some((wait, handoff)) = self.idle_wait() else {
                             return Ok(End::Drop);
                         };
-                        parks = park;
+                        hands_off = handoff;
                         wait
                     } else {
                         let started = *head_started.get_or_insert_with(Instant::now);
@@ -335,12 +309,12 @@ impl<'a> Conn<'a> {
                         Ok(0) => return Ok(End::Drop),
                         Ok(_) => self.idle_since = None,
                         Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                            if parks && self.io.rbuf.is_empty() {
+                            if hands_off && self.io.rbuf.is_empty() {
                                 if self.idle_since.is_none() {
                                     let waited = timeout.unwrap_or_default();
                                     self.idle_since = Instant::now().checked_sub(waited);
                                 }
-                                return Ok(End::Park);
+                                return Ok(End::Idle);
                             }
                             if self.io.rbuf.is_empty() {
                                 // RFC 9112 §9.5: a server may close an idle
@@ -367,7 +341,8 @@ impl<'a> Conn<'a> {
         head.encode(
             Framing::Length(body.len() as u64),
             false,
-            super::Version::Http11,
+            Version::Http11,
+            &format_http_date(coarse_secs()),
             &mut self.io.wbuf,
         );
         self.io.wbuf.extend_from_slice(body.as_bytes());
@@ -510,16 +485,19 @@ impl<'a> Conn<'a> {
         let (head, body) = response.parts_mut();
         let (is_head, version, status) = (req.is_head(), req.version(), head.status());
         let allowed = body_allowed(is_head, status);
+        let now = coarse_secs();
         let wbuf = &mut self.io.wbuf;
         match body {
             Body::Empty => {
                 let framing = Framing::choose(version, is_head, status, Some(0));
-                let keep = head.encode_cached(framing, keep, version, wbuf, &mut self.head_cache);
+                let keep =
+                    head.encode_cached(framing, keep, version, now, wbuf, &mut self.head_cache);
                 Ok((status, 0, keep))
             }
             Body::Bytes(bytes) => {
                 let framing = Framing::choose(version, is_head, status, Some(bytes.len() as u64));
-                let keep = head.encode_cached(framing, keep, version, wbuf, &mut self.head_cache);
+                let keep =
+                    head.encode_cached(framing, keep, version, now, wbuf, &mut self.head_cache);
                 if !allowed || bytes.is_empty() {
                     return Ok((status, 0, keep));
                 }
@@ -532,7 +510,8 @@ impl<'a> Conn<'a> {
             }
             Body::Stream { reader, len } => {
                 let framing = Framing::choose(version, is_head, status, *len);
-                let keep = head.encode_cached(framing, keep, version, wbuf, &mut self.head_cache);
+                let keep =
+                    head.encode_cached(framing, keep, version, now, wbuf, &mut self.head_cache);
                 if !allowed {
                     return Ok((status, 0, keep));
                 }
@@ -602,16 +581,17 @@ impl<'a> Conn<'a> {
 }
 
 /// How long to wait for a next request with `keepalive` left, and whether
-/// running out of that time parks the connection (after `park_after`)
-/// rather than closing it; `None` when the keep-alive time is spent.
+/// running out of that time hands the connection back idle (after
+/// `handoff_after`) rather than closing it; `None` when the keep-alive time
+/// is spent.
 fn idle_plan(
     keepalive: Option<Duration>,
-    park_after: Option<Duration>,
+    handoff_after: Option<Duration>,
 ) -> Option<(Option<Duration>, bool)> {
     if keepalive.is_some_and(|k| k.is_zero()) {
         return None;
     }
-    Some(match park_after {
+    Some(match handoff_after {
         Some(p) if keepalive.map_or(true, |k| k > p) => (Some(p), true),
         _ => (keepalive, false),
     })
@@ -639,8 +619,8 @@ fn error_body(status: u16) -> &'static str {
 /// any UTF-8, quotes among it).
 fn request_line(head: &RequestHead) -> String {
     let version = match head.version() {
-        super::Version::Http10 => "HTTP/1.0",
-        super::Version::Http11 => "HTTP/1.1",
+        Version::Http10 => "HTTP/1.0",
+        Version::Http11 => "HTTP/1.1",
     };
     let (method, target) = (head.method(), head.target());
     let mut line = String::with_capacity(method.len() + target.len() + 10);

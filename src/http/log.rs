@@ -22,11 +22,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::log_writer::{Batch, Dest};
-use super::{format_http_date, AccessWriter};
-
-/// The `log` target access lines are written to with [`AccessLog::Log`].
-pub const ACCESS_TARGET: &str = "greenline::http::access";
+use super::log_writer::{Batch, Dest, ACCESS_TARGET};
+use super::proto::format_http_date;
+use super::AccessWriter;
 
 /// Where the server sends access log entries.
 ///
@@ -135,13 +133,6 @@ impl AccessLog {
             AccessLog::Log => log::log_enabled!(target: ACCESS_TARGET, log::Level::Info),
             AccessLog::Sink(_) | AccessLog::Writer(_) => true,
         }
-    }
-
-    /// Logs one entry on its own (engines without batches).
-    #[cfg_attr(not(feature = "minihttp"), allow(dead_code))]
-    pub(crate) fn write(&self, entry: &AccessEntry<'_>) {
-        let mut lines = LineBuffer::new(self);
-        lines.push(entry);
     }
 
     /// The thread `Log` and `Writer` lines go to.

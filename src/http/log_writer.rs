@@ -23,8 +23,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use super::ACCESS_TARGET;
 use crate::sync::{Event, Queue};
+
+/// The `log` target access lines are written to with
+/// [`AccessLog::Log`](super::AccessLog::Log): the writer thread logs each
+/// line as one `info` record under it.
+pub const ACCESS_TARGET: &str = "greenline::http::access";
 
 /// Most bytes of lines queued and not yet written; a batch that would pass
 /// it is dropped (and counted). About 50,000 lines: 20 ms of a pipelining

@@ -6,45 +6,11 @@
 //! clients, so it is never greenline's default: use [`HttpServer`] unless
 //! the clients are your own and you measured a need.
 //!
-//! # Faults the engine brings
-//!
-//! Observed against may_minihttp 0.1.11 (`shared/reference/may-notes.md`
-//! §5); this adapter avoids the ones marked *avoided*, the others remain:
-//!
-//! * **An unread body is served as a second request** (request smuggling)
-//!   when the engine is used directly. *Avoided* for valid `Content-Length`
-//!   bodies: the adapter reads the body before calling the handler. A
-//!   request the adapter rejects (below) leaves its body unread, and the
-//!   engine parses it as the next request.
-//! * **`Content-Length: abc` panics** inside the engine when the body is
-//!   read. *Avoided*: a length that is not plain digits gets `400` without
-//!   the body being touched; its bytes then follow as a "request".
-//! * **A 17th response header panics** (a fixed array of 16). *Avoided*: a
-//!   response with more than 16 fields becomes a `500`.
-//! * **No chunked request bodies**: the adapter answers `411 Length
-//!   Required`, and the engine then parses the chunks as requests.
-//! * **`Connection: close` and HTTP/1.0 are ignored**: every connection
-//!   stays open, every response is `HTTP/1.1`.
-//! * **HEAD gets a body** from the engine. The adapter sends no body to
-//!   HEAD (nor with 1xx, 204, 304), but the engine still writes
-//!   `Content-Length: 0`, not the length a GET would have.
-//! * **No `400` on a malformed request**: the connection is closed
-//!   silently.
-//! * **Unbounded header buffering**: a head without an end grows the
-//!   read buffer without limit, and more than 16 request headers closes the
-//!   connection without a `431`. There are no read, idle or keep-alive
-//!   timeouts, and no connection limit.
-//!
-//! And what the adapter cannot carry over: header values are
-//! `&'static str` in the engine, so each distinct header line is interned
-//! (kept for the life of the process, at most 4096 of them; a response
-//! needing more gets a `500`); a custom reason phrase is dropped, and `200`
-//! is always sent as `200 Ok`; a streamed body is read whole before it is
-//! sent; [`Request::peer_addr`](super::Request::peer_addr) is `0.0.0.0:0`,
-//! since the engine does not pass the peer on; a handler's error or panic
-//! is a `500` as with [`HttpServer`], but the engine's own errors reach the
-//! client as text. [`ServerConfig`]'s limits and access log apply; its
-//! timeouts and `max_connections` do not. The server cannot be stopped.
+//! The faults the engine brings, and what this adapter avoids, are listed
+//! on [`MiniHttpServer`]. This file is the only one that knows the engine:
+//! it re-parses each request with greenline's parser ([`proto`](super::proto)),
+//! hands the handler the body the engine read whole (a `BodySource` in
+//! memory), and copies the response into the engine's.
 //!
 //! [`HttpServer`]: super::HttpServer
 
@@ -54,17 +20,15 @@ use std::io::{self, Read};
 use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::BytesMut;
 
-use super::log::escape_into;
+use super::log::{escape_into, LineBuffer};
+use super::proto::{body_allowed, reason_phrase, BodyKind, RequestHead};
 use super::response::Body;
-use super::wire::Io;
-use super::{
-    body_allowed, reason_phrase, AccessEntry, BodyKind, Handler, Request, RequestHead, Response,
-    ServerConfig,
-};
+use super::source::BodySource;
+use super::{AccessEntry, Handler, Request, Response, ServerConfig};
 use crate::sync::waiter::lock;
 
 /// Response fields the engine writes itself, dropped from a handler's.
@@ -74,8 +38,50 @@ const MAX_FIELDS: usize = 16;
 /// Most distinct header lines interned for the engine.
 const MAX_INTERNED: usize = 4096;
 
-/// A greenline [`Handler`] served by may_minihttp's engine. Read the
-/// [faults](self) before using it.
+/// A greenline [`Handler`] served by may_minihttp's engine. Read its
+/// faults below before using it.
+///
+/// # Faults the engine brings
+///
+/// Observed against may_minihttp 0.1.11 (`shared/reference/may-notes.md`
+/// §5); this adapter avoids the ones marked *avoided*, the others remain:
+///
+/// * **An unread body is served as a second request** (request smuggling)
+///   when the engine is used directly. *Avoided* for valid `Content-Length`
+///   bodies: the adapter reads the body before calling the handler. A
+///   request the adapter rejects (below) leaves its body unread, and the
+///   engine parses it as the next request.
+/// * **`Content-Length: abc` panics** inside the engine when the body is
+///   read. *Avoided*: a length that is not plain digits gets `400` without
+///   the body being touched; its bytes then follow as a "request".
+/// * **A 17th response header panics** (a fixed array of 16). *Avoided*: a
+///   response with more than 16 fields becomes a `500`.
+/// * **No chunked request bodies**: the adapter answers `411 Length
+///   Required`, and the engine then parses the chunks as requests.
+/// * **`Connection: close` and HTTP/1.0 are ignored**: every connection
+///   stays open, every response is `HTTP/1.1`.
+/// * **HEAD gets a body** from the engine. The adapter sends no body to
+///   HEAD (nor with 1xx, 204, 304), but the engine still writes
+///   `Content-Length: 0`, not the length a GET would have.
+/// * **No `400` on a malformed request**: the connection is closed
+///   silently.
+/// * **Unbounded header buffering**: a head without an end grows the
+///   read buffer without limit, and more than 16 request headers closes the
+///   connection without a `431`. There are no read, idle or keep-alive
+///   timeouts, and no connection limit.
+///
+/// And what the adapter cannot carry over: header values are
+/// `&'static str` in the engine, so each distinct header line is interned
+/// (kept for the life of the process, at most 4096 of them; a response
+/// needing more gets a `500`); a custom reason phrase is dropped, and `200`
+/// is always sent as `200 Ok`; a streamed body is read whole before it is
+/// sent; [`Request::peer_addr`](super::Request::peer_addr) is `0.0.0.0:0`,
+/// since the engine does not pass the peer on; a handler's error or panic
+/// is a `500` as with [`HttpServer`], but the engine's own errors reach the
+/// client as text. [`ServerConfig`]'s limits and access log apply; its
+/// timeouts and `max_connections` do not. The server cannot be stopped.
+///
+/// [`HttpServer`]: super::HttpServer
 ///
 /// # Examples
 ///
@@ -160,7 +166,8 @@ impl<H: Handler> may_minihttp::HttpService for Service<H> {
         line.push(char::from(b'0' + req.version().min(9)));
         let (is_head, response) = self.respond(req);
         let (status, body_len) = fill(is_head, response, rsp);
-        self.config.access_log.write(&AccessEntry {
+        // One line at a time: the engine has no batches to hand over.
+        LineBuffer::new(&self.config.access_log).push(&AccessEntry {
             peer: UNKNOWN_PEER,
             request_line: &line,
             status,
@@ -216,9 +223,9 @@ impl<H: Handler> Service<H> {
             }
             BodyKind::Chunked => return (is_head, status_only(411)),
         };
-        let mut io = Io::preloaded(body);
+        let mut body = Preloaded(body);
         // The engine has read the body already: no timeout or rate applies.
-        let mut request = Request::new(head, UNKNOWN_PEER, &mut io, limits, None, None);
+        let mut request = Request::new(head, UNKNOWN_PEER, &mut body, limits, None, None);
         let called = panic::catch_unwind(AssertUnwindSafe(|| self.handler.call(&mut request)));
         let (head, state) = request.into_parts();
         let response = match called {
@@ -236,6 +243,28 @@ impl<H: Handler> Service<H> {
             Some(e) => (is_head, status_only(e.status())),
             None => (is_head, response),
         }
+    }
+}
+
+/// A request body the engine read whole: all of it is buffered, no more
+/// will come, and the engine writes the answer (so a `100 Continue` is not
+/// sent from here).
+#[derive(Debug)]
+struct Preloaded(BytesMut);
+
+impl BodySource for Preloaded {
+    fn buffered(&mut self) -> &mut BytesMut {
+        &mut self.0
+    }
+
+    fn send_continue(&mut self) {}
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn fill(&mut self, _: Option<Duration>) -> io::Result<usize> {
+        Ok(0)
     }
 }
 
@@ -271,13 +300,13 @@ fn fill(is_head: bool, response: Response, rsp: &mut may_minihttp::Response) -> 
             log::error!("http response dropped: {e}");
             None
         }
-        None => static_fields(head.field_bytes()),
+        None => static_fields(head.field_lines()),
     };
     let Some(fields) = fields else {
         return internal_error(rsp);
     };
     let status = head.status();
-    if head.custom_reason().is_some() {
+    if head.reason().is_some() {
         log::debug!("minihttp: a custom reason phrase is not sent");
     }
     rsp.status_code(status as usize, reason_phrase(status).unwrap_or("Unknown"));

@@ -1,5 +1,5 @@
-//! HTTP/1.1: a server (gevent's `pywsgi.WSGIServer`) on a sans-I/O
-//! framing layer.
+//! HTTP/1.1: a server (gevent's `pywsgi.WSGIServer`) on a sans-I/O codec
+//! ([`proto`]).
 //!
 //! # The server
 //!
@@ -30,98 +30,57 @@
 //! `100 Continue` can deadlock with the server. See `conn.rs` for the
 //! state diagram, and [`serve_connection`] for when a connection ends.
 //!
-//! # The framing layer
+//! The types of the protocol itself (the parsed [`RequestHead`] a request
+//! exposes, its [`Headers`] and [`Version`], the [`Limits`] a
+//! configuration sets, the [`EncodeError`] of a bad response) are the
+//! codec's, in [`proto`], with the framing rules they keep.
 //!
-//! Nothing below the server reads or writes a socket. Parsers take `&[u8]` and answer
-//! "need more" or "complete, with the bytes used"; encoders append to a
-//! caller's [`bytes::BytesMut`]. The HTTP server drives them:
+//! [`RequestHead`]: proto::RequestHead
+//! [`Headers`]: proto::Headers
+//! [`Version`]: proto::Version
+//! [`Limits`]: proto::Limits
+//! [`EncodeError`]: proto::EncodeError
+//!
+//! # Inside
 //!
 //! ```text
-//!  read into buf ─▶ RequestHead::parse_split(buf) ──None──▶ read more
-//!                        │ Err(e): write e.status(), close
-//!                        ▼ Some(head)
-//!                   BodyDecoder::new(head.body_kind())
-//!                        │ handler reads body ◀── decode(buf) / read more
-//!                        ▼ handler returns
-//!                   drain decoder to done (or close) ─▶ ResponseHead::encode
-//!                        ▼
-//!                   more bytes in buf? parse the next (pipelined) request
+//!  server.rs   HttpServer: a StreamServer whose handler is conn.rs's loop
+//!  conn.rs     one connection's request loop; hands an idle one back
+//!  wire.rs     the socket and both buffers: the only reads and writes
+//!  request.rs  Request, reading its body from a BodySource (source.rs),
+//!  pace.rs       held to the minimum body rate
+//!  response.rs Response and Body;  handler.rs: Handler, IntoResponse
+//!  config.rs   ServerConfig, BodyRate
+//!  log.rs      AccessLog, AccessEntry; log_writer.rs: its writer thread
+//!  clock.rs    the coarse second the Date header shows (a ticking thread)
+//!  minihttp.rs MiniHttpServer (feature `minihttp`): may_minihttp's engine
+//!                behind an adapter, the only file that knows it
+//!  proto/      the codec: no I/O, no clock, no threads, no unsafe code
 //! ```
-//!
-//! # Framing rules
-//!
-//! The decisions that keep one request's bytes from being read as another's
-//! (RFC 9112 §6.3), each implemented in the file named:
-//!
-//! * `Transfer-Encoding` and `Content-Length` together: 400, close
-//!   (`framing.rs`). "Such a message might indicate an attempt to perform
-//!   request smuggling".
-//! * `Transfer-Encoding` whose final coding is not `chunked`: 400;
-//!   `chunked` after another coding (`gzip, chunked`): 501, since only
-//!   chunked is decoded; any `Transfer-Encoding` in HTTP/1.0: 400.
-//! * `Content-Length` not `1*DIGIT`, overflowing, or with differing
-//!   repeats: 400. Identical repeats (`5, 5`) are one length. Over
-//!   [`Limits::max_body_len`]: 413 before any body is read.
-//! * No `Content-Length` nor `Transfer-Encoding`: the body is empty.
-//! * A body a handler did not read is drained by the server through the
-//!   same [`BodyDecoder`] (or the connection closed), never parsed as a
-//!   request.
-//! * HTTP/1.1 persists unless `Connection: close`; HTTP/1.0 closes unless
-//!   `Connection: keep-alive` (§9.3).
-//! * Responses to HEAD and 1xx/204/304 carry no body ([`body_allowed`]).
-//! * A malformed head gets its status from [`ParseError::status`]; head,
-//!   request line and header count are bounded on partial input
-//!   ([`Limits`]), so the read buffer never grows without limit.
-//!
-//! HTTP/1.1 requests must carry exactly one `Host` (RFC 9112 §3.2), else
-//! 400. Versions other than 1.0 and 1.1 that are well formed
-//! (`HTTP/2.0`) get 505; malformed ones 400.
 
-mod body;
-mod chunked;
+mod clock;
 mod config;
 mod conn;
-mod date;
-mod error;
-mod framing;
 mod handler;
-mod headers;
-mod limits;
 mod log;
 mod log_writer;
 #[cfg(feature = "minihttp")]
 mod minihttp;
 mod pace;
+pub mod proto;
 mod request;
-mod request_head;
 mod response;
-mod response_head;
 mod server;
-mod status;
+mod source;
 mod wire;
 
-pub use body::{BodyDecoder, Decoded};
-pub use chunked::{write_chunk, write_last_chunk, ChunkedDecoder};
 pub use config::{BodyRate, ServerConfig};
 pub use conn::serve_connection;
-pub use date::{format_http_date, write_date, HTTP_DATE_LEN};
-pub use error::{EncodeError, ParseError};
-pub use framing::BodyKind;
 pub use handler::{Handler, IntoResponse};
-pub use headers::Headers;
-pub use limits::Limits;
-pub use log::{AccessEntry, AccessLog, ACCESS_TARGET};
-pub use log_writer::AccessWriter;
+pub use log::{AccessEntry, AccessLog};
+pub use log_writer::{AccessWriter, ACCESS_TARGET};
 #[cfg(feature = "minihttp")]
 pub use minihttp::MiniHttpServer;
 pub use request::Request;
-pub use request_head::{RequestHead, Version};
 pub use response::{Body, Response};
-pub use response_head::{body_allowed, Framing, ResponseHead, CONTINUE};
 pub use server::HttpServer;
-pub use status::reason_phrase;
-
-#[cfg(test)]
-mod body_tests;
-#[cfg(test)]
-mod request_tests;

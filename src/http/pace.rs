@@ -17,7 +17,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::wire::Io;
+use super::source::BodySource;
 use super::BodyRate;
 
 /// One body's waiting so far.
@@ -39,17 +39,17 @@ impl Pace {
         self.too_slow
     }
 
-    /// Reads more of the body into `io.rbuf` (`Io::fill`, queued output
-    /// first), waiting at most `read_timeout` and at most what `rate`
-    /// leaves. Returns 0 at end of file.
+    /// Reads more of the body into `io`'s buffer ([`BodySource::fill`],
+    /// queued output first), waiting at most `read_timeout` and at most
+    /// what `rate` leaves. Returns 0 at end of file.
     ///
     /// # Errors
     ///
     /// `TimedOut` when either bound passes (after the rate's,
-    /// [`too_slow`](Self::too_slow) is true), and `Io::fill`'s errors.
+    /// [`too_slow`](Self::too_slow) is true), and `io`'s errors.
     pub(crate) fn fill(
         &mut self,
-        io: &mut Io,
+        io: &mut (impl BodySource + ?Sized),
         rate: Option<BodyRate>,
         read_timeout: Option<Duration>,
     ) -> io::Result<usize> {

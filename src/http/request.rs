@@ -7,10 +7,9 @@ use std::time::Duration;
 use bytes::{Buf, Bytes};
 
 use super::pace::Pace;
-use super::wire::Io;
-use super::{
-    BodyDecoder, BodyKind, BodyRate, Headers, Limits, ParseError, RequestHead, Version, CONTINUE,
-};
+use super::proto::{BodyDecoder, BodyKind, Headers, Limits, ParseError, RequestHead, Version};
+use super::source::BodySource;
+use super::BodyRate;
 
 /// An HTTP request being served: gevent pywsgi's `environ`, with
 /// `wsgi.input` as this value's [`Read`] implementation.
@@ -38,7 +37,9 @@ pub struct Request<'c> {
     head: RequestHead,
     peer: SocketAddr,
     pub(crate) body: BodyState,
-    io: &'c mut Io,
+    /// The connection's input (or, behind another engine, the body in
+    /// memory).
+    io: &'c mut dyn BodySource,
     read_timeout: Option<Duration>,
     min_body_rate: Option<BodyRate>,
 }
@@ -63,7 +64,7 @@ impl<'c> Request<'c> {
     pub(crate) fn new(
         head: RequestHead,
         peer: SocketAddr,
-        io: &'c mut Io,
+        io: &'c mut dyn BodySource,
         limits: &Limits,
         read_timeout: Option<Duration>,
         min_body_rate: Option<BodyRate>,
@@ -170,10 +171,11 @@ impl<'c> Request<'c> {
     /// ```
     pub fn read_body_to_end(&mut self) -> io::Result<Bytes> {
         if let BodyDecoder::Length(n) = self.body.decoder {
-            if !self.body.continue_pending && self.io.rbuf.len() as u64 >= n {
+            let buffered = self.io.buffered();
+            if !self.body.continue_pending && buffered.len() as u64 >= n {
                 let n = n as usize;
                 self.body.decoder = BodyDecoder::Empty;
-                return Ok(self.io.rbuf.split_to(n).freeze());
+                return Ok(buffered.split_to(n).freeze());
             }
         }
         let hint = self.content_length().unwrap_or(0).min(1 << 20) as usize;
@@ -206,10 +208,10 @@ impl Read for Request<'_> {
             // RFC 9110 §10.1.1: the server sends 100 Continue to ask for the
             // body; it goes out after any queued earlier responses.
             self.body.continue_pending = false;
-            self.io.wbuf.extend_from_slice(CONTINUE);
+            self.io.send_continue();
         }
         loop {
-            if self.io.rbuf.is_empty() {
+            if self.io.buffered().is_empty() {
                 let filled = self
                     .body
                     .pace
@@ -228,14 +230,15 @@ impl Read for Request<'_> {
             }
             // Decoding at most `out.len()` input bytes returns at most that
             // much data; the decoders accept input split anywhere.
-            let limit = self.io.rbuf.len().min(out.len());
-            let step = match self.body.decoder.decode(&self.io.rbuf[..limit]) {
+            let buffered = self.io.buffered();
+            let limit = buffered.len().min(out.len());
+            let step = match self.body.decoder.decode(&buffered[..limit]) {
                 Ok(step) => step,
                 Err(e) => return Err(self.fail(e)),
             };
             let n = step.data.len();
-            out[..n].copy_from_slice(&self.io.rbuf[step.data]);
-            self.io.rbuf.advance(step.consumed);
+            out[..n].copy_from_slice(&buffered[step.data]);
+            buffered.advance(step.consumed);
             if n > 0 {
                 return Ok(n);
             }

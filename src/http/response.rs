@@ -5,7 +5,7 @@ use std::io::Read;
 
 use bytes::Bytes;
 
-use super::{EncodeError, ResponseHead};
+use super::proto::{EncodeError, ResponseHead};
 
 /// `Response::text`'s field, serialized once rather than per response.
 const TEXT_PLAIN: &[u8] = b"Content-Type: text/plain; charset=utf-8\r\n";

@@ -1,32 +1,25 @@
-//! The HTTP server: gevent's `pywsgi.WSGIServer`, a
-//! [`StreamServer`] whose connection handler is
-//! [`serve_connection`](super::serve_connection)'s parking variant
-//! (`conn::serve_parking`).
+//! The HTTP server: gevent's `pywsgi.WSGIServer`, a [`StreamServer`]
+//! whose connection handler is
+//! [`serve_connection`](super::serve_connection)'s variant that hands an
+//! idle connection back to the server (`conn::serve_with_handoff`).
 //!
-//! ```text
-//!  bind/new ──▶ bound ──start──▶ serving ──stop(timeout)──▶ stopped
-//!   (listener open,   (StreamServer built     (listener closed; connections
-//!    backlog queues)   with the config;        waited for up to timeout,
-//!                      accept greenlet;        then killed)
-//!                      one greenlet per
-//!                      connection)
-//! ```
-//!
-//! The [`StreamServer`] is built at `start`, not at `bind`, because
-//! [`HttpServer::with_config`] may still change the configuration (the
-//! connection limit among it) between the two.
+//! It has no lifecycle of its own: [`HttpServer::bind_with`] builds the
+//! stream server at once, with the configuration's connection limit, and
+//! `start`, `serve_forever` and `stop` are the stream server's (see
+//! [`crate::server`] for the diagram); `stop` then also waits for the
+//! access log.
 
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::conn::serve_parking;
+use super::conn::serve_with_handoff;
 use super::{Handler, ServerConfig};
 use crate::net::TcpListener;
+use crate::server::handoff::Next;
 use crate::server::{ServerOptions, StreamServer};
-use crate::sync::waiter::lock;
 
 /// How long `stop` waits for the access log's thread to catch up.
 const LOG_FLUSH_LIMIT: Duration = Duration::from_secs(1);
@@ -38,11 +31,11 @@ const LOG_FLUSH_LIMIT: Duration = Duration::from_secs(1);
 /// [`serve_connection`](super::serve_connection) serves it, in a greenlet of
 /// its own, so a handler that blocks in a greenline call holds up only its
 /// own connection; a connection idle between requests for
-/// [`ServerConfig::idle_park`] gives its greenlet up until its next request.
-/// The accept loop's behaviour is the stream server's: the connection
-/// limit ([`ServerConfig::max_connections`]), the back-off when the process
-/// runs out of file descriptors, and the graceful stop. The handle is cheap
-/// to clone; clones control one server.
+/// [`ServerConfig::idle_handoff`] gives its greenlet up until its next
+/// request. The accept loop's behaviour is the stream server's: the
+/// connection limit ([`ServerConfig::max_connections`]), the back-off when
+/// the process runs out of file descriptors, and the graceful stop. The
+/// handle is cheap to clone; clones control one server.
 ///
 /// # Examples
 ///
@@ -51,11 +44,11 @@ const LOG_FLUSH_LIMIT: Duration = Duration::from_secs(1);
 /// use std::time::Duration;
 /// use greenline::http::{AccessLog, HttpServer, Request, Response, ServerConfig};
 ///
-/// let server = HttpServer::bind("127.0.0.1:0", |req: &mut Request| {
+/// let config = ServerConfig::new().access_log(AccessLog::Off);
+/// let server = HttpServer::bind_with("127.0.0.1:0", config, |req: &mut Request| {
 ///     Response::text(200, format!("hello {}\n", req.path()))
 /// })
-/// .unwrap()
-/// .with_config(ServerConfig::new().access_log(AccessLog::Off));
+/// .unwrap();
 /// server.start().unwrap();
 ///
 /// let mut client = std::net::TcpStream::connect(server.local_addr()).unwrap();
@@ -67,26 +60,12 @@ const LOG_FLUSH_LIMIT: Duration = Duration::from_secs(1);
 /// server.stop(Duration::from_secs(1));
 /// ```
 pub struct HttpServer<H> {
+    server: StreamServer,
+    /// Kept to build the server again in `with_config`.
     handler: Arc<H>,
+    /// The configuration the server was built with: `stop` flushes its
+    /// access log.
     config: Arc<ServerConfig>,
-    state: Arc<State>,
-}
-
-struct State {
-    local_addr: SocketAddr,
-    stage: Mutex<Stage>,
-}
-
-/// Where the server is; see the module diagram.
-enum Stage {
-    /// Bound, not accepting: the listener waits for the final config.
-    Bound(TcpListener),
-    /// The stream server built at the first `start`; it stays here after
-    /// it stopped, and answers for itself (`start` on it fails, its
-    /// `serve_forever` returns at once).
-    Serving(StreamServer),
-    /// Stopped before it was ever started: the listener is closed.
-    Stopped,
 }
 
 impl<H: Handler> HttpServer<H> {
@@ -95,38 +74,85 @@ impl<H: Handler> HttpServer<H> {
     ///
     /// # Errors
     ///
-    /// `AddrInUse` when another socket listens on the port; whatever
-    /// resolution or `bind(2)` returns otherwise.
+    /// As [`bind_with`](Self::bind_with).
     pub fn bind(addr: impl ToSocketAddrs, handler: H) -> io::Result<HttpServer<H>> {
-        HttpServer::new(TcpListener::bind(addr)?, handler)
+        HttpServer::bind_with(addr, ServerConfig::new(), handler)
     }
 
-    /// Makes a server on a bound, listening socket.
+    /// Binds `addr` and makes a server with `config`, not yet accepting:
+    /// connections that arrive before [`start`](Self::start) wait in the
+    /// backlog.
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` when another socket listens on the port; whatever
+    /// resolution or `bind(2)` returns otherwise.
+    pub fn bind_with(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        handler: H,
+    ) -> io::Result<HttpServer<H>> {
+        let listener = TcpListener::bind(addr)?;
+        HttpServer::build(listener, Arc::new(config), Arc::new(handler))
+    }
+
+    /// Makes a server with the default [`ServerConfig`] on a bound,
+    /// listening socket.
     ///
     /// # Errors
     ///
     /// Whatever `getsockname(2)` returns for the listener.
     pub fn new(listener: TcpListener, handler: H) -> io::Result<HttpServer<H>> {
-        Ok(HttpServer {
-            handler: Arc::new(handler),
-            config: Arc::new(ServerConfig::new()),
-            state: Arc::new(State {
-                local_addr: listener.local_addr()?,
-                stage: Mutex::new(Stage::Bound(listener)),
-            }),
-        })
+        HttpServer::build(listener, Arc::new(ServerConfig::new()), Arc::new(handler))
     }
 
-    /// Replaces the configuration. Takes effect at [`start`](Self::start):
-    /// call it before.
-    pub fn with_config(mut self, config: ServerConfig) -> HttpServer<H> {
-        self.config = Arc::new(config);
-        self
+    /// Replaces the configuration of a server not yet started: the same
+    /// as building it with [`bind_with`](Self::bind_with). Clones taken
+    /// before this call still control the server as it was built, which
+    /// this closes. On a server started or stopped it changes nothing:
+    /// a running server's configuration is fixed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::http::{AccessLog, HttpServer, Request, Response, ServerConfig};
+    /// let server = HttpServer::bind("127.0.0.1:0", |_: &mut Request| Response::text(200, "hi"))
+    ///     .unwrap()
+    ///     .with_config(ServerConfig::new().access_log(AccessLog::Off));
+    /// server.start().unwrap();
+    /// server.stop(std::time::Duration::from_secs(1));
+    /// ```
+    pub fn with_config(self, config: ServerConfig) -> HttpServer<H> {
+        let config = Arc::new(config);
+        let options = options(&config);
+        let handle = handle(self.handler.clone(), config.clone());
+        match self.server.rebuild(options, handle) {
+            Some(server) => HttpServer {
+                server,
+                handler: self.handler,
+                config,
+            },
+            None => self,
+        }
+    }
+
+    fn build(
+        listener: TcpListener,
+        config: Arc<ServerConfig>,
+        handler: Arc<H>,
+    ) -> io::Result<HttpServer<H>> {
+        let handle = handle(handler.clone(), config.clone());
+        let server = StreamServer::with_handoff(listener, options(&config), handle)?;
+        Ok(HttpServer {
+            server,
+            handler,
+            config,
+        })
     }
 
     /// The address the server listens on (the real port after `:0`).
     pub fn local_addr(&self) -> SocketAddr {
-        self.state.local_addr
+        self.server.local_addr()
     }
 
     /// Starts accepting in a greenlet of its own and returns at once; the
@@ -139,13 +165,7 @@ impl<H: Handler> HttpServer<H> {
     /// accept greenlet cannot be spawned (the server then stays bound, and
     /// `start` may be retried).
     pub fn start(&self) -> io::Result<()> {
-        match self.stream_server()? {
-            Some(server) => server.start(),
-            None => Err(io::Error::new(
-                io::ErrorKind::NotConnected,
-                "the server was stopped",
-            )),
-        }
+        self.server.start()
     }
 
     /// Starts the server if needed and waits until [`stop`](Self::stop)
@@ -161,10 +181,7 @@ impl<H: Handler> HttpServer<H> {
     /// `Ok(())`; `TimedOut` when a [`crate::Timeout`] in force passes; the
     /// listener's error when accepting failed for good (`EBADF`).
     pub fn serve_forever(&self) -> io::Result<()> {
-        match self.stream_server()? {
-            Some(server) => server.serve_forever(),
-            None => Ok(()),
-        }
+        self.server.serve_forever()
     }
 
     /// Stops the server: closes the listener, waits up to `timeout` for
@@ -172,11 +189,11 @@ impl<H: Handler> HttpServer<H> {
     /// `stop(timeout)`. See [`StreamServer::stop`].
     ///
     /// New connections are refused once this returns or earlier. A
-    /// connection parked in keep-alive (idle longer than
-    /// [`ServerConfig::idle_park`]) is closed at once, and one idle for
-    /// less is closed when it would park, so idle connections hold the wait
-    /// for at most `idle_park` (without parking, until `timeout` or their
-    /// keep-alive timeout). A killed
+    /// keep-alive connection waiting in the idle lot (idle longer than
+    /// [`ServerConfig::idle_handoff`]) is closed at once, and one idle for
+    /// less is closed when it would be handed to the lot, so idle
+    /// connections hold the wait for at most `idle_handoff` (without the
+    /// hand-off, until `timeout` or their keep-alive timeout). A killed
     /// connection unwinds at its next yield point, out of its handler too,
     /// and its socket closes. Called from a handler of this server, it
     /// neither waits for nor kills the caller's own connection.
@@ -187,84 +204,62 @@ impl<H: Handler> HttpServer<H> {
     ///
     /// [`AccessLog`]: super::AccessLog
     pub fn stop(&self, timeout: Duration) {
-        let server = {
-            let mut stage = lock(&self.state.stage);
-            match &*stage {
-                Stage::Serving(server) => server.clone(),
-                // Never started: dropping the listener closes it.
-                Stage::Bound(_) | Stage::Stopped => {
-                    *stage = Stage::Stopped;
-                    return;
-                }
-            }
-        };
-        server.stop(timeout);
+        self.server.stop(timeout);
         // Connections hand their last lines over as they end.
         let _ = self.config.access_log.flush(LOG_FLUSH_LIMIT);
     }
 
-    /// The number of connections being served now.
+    /// The number of connections being served now, idle ones included.
     pub fn connection_count(&self) -> usize {
-        match &*lock(&self.state.stage) {
-            Stage::Serving(server) => server.connection_count(),
-            Stage::Bound(_) | Stage::Stopped => 0,
-        }
+        self.server.connection_count()
     }
 
-    /// The number of idle keep-alive connections parked without a
-    /// greenlet now (see [`ServerConfig::idle_park`]); they are part of
+    /// The number of idle keep-alive connections waiting without a
+    /// greenlet now (see [`ServerConfig::idle_handoff`]); they are part of
     /// [`connection_count`](Self::connection_count).
-    pub fn parked_count(&self) -> usize {
-        match &*lock(&self.state.stage) {
-            Stage::Serving(server) => server.parked_count(),
-            Stage::Bound(_) | Stage::Stopped => 0,
-        }
+    pub fn idle_count(&self) -> usize {
+        self.server.idle_count()
     }
 
-    /// The stream server, built around the listener on first use; `None`
-    /// when the server was stopped before it was started.
-    fn stream_server(&self) -> io::Result<Option<StreamServer>> {
-        let mut stage = lock(&self.state.stage);
-        let listener = match std::mem::replace(&mut *stage, Stage::Stopped) {
-            Stage::Bound(listener) => listener,
-            Stage::Serving(server) => {
-                *stage = Stage::Serving(server.clone());
-                return Ok(Some(server));
-            }
-            Stage::Stopped => return Ok(None),
-        };
-        let mut options = ServerOptions::new();
-        if let Some(n) = self.config.max_connections {
-            options = options.max_connections(n);
-        }
-        let (handler, config) = (self.handler.clone(), self.config.clone());
-        let server = StreamServer::parking(listener, options, move |stream, peer| {
-            serve_parking(stream, peer, handler.clone(), config.clone())
-        })?;
-        *stage = Stage::Serving(server.clone());
-        Ok(Some(server))
+    /// The old name of [`idle_count`](Self::idle_count).
+    #[deprecated(note = "renamed `idle_count`")]
+    pub fn parked_count(&self) -> usize {
+        self.idle_count()
     }
+}
+
+/// The stream server's options for `config`.
+fn options(config: &ServerConfig) -> ServerOptions {
+    let mut options = ServerOptions::new();
+    if let Some(n) = config.max_connections {
+        options = options.max_connections(n);
+    }
+    options
+}
+
+/// The stream server's connection handler: the HTTP request loop, which
+/// hands an idle connection back.
+fn handle<H: Handler>(
+    handler: Arc<H>,
+    config: Arc<ServerConfig>,
+) -> impl Fn(crate::net::TcpStream, SocketAddr) -> Next + Send + Sync + 'static {
+    move |stream, peer| serve_with_handoff(stream, peer, handler.clone(), config.clone())
 }
 
 impl<H> Clone for HttpServer<H> {
     fn clone(&self) -> Self {
         HttpServer {
+            server: self.server.clone(),
             handler: self.handler.clone(),
             config: self.config.clone(),
-            state: self.state.clone(),
         }
     }
 }
 
 impl<H> fmt::Debug for HttpServer<H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("HttpServer");
-        d.field("local_addr", &self.state.local_addr);
-        match &*lock(&self.state.stage) {
-            Stage::Bound(_) => d.field("stage", &"bound"),
-            Stage::Serving(server) => d.field("server", server),
-            Stage::Stopped => d.field("stage", &"stopped"),
-        };
-        d.finish()
+        f.debug_struct("HttpServer")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
     }
 }

@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 
+use super::proto::CONTINUE;
+use super::source::BodySource;
 use crate::net::TcpStream;
 
 /// Spare room guaranteed before a read that continues a partial request.
@@ -52,10 +54,7 @@ const YIELD_BYTES: usize = 256 * 1024;
 /// A connection's socket and buffers, shared by the loop and the body reader.
 #[derive(Debug)]
 pub(crate) struct Io {
-    /// The socket; `None` when a request body was handed over whole (the
-    /// may_minihttp adapter), so reading past `rbuf` is end of file and
-    /// output is discarded.
-    stream: Option<TcpStream>,
+    stream: TcpStream,
     /// Bytes received and not yet parsed or consumed as body.
     pub(crate) rbuf: BytesMut,
     /// Responses encoded and not yet written: the batch.
@@ -73,29 +72,13 @@ pub(crate) struct Io {
 
 impl Io {
     pub(crate) fn new(stream: TcpStream) -> Io {
-        Io {
-            stream: Some(stream),
-            rbuf: BytesMut::new(),
-            wbuf: BytesMut::new(),
+        IdleIo {
             read_timeout: None,
             read_hint: READ_FIRST,
             answered: 0,
             read: 0,
         }
-    }
-
-    /// An `Io` with no socket whose input is `body`.
-    #[cfg(feature = "minihttp")]
-    pub(crate) fn preloaded(body: BytesMut) -> Io {
-        Io {
-            stream: None,
-            rbuf: body,
-            wbuf: BytesMut::new(),
-            read_timeout: None,
-            read_hint: READ_FIRST,
-            answered: 0,
-            read: 0,
-        }
+        .resume(stream)
     }
 
     /// Writes the queued output, then waits for input (at most `timeout`)
@@ -110,9 +93,7 @@ impl Io {
         if self.read >= YIELD_BYTES {
             self.yield_worker();
         }
-        let Some(stream) = &mut self.stream else {
-            return Ok(0);
-        };
+        let stream = &mut self.stream;
         if self.read_timeout != timeout {
             stream.set_read_timeout(timeout)?;
             self.read_timeout = timeout;
@@ -157,33 +138,27 @@ impl Io {
     fn yield_worker(&mut self) {
         self.answered = 0;
         self.read = 0;
-        if self.stream.is_some() {
-            crate::yield_now();
-        }
+        crate::yield_now();
     }
 
-    /// Takes the socket out for the connection to park, and frees both
-    /// buffers (both are empty when a connection goes idle), so a parked
-    /// connection holds no buffer memory. `None` for an `Io` without a
-    /// socket.
-    pub(crate) fn park(&mut self) -> Option<TcpStream> {
+    /// Takes the socket out for the connection to wait in the idle lot,
+    /// and frees both buffers (both are empty when a connection goes idle),
+    /// so an idle connection holds no buffer memory.
+    pub(crate) fn into_idle(self) -> (TcpStream, IdleIo) {
         debug_assert!(self.rbuf.is_empty() && self.wbuf.is_empty());
-        self.rbuf = BytesMut::new();
-        self.wbuf = BytesMut::new();
-        self.stream.take()
-    }
-
-    /// Puts back the socket `park` took.
-    pub(crate) fn unpark(&mut self, stream: TcpStream) {
-        self.stream = Some(stream);
+        let idle = IdleIo {
+            read_timeout: self.read_timeout,
+            read_hint: self.read_hint,
+            answered: self.answered,
+            read: self.read,
+        };
+        (self.stream, idle)
     }
 
     /// Writes the queued output in one `write_all`.
     pub(crate) fn flush(&mut self) -> io::Result<()> {
         if !self.wbuf.is_empty() {
-            if let Some(stream) = &mut self.stream {
-                stream.write_all(&self.wbuf)?;
-            }
+            self.stream.write_all(&self.wbuf)?;
             if self.wbuf.capacity() > WRITE_KEEP {
                 self.wbuf = BytesMut::new();
             } else {
@@ -196,19 +171,14 @@ impl Io {
     /// Writes `bytes` straight to the socket, after the queued output.
     pub(crate) fn write_direct(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.flush()?;
-        match &mut self.stream {
-            Some(stream) => stream.write_all(bytes),
-            None => Ok(()),
-        }
+        self.stream.write_all(bytes)
     }
 
     /// Ends the connection gracefully: send what is queued, half-close, and
     /// discard input until the client closes too (bounded).
     pub(crate) fn close(mut self) -> io::Result<()> {
         self.flush()?;
-        if let Some(stream) = &self.stream {
-            let _ = stream.shutdown(Shutdown::Write);
-        }
+        let _ = self.stream.shutdown(Shutdown::Write);
         let deadline = Instant::now() + LINGER_TIME;
         let mut discarded = 0;
         while discarded < LINGER_BYTES {
@@ -223,5 +193,52 @@ impl Io {
             }
         }
         Ok(())
+    }
+}
+
+/// What an [`Io`] keeps while its connection waits in the idle lot: not
+/// the socket, which the lot holds, nor buffers, only what the next
+/// [`Io`] should know.
+#[derive(Debug)]
+pub(crate) struct IdleIo {
+    /// The read timeout still set on the socket.
+    read_timeout: Option<Duration>,
+    read_hint: usize,
+    answered: u32,
+    read: usize,
+}
+
+impl IdleIo {
+    /// The connection's `Io` again, on the socket the lot gave back.
+    pub(crate) fn resume(self, stream: TcpStream) -> Io {
+        Io {
+            stream,
+            rbuf: BytesMut::new(),
+            wbuf: BytesMut::new(),
+            read_timeout: self.read_timeout,
+            read_hint: self.read_hint,
+            answered: self.answered,
+            read: self.read,
+        }
+    }
+}
+
+/// A served request's body comes from the socket, through the buffers.
+impl BodySource for Io {
+    #[inline]
+    fn buffered(&mut self) -> &mut BytesMut {
+        &mut self.rbuf
+    }
+
+    fn send_continue(&mut self) {
+        self.wbuf.extend_from_slice(CONTINUE);
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Io::flush(self)
+    }
+
+    fn fill(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+        Io::fill(self, timeout)
     }
 }

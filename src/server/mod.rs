@@ -24,7 +24,8 @@
 //!   [`ServerOptions::max_connections`] it takes a free slot before each
 //!   `accept`, so a full server leaves new connections in the backlog.
 //! * **closed**: [`StreamServer::stop`] has killed the accept greenlet, which
-//!   drops the listener: new connections are refused. Handlers still
+//!   drops the listener: new connections are refused. Connections waiting
+//!   in the idle lot (the HTTP server's) are closed at once; handlers still
 //!   running get the timeout to finish, then are killed (each unwinds at its
 //!   next blocking call and its socket closes).
 //!
@@ -40,10 +41,32 @@
 //!
 //! A handler that panics is logged with `log::error!` (the peer and the
 //! message) and costs only its own connection.
+//!
+//! # Inside
+//!
+//! * `stream.rs`: [`StreamServer`], its lifecycle, the accept loop and the
+//!   handler greenlets.
+//! * `accept.rs`: what the accept loop does with an error, and the
+//!   back-off.
+//! * `handoff.rs`: what a connection's greenlet starts with (the stream,
+//!   the peer and the connection's slot) and what it hands back (done, or
+//!   idle): the contract between the other files.
+//! * `idle.rs`: the idle lot, where a connection the HTTP server hands back
+//!   idle waits for input without a greenlet; it gives the connection back
+//!   through a function the server made it with, so it imports nothing of
+//!   `stream.rs`.
+//! * `options.rs`: [`ServerOptions`].
+//!
+//! ```text
+//!  stream.rs ──▶ idle.rs ──▶ handoff.rs ◀── http::conn (the HTTP handler)
+//!      │                         ▲
+//!      └─────────────────────────┘
+//! ```
 
 pub(crate) mod accept;
+pub(crate) mod handoff;
+mod idle;
 mod options;
-pub(crate) mod park;
 mod stream;
 
 pub use options::ServerOptions;

@@ -5,16 +5,17 @@ use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use super::accept::{classify, AcceptError, Backoff};
-use super::park::{self, Lot, Next, Resume};
+use super::handoff::{Conn, Next, Slot, Work};
+use super::idle::IdleLot;
 use super::ServerOptions;
 use crate::greenlet::header::Header;
 use crate::net::{TcpListener, TcpStream};
 use crate::sync::waiter::lock;
-use crate::sync::{Event, Semaphore, SemaphoreGuard};
+use crate::sync::{Event, Semaphore};
 use crate::{Builder, Greenlet, GreenletError};
 
 /// How long [`StreamServer::serve_forever`] lets handlers finish when it has
@@ -26,7 +27,8 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(1);
 const KILL_WAIT: Duration = Duration::from_secs(1);
 
 /// The connection handler as the server holds it: a user's handler always
-/// returns [`Next::Done`]; the HTTP server's may park an idle connection.
+/// returns [`Next::Done`]; the HTTP server's may hand an idle connection
+/// back ([`Next::Idle`]) to wait in the idle lot.
 type Handler = dyn Fn(TcpStream, SocketAddr) -> Next + Send + Sync + 'static;
 
 /// A TCP server that runs `handler(stream, peer)` in a new greenlet for every
@@ -67,10 +69,11 @@ pub struct StreamServer {
 
 pub(super) struct Inner {
     handler: Arc<Handler>,
-    pub(super) local_addr: SocketAddr,
+    local_addr: SocketAddr,
     /// One permit per allowed connection; `None` without a limit.
     slots: Option<Semaphore>,
-    /// Handlers spawned and not yet ended; see [`Slot`].
+    /// Connections open: handlers running and connections in the idle lot;
+    /// see [`Slot`].
     active: Arc<AtomicUsize>,
     stack_size: Option<usize>,
     phase: Mutex<Phase>,
@@ -81,7 +84,7 @@ pub(super) struct Inner {
     /// the accept loop gives up on a broken listener.
     done: Event,
     /// Idle connections waiting for input without a greenlet.
-    pub(super) lot: Lot,
+    pub(super) lot: Arc<IdleLot>,
 }
 
 /// Where the server is in its lifecycle.
@@ -155,15 +158,16 @@ impl StreamServer {
     where
         F: Fn(TcpStream, SocketAddr) + Send + Sync + 'static,
     {
-        StreamServer::parking(listener, options, move |stream, peer| {
+        StreamServer::with_handoff(listener, options, move |stream, peer| {
             handler(stream, peer);
             Next::Done
         })
     }
 
     /// Like [`with_options`](StreamServer::with_options), with a handler
-    /// that may park its connection when it goes idle (see [`super::park`]).
-    pub(crate) fn parking<F>(
+    /// that may hand its connection back when it goes idle, to wait in the
+    /// server's idle lot without a greenlet (see [`super::idle`]).
+    pub(crate) fn with_handoff<F>(
         listener: TcpListener,
         options: ServerOptions,
         handler: F,
@@ -171,19 +175,66 @@ impl StreamServer {
     where
         F: Fn(TcpStream, SocketAddr) -> Next + Send + Sync + 'static,
     {
-        Ok(StreamServer {
-            inner: Arc::new(Inner {
+        let local_addr = listener.local_addr()?;
+        Ok(StreamServer::build(listener, local_addr, options, handler))
+    }
+
+    /// [`with_handoff`](StreamServer::with_handoff) for a listener whose
+    /// address is known.
+    fn build<F>(
+        listener: TcpListener,
+        local_addr: SocketAddr,
+        options: ServerOptions,
+        handler: F,
+    ) -> StreamServer
+    where
+        F: Fn(TcpStream, SocketAddr) -> Next + Send + Sync + 'static,
+    {
+        // The lot gives a connection with input back to the server through
+        // a weak reference: the server owns the lot, not the other way.
+        let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
+            let server = weak.clone();
+            let resume = move |conn: Conn| match server.upgrade() {
+                Some(inner) => spawn_handler(&inner, conn),
+                // A server that is gone cannot serve it: it closes as it
+                // drops.
+                None => Ok(()),
+            };
+            Inner {
                 handler: Arc::new(handler),
-                local_addr: listener.local_addr()?,
+                local_addr,
                 slots: options.connection_limit().map(Semaphore::new),
                 active: Arc::new(AtomicUsize::new(0)),
                 stack_size: options.handler_stack_size(),
                 phase: Mutex::new(Phase::Ready(listener)),
                 handlers: Mutex::new(BTreeMap::new()),
                 done: Event::new(),
-                lot: Lot::default(),
-            }),
-        })
+                lot: Arc::new(IdleLot::new(local_addr, resume)),
+            }
+        });
+        StreamServer { inner }
+    }
+
+    /// A server like this one, on its listener, with `options` and
+    /// `handler`, if this one was never started; this one is then closed
+    /// (its `serve_forever` returns). `None` once it started or closed.
+    pub(crate) fn rebuild<F>(&self, options: ServerOptions, handler: F) -> Option<StreamServer>
+    where
+        F: Fn(TcpStream, SocketAddr) -> Next + Send + Sync + 'static,
+    {
+        let listener = {
+            let mut phase = lock(&self.inner.phase);
+            if !matches!(&*phase, Phase::Ready(_)) {
+                return None;
+            }
+            match std::mem::replace(&mut *phase, Phase::Closed(None)) {
+                Phase::Ready(listener) => listener,
+                _ => unreachable!("checked above"),
+            }
+        };
+        self.inner.done.set();
+        let local_addr = self.inner.local_addr;
+        Some(StreamServer::build(listener, local_addr, options, handler))
     }
 
     /// The address the server listens on (the real port after `:0`); it
@@ -312,7 +363,7 @@ impl StreamServer {
             // promptly; its listener closes as it unwinds.
             g.kill();
         }
-        // Parked connections are idle: closed now, not waited for. A
+        // Connections in the idle lot are closed now, not waited for. A
         // connection the lot resumed before this is a running handler by
         // now, and is waited for below.
         self.inner.lot.close();
@@ -364,18 +415,25 @@ impl StreamServer {
 
     /// The number of connections being handled now: counted from just
     /// before a handler is spawned until its function returns, panics or is
-    /// killed. An idle connection the HTTP server parked without a greenlet
-    /// counts until it closes.
+    /// killed. An idle connection waiting without a greenlet in the idle
+    /// lot (the HTTP server's) counts until it closes.
     pub fn connection_count(&self) -> usize {
         self.inner.active.load(Ordering::SeqCst)
     }
 
-    /// The number of idle connections parked without a greenlet now (the
-    /// HTTP server's idle keep-alive connections; see
-    /// [`ServerConfig::idle_park`](crate::http::ServerConfig::idle_park)).
+    /// The number of idle connections waiting without a greenlet now, in
+    /// the server's idle lot (the HTTP server's idle keep-alive
+    /// connections; see
+    /// [`ServerConfig::idle_handoff`](crate::http::ServerConfig::idle_handoff)).
     /// They are part of [`connection_count`](StreamServer::connection_count).
-    pub fn parked_count(&self) -> usize {
+    pub fn idle_count(&self) -> usize {
         self.inner.lot.len()
+    }
+
+    /// The old name of [`idle_count`](StreamServer::idle_count).
+    #[deprecated(note = "renamed `idle_count`")]
+    pub fn parked_count(&self) -> usize {
+        self.idle_count()
     }
 }
 
@@ -427,9 +485,11 @@ fn accept_loop(inner: &Arc<Inner>, listener: TcpListener) {
         let failure = match listener.accept() {
             Ok((stream, peer)) => match spawn_handler(
                 inner,
-                Work::New(stream),
-                peer,
-                Slot::take(&inner.active, permit),
+                Conn {
+                    work: Work::New(stream),
+                    peer,
+                    slot: Slot::take(&inner.active, permit),
+                },
             ) {
                 Ok(()) => {
                     let errors = backoff.succeed();
@@ -471,48 +531,11 @@ fn accept_loop(inner: &Arc<Inner>, listener: TcpListener) {
     }
 }
 
-/// What a handler greenlet holds while it runs: its place in the count
-/// and, with a limit, its permit. Moved into the greenlet's closure, so it is
-/// dropped when the handler returns, panics or is killed (even before it
-/// started), which frees the slot before the greenlet's joiners are woken.
-pub(super) struct Slot {
-    _permit: Option<SemaphoreGuard>,
-    active: Arc<AtomicUsize>,
-}
-
-impl Slot {
-    pub(super) fn take(active: &Arc<AtomicUsize>, permit: Option<SemaphoreGuard>) -> Slot {
-        active.fetch_add(1, Ordering::SeqCst);
-        Slot {
-            _permit: permit,
-            active: active.clone(),
-        }
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.active.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// What a handler greenlet starts with.
-pub(super) enum Work {
-    /// A connection just accepted: call the server's handler.
-    New(TcpStream),
-    /// A parked connection with input: carry on where its handler left off.
-    Resume(TcpStream, Resume),
-}
-
 /// Runs the handler for one connection in a greenlet named `conn-<peer>`,
-/// which holds the connection's slot until it ends, or hands it to the lot
-/// with the connection when the handler parks it.
-pub(super) fn spawn_handler(
-    inner: &Arc<Inner>,
-    work: Work,
-    peer: SocketAddr,
-    slot: Slot,
-) -> io::Result<()> {
+/// which holds the connection's slot until it ends, or hands it to the
+/// idle lot with the connection when the handler returns it idle.
+fn spawn_handler(inner: &Arc<Inner>, conn: Conn) -> io::Result<()> {
+    let Conn { work, peer, slot } = conn;
     let handler = inner.handler.clone();
     let mut builder = Builder::new().name(format!("conn-{peer}"));
     if let Some(bytes) = inner.stack_size {
@@ -524,10 +547,10 @@ pub(super) fn spawn_handler(
             Work::New(stream) => handler(stream, peer),
             Work::Resume(stream, resume) => resume(stream),
         };
-        if let Next::Park(parked) = next {
+        if let Next::Idle(idle) = next {
             // A server that is gone cannot serve it: it closes as it drops.
             if let Some(inner) = server.upgrade() {
-                park::park(&inner, parked, peer, slot);
+                inner.lot.put(idle, peer, slot);
             }
         }
     })?;

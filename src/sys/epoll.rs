@@ -3,9 +3,9 @@
 
 use std::io;
 
-/// An epoll set of greenline's own, beside may's: the HTTP server parks
-/// idle keep-alive connections in one (see `server::park`), so they wait for
-/// input without a greenlet. may's event loop watches the set's own fd, which
+/// An epoll set of greenline's own, beside may's: a server's idle lot
+/// keeps idle keep-alive connections in one (see `server::idle`), so they
+/// wait for input without a greenlet. may's event loop watches the set's own fd, which
 /// turns readable when a member has an event.
 ///
 /// Members are registered one-shot for input, keyed by a `u64` the caller

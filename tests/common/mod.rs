@@ -72,9 +72,7 @@ pub fn quiet() -> ServerConfig {
 
 /// Starts `handler` on 127.0.0.1:0 with `config`.
 pub fn serve<H: Handler>(handler: H, config: ServerConfig) -> HttpServer<H> {
-    let server = HttpServer::bind("127.0.0.1:0", handler)
-        .unwrap()
-        .with_config(config);
+    let server = HttpServer::bind_with("127.0.0.1:0", config, handler).unwrap();
     server.start().unwrap();
     server
 }

@@ -78,7 +78,7 @@ impl BodyDecoder {
     /// # Examples
     ///
     /// ```
-    /// use greenline::http::{BodyDecoder, BodyKind, Limits};
+    /// use greenline::http::proto::{BodyDecoder, BodyKind, Limits};
     /// let mut body = BodyDecoder::new(BodyKind::Chunked, &Limits::default());
     /// let input = b"5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\nGET";
     /// let d = body.decode(input).unwrap();

@@ -88,7 +88,7 @@ impl ParseError {
     /// # Examples
     ///
     /// ```
-    /// use greenline::http::ParseError;
+    /// use greenline::http::proto::ParseError;
     /// assert_eq!(ParseError::UriTooLong.status(), 414);
     /// ```
     pub fn status(&self) -> u16 {

@@ -7,7 +7,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::framing::{self, BodyKind};
 use super::headers::Field;
-use super::{Headers, Limits, ParseError};
+use super::{Headers, Limits, ParseError, Version};
 
 /// Longest method accepted; the longest registered method is 17 bytes.
 const MAX_METHOD_LEN: usize = 32;
@@ -18,17 +18,6 @@ const MAX_METHOD_LEN: usize = 32;
 /// every connection greenlet's stack, and stack pages once touched stay
 /// resident while the connection idles.
 const STACK_HEADERS: usize = 24;
-
-/// The HTTP version of a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Version {
-    /// `HTTP/1.0`: connections close after each exchange unless the client
-    /// sends `Connection: keep-alive`.
-    Http10,
-    /// `HTTP/1.1`: connections persist unless either side sends
-    /// `Connection: close`.
-    Http11,
-}
 
 /// A parsed request head: request line, header fields, and the framing and
 /// persistence decisions that follow from them.
@@ -77,7 +66,7 @@ impl RequestHead {
     /// # Examples
     ///
     /// ```
-    /// use greenline::http::{BodyKind, Limits, RequestHead, Version};
+    /// use greenline::http::proto::{BodyKind, Limits, RequestHead, Version};
     /// let raw = b"POST /f?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi";
     /// let (head, used) = RequestHead::parse(raw, &Limits::default()).unwrap().unwrap();
     /// assert_eq!((head.method(), head.path(), head.query()), ("POST", "/f", Some("x=1")));

@@ -234,8 +234,8 @@ fn check_line(line: usize) -> Result<(), ParseError> {
 ///
 /// ```
 /// let mut out = bytes::BytesMut::new();
-/// greenline::http::write_chunk(b"hello world!!!!!", &mut out);
-/// greenline::http::write_last_chunk(&mut out);
+/// greenline::http::proto::write_chunk(b"hello world!!!!!", &mut out);
+/// greenline::http::proto::write_last_chunk(&mut out);
 /// assert_eq!(&out[..], b"10\r\nhello world!!!!!\r\n0\r\n\r\n");
 /// ```
 pub fn write_chunk(data: &[u8], out: &mut BytesMut) {

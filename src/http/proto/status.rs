@@ -10,8 +10,8 @@ macro_rules! statuses {
         /// # Examples
         ///
         /// ```
-        /// assert_eq!(greenline::http::reason_phrase(404), Some("Not Found"));
-        /// assert_eq!(greenline::http::reason_phrase(599), None);
+        /// assert_eq!(greenline::http::proto::reason_phrase(404), Some("Not Found"));
+        /// assert_eq!(greenline::http::proto::reason_phrase(599), None);
         /// ```
         pub fn reason_phrase(status: u16) -> Option<&'static str> {
             Some(match status {

@@ -8,7 +8,7 @@
 /// # Examples
 ///
 /// ```
-/// use greenline::http::Limits;
+/// use greenline::http::proto::Limits;
 /// let limits = Limits { max_body_len: 1 << 20, ..Limits::default() };
 /// assert_eq!(limits.max_headers, 100);
 /// ```

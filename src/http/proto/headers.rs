@@ -59,7 +59,7 @@ impl Headers {
     /// # Examples
     ///
     /// ```
-    /// use greenline::http::{Limits, RequestHead};
+    /// use greenline::http::proto::{Limits, RequestHead};
     /// let raw = b"GET / HTTP/1.1\r\nHost: a\r\nX-Id: 7\r\n\r\n";
     /// let (head, _) = RequestHead::parse(raw, &Limits::default()).unwrap().unwrap();
     /// assert_eq!(head.headers().get("x-id"), Some(&b"7"[..]));

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use bytes::{BufMut, BytesMut};
 
-use super::date::{coarse_secs, current_date, HTTP_DATE_LEN};
+use super::date::{format_http_date, HTTP_DATE_LEN};
 use super::framing::trim;
 use super::status::status_line;
 use super::{reason_phrase, EncodeError, Version};
@@ -45,7 +45,7 @@ impl Framing {
     /// # Examples
     ///
     /// ```
-    /// use greenline::http::{Framing, Version};
+    /// use greenline::http::proto::{Framing, Version};
     /// assert_eq!(Framing::choose(Version::Http11, false, 200, None), Framing::Chunked);
     /// assert_eq!(Framing::choose(Version::Http10, false, 200, None), Framing::Close);
     /// assert_eq!(Framing::choose(Version::Http11, false, 204, Some(3)), Framing::None);
@@ -136,15 +136,26 @@ impl ResponseHead {
         self.status
     }
 
-    /// The caller's reason phrase, if it replaced the standard one.
-    #[cfg(feature = "minihttp")]
-    pub(crate) fn custom_reason(&self) -> Option<&str> {
+    /// The reason phrase set with [`set_reason`](Self::set_reason), if
+    /// any; `None` sends the standard one ([`reason_phrase`]).
+    pub fn reason(&self) -> Option<&str> {
         self.reason.as_deref()
     }
 
-    /// The header fields as serialized `name: value\r\n` lines.
-    #[cfg(feature = "minihttp")]
-    pub(crate) fn field_bytes(&self) -> &[u8] {
+    /// The header fields added so far, as they will be written: one
+    /// `name: value\r\n` line each, in order. Without the lines
+    /// [`encode`](Self::encode) adds itself (`Date` and `Server` unless
+    /// set, and the framing).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::http::proto::ResponseHead;
+    /// let mut head = ResponseHead::new(200).unwrap();
+    /// head.header("Content-Type", "text/plain").unwrap();
+    /// assert_eq!(head.field_lines(), b"Content-Type: text/plain\r\n");
+    /// ```
+    pub fn field_lines(&self) -> &[u8] {
         &self.fields
     }
 
@@ -177,7 +188,7 @@ impl ResponseHead {
     /// # Examples
     ///
     /// ```
-    /// use greenline::http::{EncodeError, ResponseHead};
+    /// use greenline::http::proto::{EncodeError, ResponseHead};
     /// let mut head = ResponseHead::new(200).unwrap();
     /// head.header("Content-Type", "text/plain").unwrap();
     /// assert_eq!(head.header("X", "a\r\nSet-Cookie: b").unwrap_err(), EncodeError::InvalidHeaderValue);
@@ -222,7 +233,7 @@ impl ResponseHead {
     /// `name: value\r\n` lines that [`header`](Self::header) would accept
     /// and that set none of the fields it remembers (`Date`, `Server`,
     /// `Connection`). Nothing is validated or copied: for the constants of
-    /// [`Response::text`](super::Response::text) and its kin.
+    /// [`Response::text`](crate::http::Response::text) and its kin.
     #[inline]
     pub(crate) fn with_static_fields(
         status: u16,
@@ -244,43 +255,52 @@ impl ResponseHead {
     /// connection is told so with `Connection: keep-alive`. For 1xx, 204 and
     /// 304 no `Content-Length`/`Transfer-Encoding` is written. The status
     /// line always says HTTP/1.1 (RFC 9110 §6.2: a server sends its own
-    /// highest conformant version).
+    /// highest conformant version). Unless the caller set a `Date` field,
+    /// `date` is written as it (an IMF-fixdate, such as
+    /// [`format_http_date`] makes: the encoder reads no clock).
     ///
     /// # Examples
     ///
     /// ```
-    /// use greenline::http::{Framing, ResponseHead, Version};
+    /// use greenline::http::proto::{format_http_date, Framing, ResponseHead, Version};
     /// let mut out = bytes::BytesMut::new();
     /// let head = ResponseHead::new(404).unwrap();
-    /// let persists = head.encode(Framing::Length(0), false, Version::Http11, &mut out);
+    /// let date = format_http_date(784_111_777);
+    /// let persists = head.encode(Framing::Length(0), false, Version::Http11, &date, &mut out);
     /// assert!(!persists);
-    /// assert!(out.starts_with(b"HTTP/1.1 404 Not Found\r\nServer: greenline\r\nDate: "));
-    /// assert!(out.ends_with(b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+    /// assert_eq!(
+    ///     &out[..],
+    ///     b"HTTP/1.1 404 Not Found\r\nServer: greenline\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\
+    ///       Content-Length: 0\r\nConnection: close\r\n\r\n"
+    /// );
     /// ```
     pub fn encode(
         &self,
         framing: Framing,
         keep_alive: bool,
         version: Version,
+        date: &[u8; HTTP_DATE_LEN],
         out: &mut BytesMut,
     ) -> bool {
-        self.encode_parts(framing, keep_alive, version, out).0
+        self.encode_parts(framing, keep_alive, version, date, out).0
     }
 
-    /// [`encode`](Self::encode) through a connection's [`HeadCache`]: a
-    /// head that encodes to the same bytes as the last one (same status,
-    /// fields, framing and persistence, in the same second of `Date`) is
-    /// copied from the cache whole instead of assembled part by part.
+    /// [`encode`](Self::encode) through a connection's [`HeadCache`], the
+    /// `Date` showing `now` (seconds since the epoch): a head that encodes
+    /// to the same bytes as the last one (same status, fields, framing and
+    /// persistence, in the same second) is copied from the cache whole
+    /// instead of assembled part by part.
     pub(crate) fn encode_cached(
         &self,
         framing: Framing,
         keep_alive: bool,
         version: Version,
+        now: u64,
         out: &mut BytesMut,
         cache: &mut HeadCache,
     ) -> bool {
         let key = CacheKey {
-            secs: coarse_secs(),
+            secs: now,
             status: self.status,
             framing,
             keep_alive,
@@ -294,7 +314,8 @@ impl ResponseHead {
             return cache.persists;
         }
         let start = out.len();
-        let (persists, fields_at) = self.encode_parts(framing, keep_alive, version, out);
+        let date = cache.date(now);
+        let (persists, fields_at) = self.encode_parts(framing, keep_alive, version, &date, out);
         let encoded = &out[start..];
         cache.key = None;
         if self.reason.is_none() && encoded.len() <= cache.bytes.len() {
@@ -314,6 +335,7 @@ impl ResponseHead {
         framing: Framing,
         keep_alive: bool,
         version: Version,
+        date: &[u8; HTTP_DATE_LEN],
         out: &mut BytesMut,
     ) -> (bool, usize) {
         // The parts are appended whole (a table's status line, fixed-size
@@ -344,13 +366,13 @@ impl ResponseHead {
         match (self.has_server, self.has_date) {
             (false, false) => {
                 let mut lines = *SERVER_DATE;
-                lines[DATE_AT..DATE_AT + HTTP_DATE_LEN].copy_from_slice(&current_date());
+                lines[DATE_AT..DATE_AT + HTTP_DATE_LEN].copy_from_slice(date);
                 out.put_slice(&lines);
             }
             (false, true) => out.put_slice(SERVER),
             (true, false) => {
                 let mut line = *DATE;
-                line[6..6 + HTTP_DATE_LEN].copy_from_slice(&current_date());
+                line[6..6 + HTTP_DATE_LEN].copy_from_slice(date);
                 out.put_slice(&line);
             }
             (true, true) => {}
@@ -384,8 +406,11 @@ const HEAD_CACHE_LEN: usize = 256;
 /// again (a health check, a benchmark, an API whose responses differ only
 /// in body) sends the same head every time within a second; copying it
 /// whole costs a fifth of assembling it. Lives on the connection's stack,
-/// not kept while the connection is parked.
+/// not kept while the connection is idle in the server's lot.
 pub(crate) struct HeadCache {
+    /// The last second formatted for a `Date` line, and its text: formatted
+    /// once per second the connection answers in.
+    date: Option<(u64, [u8; HTTP_DATE_LEN])>,
     /// What the bytes were encoded from; `None`: nothing cached.
     key: Option<CacheKey>,
     /// The fields part of the key is the bytes at `fields_at`.
@@ -414,12 +439,25 @@ struct CacheKey {
 impl HeadCache {
     pub(crate) fn new() -> HeadCache {
         HeadCache {
+            date: None,
             key: None,
             fields_at: 0,
             fields_len: 0,
             len: 0,
             persists: false,
             bytes: [0; HEAD_CACHE_LEN],
+        }
+    }
+
+    /// `now` as an IMF-fixdate, formatted only when the second changed.
+    fn date(&mut self, now: u64) -> [u8; HTTP_DATE_LEN] {
+        match self.date {
+            Some((secs, text)) if secs == now => text,
+            _ => {
+                let text = format_http_date(now);
+                self.date = Some((now, text));
+                text
+            }
         }
     }
 
@@ -514,9 +552,14 @@ mod tests {
         head.header("Date", "Thu, 01 Jan 1970 00:00:00 GMT")
             .unwrap();
         let mut out = BytesMut::new();
-        let persists = head.encode(framing, keep_alive, version, &mut out);
+        let persists = head.encode(framing, keep_alive, version, &EPOCH, &mut out);
         (String::from_utf8(out.to_vec()).unwrap(), persists)
     }
+
+    /// A `date` argument for `encode`.
+    const EPOCH: [u8; HTTP_DATE_LEN] = *b"Thu, 01 Jan 1970 00:00:00 GMT";
+    /// A second for `encode_cached`: Sun, 06 Nov 1994 08:49:37 GMT.
+    const NOW: u64 = 784_111_777;
 
     const DATE: &str = "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n";
 
@@ -678,7 +721,7 @@ mod tests {
         let mut head = ResponseHead::new(200).unwrap();
         assert_eq!(head.header(name, value).unwrap_err(), expected);
         let mut out = BytesMut::new();
-        head.encode(Framing::None, true, Version::Http11, &mut out);
+        head.encode(Framing::None, true, Version::Http11, &EPOCH, &mut out);
         assert!(head.fields.is_empty(), "nothing stored");
         assert_eq!(
             out.iter().filter(|&&b| b == b'\n').count(),
@@ -698,7 +741,7 @@ mod tests {
         head.header("X-Tab", "a\tb é").unwrap();
         head.header("Connection", "close").unwrap();
         let mut out = BytesMut::new();
-        let persists = head.encode(Framing::Length(0), true, Version::Http11, &mut out);
+        let persists = head.encode(Framing::Length(0), true, Version::Http11, &EPOCH, &mut out);
         let text = String::from_utf8(out.to_vec()).unwrap();
         assert!(!persists, "a caller-set Connection: close closes");
         assert!(!text.contains("greenline"));
@@ -758,36 +801,40 @@ mod tests {
         let mut cache = HeadCache::new();
         for (i, (head, framing, keep, version)) in runs.into_iter().enumerate() {
             let (mut cached, mut plain) = (BytesMut::from(&b"before"[..]), BytesMut::new());
-            let p1 = head.encode_cached(framing, keep, version, &mut cached, &mut cache);
-            let p2 = head.encode(framing, keep, version, &mut plain);
+            let p1 = head.encode_cached(framing, keep, version, NOW, &mut cached, &mut cache);
+            let p2 = head.encode(framing, keep, version, &format_http_date(NOW), &mut plain);
             assert_eq!(&cached[6..], &plain[..], "run {i}");
             assert_eq!(p1, p2, "run {i}");
         }
     }
 
     /// A hit copies the cached bytes, and a new second of `Date` does not
-    /// hit. (The cache's bytes are altered here to see which path ran.)
+    /// hit, and shows the new second. (The cache's bytes are altered here
+    /// to see which path ran.)
     #[test]
     fn cache_hits_only_within_the_second() {
         let head = ResponseHead::with_static_fields(200, b"Content-Type: text/plain\r\n").unwrap();
-        let encode = |cache: &mut HeadCache| {
+        let encode = |cache: &mut HeadCache, now: u64| {
             let mut out = BytesMut::new();
-            head.encode_cached(Framing::Length(2), true, Version::Http11, &mut out, cache);
+            head.encode_cached(
+                Framing::Length(2),
+                true,
+                Version::Http11,
+                now,
+                &mut out,
+                cache,
+            );
             out
         };
         let mut cache = HeadCache::new();
-        // Three tries, in case a second begins between the two encodes.
-        let hit = (0..3).any(|_| {
-            encode(&mut cache);
-            // "HTTP/1.1 200 OK" becomes "HTTP/1.1 200 OX" in the cache only.
-            cache.bytes[14] = b'X';
-            encode(&mut cache).starts_with(b"HTTP/1.1 200 OX\r\n")
-        });
-        assert!(hit, "the same head in the same second was encoded again");
-        // As if the last head was encoded a second ago.
-        cache.key.as_mut().unwrap().secs -= 1;
+        encode(&mut cache, NOW);
+        // "HTTP/1.1 200 OK" becomes "HTTP/1.1 200 OX" in the cache only.
         cache.bytes[14] = b'X';
-        assert!(encode(&mut cache).starts_with(b"HTTP/1.1 200 OK\r\n"));
+        assert!(encode(&mut cache, NOW).starts_with(b"HTTP/1.1 200 OX\r\n"));
+        let next = encode(&mut cache, NOW + 1);
+        assert!(next.starts_with(b"HTTP/1.1 200 OK\r\n"));
+        let date = format_http_date(NOW + 1);
+        assert!(next.windows(date.len()).any(|w| w == date));
     }
 
     #[test]
