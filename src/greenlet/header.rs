@@ -208,7 +208,12 @@ static LIVE: AtomicUsize = AtomicUsize::new(0);
 /// flood (see `time::watchdog`).
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
-/// Counts a greenlet whose body starts running.
+/// Uncounts a greenlet whose spawn failed.
+pub(crate) fn not_started() {
+    LIVE.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Counts a greenlet being spawned (it ends with `Header::finish`).
 pub(crate) fn started() {
     let n = LIVE.fetch_add(1, Ordering::Relaxed) + 1;
     if n > PEAK.load(Ordering::Relaxed) {

@@ -108,12 +108,21 @@ impl Builder {
             move || run_body(header, value, in_place, f)
         };
         crate::config::ensure_started();
+        // Counted from here, so `wait` sees a greenlet that has not run yet.
+        header::started();
         let spawned = panic::catch_unwind(AssertUnwindSafe(|| {
             crate::sys::coroutine::spawn_coroutine(self.name, self.stack_size, in_place, body)
         }));
         let handle = match spawned {
-            Ok(r) => r?,
-            Err(payload) => return Err(spawn_failure(&panic_message(payload.as_ref()))),
+            Ok(Ok(h)) => h,
+            Ok(Err(e)) => {
+                header::not_started();
+                return Err(e);
+            }
+            Err(payload) => {
+                header::not_started();
+                return Err(spawn_failure(&panic_message(payload.as_ref())));
+            }
         };
         header.set_coroutine(handle);
         Ok(Greenlet { header, value })
@@ -146,7 +155,6 @@ fn run_body<F, T>(
         // Started from a worker's inbox: this thread is a worker.
         ON_WORKER.with(|w| w.set(true));
     }
-    header::started();
     // Started in place by the spawner: give control back before any user
     // code runs, queued on this worker. A kill meanwhile unwinds from here.
     let killed_early = in_place && panic::catch_unwind(may::coroutine::yield_now).is_err();
