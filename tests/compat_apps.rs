@@ -23,8 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-#[path = "process_common/mod.rs"]
-mod process_common;
+mod common;
 
 /// Bound on every wait: a port to listen, a line to be printed, a read.
 const LIMIT: Duration = Duration::from_secs(10);
@@ -373,9 +372,9 @@ fn side_by_side(step: Step) {
         for _ in 0..3 {
             let (tcp, http) = two_free_ports();
             let mut cmd = if rust {
-                process_common::example(step.name)
+                common::process::example(step.name)
             } else {
-                process_common::original(&format!("{}.py", step.name))
+                common::process::original(&format!("{}.py", step.name))
             };
             cmd.arg(tcp.to_string());
             if step.http {
@@ -459,7 +458,7 @@ fn app4_joinall() {
 fn a_taken_port_is_not_mistaken_for_the_app_listening() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
-    let mut cmd = process_common::example("app1_tcp_server");
+    let mut cmd = common::process::example("app1_tcp_server");
     cmd.arg(addr.to_string());
     let mut app = App::start("app1_tcp_server (port taken)".into(), cmd);
     assert!(app.wait_listen(addr.port()).is_err());

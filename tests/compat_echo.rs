@@ -8,12 +8,11 @@
 //! each port's lines must equal them. Needs `bash compat/setup.sh` first
 //! (Ruby's ffi-rzmq, PHP's zmq extension, the venv); CI runs it.
 
-#[path = "process_common/mod.rs"]
-mod process;
+mod common;
 
 use std::sync::OnceLock;
 
-use process::{example, free_endpoint, original, run, success, Running};
+use common::process::{example, free_endpoint, original, run, success, Running};
 use rstest::rstest;
 
 /// What the Python originals print: (server's stdout, client's stdout).

@@ -17,11 +17,10 @@ use std::time::{Duration, Instant};
 use greenline::server::StreamServer;
 use greenline::zmq;
 
-#[path = "process_common/mod.rs"]
-mod process_common;
+mod common;
 
 fn example(name: &str) -> Command {
-    process_common::example(name)
+    common::process::example(name)
 }
 
 /// A child process killed when the test ends, also when it fails.
@@ -142,10 +141,10 @@ fn client_exits_1_without_a_server() {
 /// is answered whole, and the next plain request is answered as before.
 #[test]
 fn echo_server_survives_a_multipart_request() {
-    let endpoint = process_common::free_endpoint();
+    let endpoint = common::process::free_endpoint();
     let mut cmd = example("echo_server");
     cmd.arg(&endpoint);
-    let server = process_common::Running::start("echo_server", cmd);
+    let server = common::process::Running::start("echo_server", cmd);
     let ep = endpoint.clone();
     greenline::testing::run(Duration::from_secs(20), move || {
         let ctx = zmq::Context::new();

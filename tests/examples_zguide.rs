@@ -4,10 +4,9 @@
 //! (rrbroker/rrclient/rrworker). Every run is bounded (20 s) and whatever
 //! still runs at the end is killed.
 
-#[path = "process_common/mod.rs"]
-mod process;
+mod common;
 
-use process::{example, free_endpoint, run, success, Running};
+use common::process::{example, free_endpoint, run, success, Running};
 
 /// `tcp://*:PORT` for a binder, `tcp://127.0.0.1:PORT` for a connecter.
 fn endpoints() -> (String, String) {

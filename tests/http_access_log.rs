@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use common::{app, quiet, serve, Client};
+use common::http::{app, quiet, serve, Client};
 use greenline::http::{AccessLog, ServerConfig, ACCESS_TARGET};
 
 /// Longest a held access line waits for the gate, so a test that fails
@@ -75,7 +75,7 @@ impl Gated {
     /// Waits until `n` access lines have been logged in all; fails the
     /// test after 5 s.
     fn wait_for_lines(&self, n: u64) {
-        let deadline = Instant::now() + common::READ_LIMIT;
+        let deadline = Instant::now() + common::http::READ_LIMIT;
         let mut counted = self.counted.lock().unwrap();
         while self.lines.load(Ordering::SeqCst) < n {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -125,7 +125,8 @@ fn a_stuck_log_backend_does_not_hold_up_responses() {
 /// from one thread while this one reads; returns how many were answered.
 fn pipeline(addr: std::net::SocketAddr, n: usize) -> usize {
     let mut out = std::net::TcpStream::connect(addr).unwrap();
-    out.set_read_timeout(Some(common::READ_LIMIT)).unwrap();
+    out.set_read_timeout(Some(common::http::READ_LIMIT))
+        .unwrap();
     let mut input = out.try_clone().unwrap();
     let sender = std::thread::spawn(move || {
         let mut all = GET.repeat(n - 1);
@@ -157,7 +158,7 @@ fn lines_a_stuck_log_cannot_take_are_dropped_and_counted() {
     let dropped = AccessLog::Log.dropped_lines() - dropped;
     assert!(dropped > 0, "no line was dropped while the log was stuck");
     LOGGER.open();
-    AccessLog::Log.flush(common::READ_LIMIT).unwrap();
+    AccessLog::Log.flush(common::http::READ_LIMIT).unwrap();
     let logged = LOGGER.lines.load(Ordering::SeqCst) - logged;
     assert_eq!(
         logged + dropped,
@@ -230,7 +231,7 @@ fn a_lone_request_is_logged_without_waiting_for_more() {
     assert_eq!(c.send(GET).response().status, 200);
     // The connection stays open and idle; its line is written anyway.
     let written = each
-        .recv_timeout(common::READ_LIMIT)
+        .recv_timeout(common::http::READ_LIMIT)
         .expect("the line was not written");
     assert_eq!(written.lines().count(), 1, "{written:?}");
     assert!(

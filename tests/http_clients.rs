@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use common::{app, quiet, serve};
+use common::http::{app, quiet, serve};
 
 /// Runs curl with a time limit; returns stdout.
 fn curl(args: &[&str], stdin: Option<&[u8]>) -> String {

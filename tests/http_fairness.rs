@@ -17,7 +17,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use common::{quiet, serve, Client};
+use common::http::{quiet, serve, Client};
 use greenline::config::{self, Config};
 use greenline::http::{Request, Response};
 
@@ -64,7 +64,7 @@ impl Hog {
             .set_write_timeout(Some(Duration::from_millis(50)))
             .unwrap();
         stream
-            .set_read_timeout(Some(LOAD_LIMIT + common::READ_LIMIT))
+            .set_read_timeout(Some(LOAD_LIMIT + common::http::READ_LIMIT))
             .unwrap();
         let mut out = stream.try_clone().unwrap();
         let started = Instant::now();
@@ -123,7 +123,7 @@ fn pipelining_clients_do_not_starve_another_client() {
     let mut probe = Client::connect(addr);
     probe
         .stream
-        .set_read_timeout(Some(LOAD_LIMIT + common::READ_LIMIT))
+        .set_read_timeout(Some(LOAD_LIMIT + common::http::READ_LIMIT))
         .unwrap();
     assert_eq!(probe.send(GET).response().status, 200);
 
@@ -135,7 +135,7 @@ fn pipelining_clients_do_not_starve_another_client() {
         .collect();
     // The load is on once the server answers a pipelining client.
     first_answers
-        .recv_timeout(common::READ_LIMIT)
+        .recv_timeout(common::http::READ_LIMIT)
         .expect("no pipelining client was answered");
 
     let mut latencies = Vec::with_capacity(PROBES);

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{app, quiet, serve, Client};
+use common::http::{app, quiet, serve, Client};
 use greenline::http::{HttpServer, Request, Response};
 
 const GET: &[u8] = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -17,7 +17,7 @@ const HANDOFF: Duration = Duration::from_millis(20);
 
 /// Polls `cond` until it holds; fails the test after 5 s.
 fn wait_until(what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + common::READ_LIMIT;
+    let deadline = Instant::now() + common::http::READ_LIMIT;
     while !cond() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(2));

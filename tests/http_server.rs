@@ -7,7 +7,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{app, quiet, serve, Client};
+use common::http::{app, quiet, serve, Client};
 use greenline::http::proto::Limits;
 use greenline::http::{AccessLog, BodyRate, Request, Response};
 
@@ -593,7 +593,7 @@ fn max_connections_leaves_the_next_connection_in_the_backlog() {
     drop(first);
     second
         .stream
-        .set_read_timeout(Some(common::READ_LIMIT))
+        .set_read_timeout(Some(common::http::READ_LIMIT))
         .unwrap();
     assert_eq!(second.response().text(), "up");
 }
@@ -788,7 +788,7 @@ fn a_client_that_stops_reading_is_dropped_after_the_write_timeout() {
     // fill and the server's write waits, until its timeout ends it.
     c.send(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
     let (left, when) = rx
-        .recv_timeout(common::READ_LIMIT)
+        .recv_timeout(common::http::READ_LIMIT)
         .expect("the response was not given up within the limit");
     assert!(left > 0, "the whole 256 MiB went into socket buffers");
     assert!(

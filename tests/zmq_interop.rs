@@ -27,7 +27,6 @@ use bytes::Bytes;
 use greenline::zmq::{self, SocketType, ZmqError};
 use rstest::rstest;
 
-#[path = "zmq_common/mod.rs"]
 mod common;
 
 /// How long any one step may take before the case fails.
@@ -241,11 +240,11 @@ impl End {
     /// Binds a fresh endpoint of `transport`; returns where to connect.
     fn bind(&mut self, transport: &str) -> String {
         match self {
-            End::Ours(s) => common::bind(s, transport),
+            End::Ours(s) => common::zmq::bind(s, transport),
             End::Theirs(p) => {
                 let ep = match transport {
                     "tcp" => "tcp://127.0.0.1:*".to_string(),
-                    _ => common::fresh(transport),
+                    _ => common::zmq::fresh(transport),
                 };
                 p.ok(&format!("bind {ep}"))
             }
@@ -700,7 +699,7 @@ fn ping_ttl_from_libzmq_closes_a_silent_connection(
     let ctx = zmq::Context::new();
     let ours = ctx.socket(our_kind).unwrap();
     ours.set_rcvtimeo(Some(STEP));
-    let ep = common::bind(&ours, "tcp");
+    let ep = common::zmq::bind(&ours, "tcp");
     let mut peer = Peer::new(their_kind);
     peer.ok("opt HEARTBEAT_IVL 100");
     peer.ok("opt HEARTBEAT_TTL 300");
@@ -749,7 +748,7 @@ fn rep_answers_a_libzmq_multipart_request_only_whole() {
     let ctx = zmq::Context::new();
     let rep = ctx.socket(zmq::REP).unwrap();
     rep.set_rcvtimeo(Some(STEP));
-    let ep = common::bind(&rep, "tcp");
+    let ep = common::zmq::bind(&rep, "tcp");
     let mut peer = Peer::new(zmq::REQ);
     peer.ok(&format!("connect {ep}"));
     peer.ok(&format!("send {} {}", token(b"q1"), token(b"q2")));

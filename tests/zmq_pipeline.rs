@@ -1,7 +1,6 @@
 //! PUSH/PULL and PAIR: ports of libzmq's `test_spec_pushpull` and the HWM
 //! counts of `test_hwm`.
 
-#[path = "zmq_common/mod.rs"]
 mod common;
 
 use std::io::ErrorKind;
@@ -26,7 +25,7 @@ fn push_round_robin_out(#[values("tcp", "ipc", "inproc")] transport: &'static st
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let push = ctx.socket(zmq::PUSH).unwrap();
-        let ep = common::bind(&push, transport);
+        let ep = common::zmq::bind(&push, transport);
         let pulls: Vec<_> = (0..5)
             .map(|_| {
                 let pull = ctx.socket(zmq::PULL).unwrap();
@@ -55,7 +54,7 @@ fn pull_fair_queue_in(#[values("tcp", "ipc", "inproc")] transport: &'static str)
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
-        let ep = common::bind(&pull, transport);
+        let ep = common::zmq::bind(&pull, transport);
         let pushes: Vec<_> = (0..5)
             .map(|i| {
                 let push = ctx.socket(zmq::PUSH).unwrap();
@@ -241,7 +240,7 @@ fn pair_has_one_peer(#[values("tcp", "inproc")] transport: &'static str) {
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let a = ctx.socket(zmq::PAIR).unwrap();
-        let ep = common::bind(&a, transport);
+        let ep = common::zmq::bind(&a, transport);
         let b = ctx.socket(zmq::PAIR).unwrap();
         b.connect(&ep).unwrap();
         b.send("from b", 0).unwrap();

@@ -1,6 +1,5 @@
 //! PUB/SUB and XPUB/XSUB over tcp, ipc and inproc.
 
-#[path = "zmq_common/mod.rs"]
 mod common;
 
 use std::io::ErrorKind;
@@ -40,10 +39,10 @@ fn prefix_filtering(
         let subscriber = ctx.socket(zmq::SUB).unwrap();
         subscriber.subscribe("A").unwrap();
         if sub_binds {
-            let ep = common::bind(&subscriber, transport);
+            let ep = common::zmq::bind(&subscriber, transport);
             publisher.connect(&ep).unwrap();
         } else {
-            let ep = common::bind(&publisher, transport);
+            let ep = common::zmq::bind(&publisher, transport);
             subscriber.connect(&ep).unwrap();
         }
         wait_subscribed(&publisher, &subscriber, "A-probe");
@@ -117,7 +116,7 @@ fn xpub_sees_xsub_subscriptions(#[values("tcp", "inproc")] transport: &'static s
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let xpub = ctx.socket(zmq::XPUB).unwrap();
-        let ep = common::bind(&xpub, transport);
+        let ep = common::zmq::bind(&xpub, transport);
         let xsub = ctx.socket(zmq::XSUB).unwrap();
         xsub.connect(&ep).unwrap();
         xsub.send(&b"\x01news"[..], 0).unwrap();

@@ -1,7 +1,6 @@
 //! REQ/REP (and REQ/REP against DEALER/ROUTER): ports of libzmq's
 //! `test_spec_req` and `test_spec_rep` over tcp, ipc and inproc.
 
-#[path = "zmq_common/mod.rs"]
 mod common;
 
 use std::io::ErrorKind;
@@ -19,7 +18,7 @@ fn hello_world(#[values("tcp", "ipc", "inproc")] transport: &'static str) {
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let rep = ctx.socket(zmq::REP).unwrap();
-        let endpoint = common::bind(&rep, transport);
+        let endpoint = common::zmq::bind(&rep, transport);
         let req = ctx.socket(zmq::REQ).unwrap();
         req.connect(&endpoint).unwrap();
         let server = greenline::spawn(move || {
@@ -46,7 +45,7 @@ fn connect_before_bind(#[values("tcp", "ipc", "inproc")] transport: &'static str
                 "tcp://127.0.0.1:{}",
                 greenline::testing::free_port().unwrap()
             ),
-            t => common::fresh(t),
+            t => common::zmq::fresh(t),
         };
         let req = ctx.socket(zmq::REQ).unwrap();
         req.connect(&endpoint).unwrap();
@@ -67,7 +66,7 @@ fn req_round_robin_out(#[values("tcp", "ipc", "inproc")] transport: &'static str
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let req = ctx.socket(zmq::REQ).unwrap();
-        let endpoint = common::bind(&req, transport);
+        let endpoint = common::zmq::bind(&req, transport);
         let reps: Vec<_> = (0..5)
             .map(|i| {
                 let rep = ctx.socket(zmq::REP).unwrap();
@@ -102,7 +101,7 @@ fn req_message_format(#[values("tcp", "ipc", "inproc")] transport: &'static str)
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let router = ctx.socket(zmq::ROUTER).unwrap();
-        let endpoint = common::bind(&router, transport);
+        let endpoint = common::zmq::bind(&router, transport);
         let req = ctx.socket(zmq::REQ).unwrap();
         req.connect(&endpoint).unwrap();
         req.send_multipart(["ABC", "DEF"], 0).unwrap();
@@ -123,7 +122,7 @@ fn rep_envelope(#[values("tcp", "ipc", "inproc")] transport: &'static str) {
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let rep = ctx.socket(zmq::REP).unwrap();
-        let endpoint = common::bind(&rep, transport);
+        let endpoint = common::zmq::bind(&rep, transport);
         let dealer = ctx.socket(zmq::DEALER).unwrap();
         dealer.connect(&endpoint).unwrap();
         // A request without the delimiter is dropped by REP.
@@ -228,7 +227,7 @@ fn rep_refuses_to_send_with_request_frames_unread(
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let rep = ctx.socket(zmq::REP).unwrap();
-        let endpoint = common::bind(&rep, transport);
+        let endpoint = common::zmq::bind(&rep, transport);
         let req = ctx.socket(zmq::REQ).unwrap();
         req.connect(&endpoint).unwrap();
         req.send_multipart(["first", "second"], 0).unwrap();
@@ -266,7 +265,7 @@ fn req_refuses_to_send_with_reply_frames_unread(
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let rep = ctx.socket(zmq::REP).unwrap();
-        let endpoint = common::bind(&rep, transport);
+        let endpoint = common::zmq::bind(&rep, transport);
         let req = ctx.socket(zmq::REQ).unwrap();
         req.connect(&endpoint).unwrap();
         req.send("q1", 0).unwrap();

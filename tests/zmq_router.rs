@@ -1,7 +1,6 @@
 //! DEALER/ROUTER: ports of libzmq's `test_spec_dealer`/`test_spec_router`
 //! and `test_router_mandatory`.
 
-#[path = "zmq_common/mod.rs"]
 mod common;
 
 use std::io::ErrorKind;
@@ -21,7 +20,7 @@ fn router_sees_identities(#[values("tcp", "ipc", "inproc")] transport: &'static 
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let router = ctx.socket(zmq::ROUTER).unwrap();
-        let ep = common::bind(&router, transport);
+        let ep = common::zmq::bind(&router, transport);
         let dealers: Vec<_> = ["A", "B", "C", "D", "E"]
             .iter()
             .map(|id| {
@@ -90,7 +89,7 @@ fn dealer_round_robin_out(#[values("tcp", "inproc")] transport: &'static str) {
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let dealer = ctx.socket(zmq::DEALER).unwrap();
-        let ep = common::bind(&dealer, transport);
+        let ep = common::zmq::bind(&dealer, transport);
         let reps: Vec<_> = (0..5)
             .map(|i| {
                 let rep = ctx.socket(zmq::REP).unwrap();

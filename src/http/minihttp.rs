@@ -43,8 +43,9 @@ const MAX_INTERNED: usize = 4096;
 ///
 /// # Faults the engine brings
 ///
-/// Observed against may_minihttp 0.1.11 (`shared/reference/may-notes.md`
-/// §5); this adapter avoids the ones marked *avoided*, the others remain:
+/// Observed against may_minihttp 0.1.11 by sending it the requests
+/// `tests/http_minihttp.rs` sends; this adapter avoids the ones marked
+/// *avoided*, the others remain:
 ///
 /// * **An unread body is served as a second request** (request smuggling)
 ///   when the engine is used directly. *Avoided* for valid `Content-Length`

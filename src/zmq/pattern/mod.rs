@@ -1,5 +1,5 @@
-//! Socket semantics per type, as libzmq implements them
-//! (`/work/shared/reference/libzmq-notes.md` §2.1).
+//! Socket semantics per type, as libzmq implements them (its manual page
+//! `zmq_socket(3)`, and the socket-type table of ZMTP 3.1, RFC 37).
 //!
 //! Each type is two non-blocking steps over the socket's [`Inner`]:
 //! `try_send` and `try_recv` return `None` when the call would block
