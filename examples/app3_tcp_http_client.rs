@@ -35,7 +35,7 @@ fn handle_tcp(mut socket: TcpStream, _address: SocketAddr) {
 }
 
 fn client_connect(address: String) -> std::io::Result<()> {
-    let mut sockfile = create_connection(address, ConnectOptions::new())?.makefile();
+    let mut sockfile = create_connection(address, ConnectOptions::new())?.makefile()?;
     // readline returns None at end of file, as the talk's comment says.
     while let Some(line) = sockfile.readline()? {
         print!("<<< {line}");

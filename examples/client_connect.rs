@@ -19,7 +19,7 @@
 use greenline::net::{create_connection, ConnectOptions};
 
 fn client_connect(address: String) -> std::io::Result<()> {
-    let mut sockfile = create_connection(address, ConnectOptions::new())?.makefile();
+    let mut sockfile = create_connection(address, ConnectOptions::new())?.makefile()?;
     while let Some(line) = sockfile.readline()? {
         print!("<<< {line}");
     }

@@ -41,7 +41,7 @@ fn main() -> ExitCode {
 fn run(addr: &str, count: u32) -> io::Result<()> {
     let conn = create_connection(addr.to_string(), ConnectOptions::new().timeout(TIMEOUT))?;
     conn.set_read_timeout(Some(TIMEOUT))?;
-    let mut file = conn.makefile();
+    let mut file = conn.makefile()?;
     for i in 0..count {
         let msg = format!("msg {i}");
         file.write_all(format!("{msg}\n").as_bytes())?;

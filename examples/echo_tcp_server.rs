@@ -22,7 +22,7 @@ fn handle(conn: TcpStream, peer: SocketAddr) {
 }
 
 fn echo(conn: TcpStream) -> io::Result<()> {
-    let mut file = conn.makefile();
+    let mut file = conn.makefile()?;
     while let Some(line) = file.readline()? {
         println!("Received {}", line.trim_end_matches('\n'));
         file.write_all(line.as_bytes())?;

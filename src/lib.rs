@@ -30,7 +30,7 @@
 //!     }
 //! });
 //! let client = greenline::spawn(move || -> std::io::Result<String> {
-//!     let mut file = TcpStream::connect(addr)?.makefile();
+//!     let mut file = TcpStream::connect(addr)?.makefile()?;
 //!     file.write_all(b"hello\n")?;
 //!     file.flush()?;
 //!     let mut line = String::new();

@@ -49,7 +49,7 @@ fn echo_through_makefile_line_by_line(listener: TcpListener) {
     let addr = listener.local_addr().unwrap();
     let server = echo_once(listener);
     let lines = greenline::testing::run(LONG, move || {
-        let mut f = TcpStream::connect(addr).unwrap().makefile();
+        let mut f = TcpStream::connect(addr).unwrap().makefile().unwrap();
         for i in 0..3 {
             writeln!(f, "line {i}").unwrap();
         }
@@ -224,12 +224,12 @@ fn udp_round_trip_and_timeout() {
 fn unix_stream_pair_and_listener() {
     let (a, b) = UnixStream::pair().unwrap();
     let echo = greenline::spawn(move || {
-        let mut f = b.makefile();
+        let mut f = b.makefile().unwrap();
         let line = f.readline().unwrap().unwrap();
         f.write_all(line.to_uppercase().as_bytes()).unwrap();
         f.flush().unwrap();
     });
-    let mut f = a.makefile();
+    let mut f = a.makefile().unwrap();
     f.write_all(b"shout\n").unwrap();
     f.flush().unwrap();
     assert_eq!(f.readline().unwrap().as_deref(), Some("SHOUT\n"));
@@ -480,7 +480,7 @@ fn fed_stream() -> (TcpStream, std::net::TcpStream) {
 fn readline_keeps_a_line_that_is_not_utf8() {
     let (s, mut peer) = fed_stream();
     peer.write_all(b"caf\xe9\nnext\n").unwrap();
-    let mut f = s.makefile();
+    let mut f = s.makefile().unwrap();
     let e = f.readline().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidData);
     let bytes = e
@@ -502,7 +502,7 @@ fn readline_keeps_a_line_that_is_not_utf8() {
 fn a_line_cut_short_by_a_timeout_is_completed_by_the_next_readline() {
     let (s, mut peer) = fed_stream();
     s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
-    let mut f = s.makefile();
+    let mut f = s.makefile().unwrap();
     peer.write_all(b"hel").unwrap();
     assert_eq!(f.readline().unwrap_err().kind(), ErrorKind::TimedOut);
     peer.write_all(b"lo\nrest").unwrap();

@@ -21,7 +21,7 @@ const LONG: Duration = Duration::from_secs(20);
 
 /// Echoes lines until the client goes away.
 fn echo(conn: TcpStream, _peer: SocketAddr) {
-    let mut file = conn.makefile();
+    let mut file = conn.makefile().unwrap();
     while let Ok(Some(line)) = file.readline() {
         if file
             .write_all(line.as_bytes())
@@ -50,7 +50,7 @@ fn echo_server() -> Running {
 }
 
 fn connect(addr: SocketAddr) -> SocketFile<TcpStream> {
-    TcpStream::connect(addr).unwrap().makefile()
+    TcpStream::connect(addr).unwrap().makefile().unwrap()
 }
 
 fn roundtrip(file: &mut SocketFile<TcpStream>, line: &str) -> std::io::Result<Option<String>> {
@@ -98,7 +98,7 @@ fn echoes_for_many_concurrent_clients(echo_server: Running) {
         let clients: Vec<_> = (0..200)
             .map(|c| {
                 greenline::spawn(move || -> std::io::Result<usize> {
-                    let mut file = TcpStream::connect(addr)?.makefile();
+                    let mut file = TcpStream::connect(addr)?.makefile()?;
                     let mut wrong = 0;
                     for i in 0..5 {
                         let line = format!("client {c} line {i}\n");
@@ -121,7 +121,7 @@ fn echoes_for_many_concurrent_clients(echo_server: Running) {
 #[test]
 fn a_panicking_handler_costs_only_its_connection() {
     let server = StreamServer::bind("127.0.0.1:0", |conn, peer| {
-        let mut file = conn.makefile();
+        let mut file = conn.makefile().unwrap();
         while let Ok(Some(line)) = file.readline() {
             if line == "panic\n" {
                 panic!("handler for {peer} asked to panic");

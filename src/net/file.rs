@@ -15,7 +15,7 @@ use std::io::{self, BufRead, Read, Write};
 ///
 /// ```no_run
 /// # fn main() -> std::io::Result<()> {
-/// let mut sockfile = greenline::net::TcpStream::connect("127.0.0.1:1234")?.makefile();
+/// let mut sockfile = greenline::net::TcpStream::connect("127.0.0.1:1234")?.makefile()?;
 /// while let Some(line) = sockfile.readline()? {
 ///     print!("<<< {line}");
 /// }

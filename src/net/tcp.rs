@@ -265,10 +265,33 @@ impl TcpStream {
         Ok(s)
     }
 
-    /// Wraps the stream in a buffered line reader and writer: gevent's
-    /// `makefile()`.
-    pub fn makefile(self) -> SocketFile<TcpStream> {
-        SocketFile::new(self)
+    /// A buffered line reader and writer over this connection, leaving the
+    /// stream usable too: gevent's `makefile()`, after which the socket
+    /// can still `sendall`. The file reads and writes through a second
+    /// descriptor of the same connection (a `try_clone`); the connection
+    /// closes when both are dropped, and `shutdown` on either ends it for
+    /// both. To turn a stream into a file without a second descriptor, use
+    /// [`SocketFile::new`].
+    ///
+    /// # Errors
+    ///
+    /// What duplicating the descriptor returns (`EMFILE`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{BufRead, Write};
+    /// use greenline::net::{TcpListener, TcpStream};
+    /// let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let mut sock = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    /// let (mut peer, _) = l.accept().unwrap();
+    /// let mut file = sock.makefile().unwrap();
+    /// peer.write_all(b"hello\n").unwrap();
+    /// assert_eq!(file.readline().unwrap().as_deref(), Some("hello\n"));
+    /// sock.write_all(b"still here\n").unwrap(); // the socket is not consumed
+    /// ```
+    pub fn makefile(&self) -> io::Result<SocketFile<TcpStream>> {
+        Ok(SocketFile::new(self.try_clone()?))
     }
 
     fn inner(&self) -> &std::net::TcpStream {

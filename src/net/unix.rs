@@ -123,9 +123,14 @@ impl UnixStream {
         Ok((UnixStream::adopt(a)?, UnixStream::adopt(b)?))
     }
 
-    /// Buffered line reader and writer (see [`SocketFile`]).
-    pub fn makefile(self) -> SocketFile<UnixStream> {
-        SocketFile::new(self)
+    /// A buffered line reader and writer over this connection, leaving the
+    /// stream usable too, as [`TcpStream::makefile`](super::TcpStream::makefile).
+    ///
+    /// # Errors
+    ///
+    /// What duplicating the descriptor returns (`EMFILE`).
+    pub fn makefile(&self) -> io::Result<SocketFile<UnixStream>> {
+        Ok(SocketFile::new(self.try_clone()?))
     }
 
     /// A second handle to the connection (a dup'd descriptor).

@@ -48,11 +48,11 @@ type Handler = dyn Fn(TcpStream, SocketAddr) -> Next + Send + Sync + 'static;
 ///
 /// let server = StreamServer::bind("127.0.0.1:0", |conn, _peer| {
 ///     let mut out = conn.try_clone().unwrap();
-///     let _ = std::io::copy(&mut conn.makefile(), &mut out);
+///     let _ = std::io::copy(&mut conn.makefile().unwrap(), &mut out);
 /// }).unwrap();
 /// server.start().unwrap();
 ///
-/// let mut file = TcpStream::connect(server.local_addr()).unwrap().makefile();
+/// let mut file = TcpStream::connect(server.local_addr()).unwrap().makefile().unwrap();
 /// file.write_all(b"ping\n").unwrap();
 /// file.flush().unwrap();
 /// let mut line = String::new();
