@@ -11,7 +11,8 @@
 //! semaphores, `RLock`), cooperative sockets ([`net`]), a TCP server running
 //! a greenlet per connection ([`server`]), thread pools for
 //! what cannot yield ([`threadpool`]), signal handlers that run in
-//! greenlets ([`signal`]), greenlet-local storage ([`local`]), a
+//! greenlets ([`signal`]), child processes with cooperative pipes
+//! ([`subprocess`]), greenlet-local storage ([`local`]), a
 //! blocking detector ([`monitor`]) and a harness for coroutine test suites
 //! ([`testing`]).
 //!
@@ -102,6 +103,7 @@ pub mod monitor;
 pub mod net;
 pub mod server;
 pub mod signal;
+pub mod subprocess;
 pub mod sync;
 mod sys;
 pub mod testing;
