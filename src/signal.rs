@@ -42,6 +42,7 @@
 //! greenline's (through libc or signal-hook) keeps being called on every
 //! delivery, handlers registered or not.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
@@ -59,11 +60,11 @@ use crate::sys::signal::{disposition, Disposition};
 /// [`cancel`](SignalHandler::cancel) to remove it.
 pub struct SignalHandler {
     signal: i32,
-    entry: Arc<Entry>,
+    entry: Arc<Handler>,
 }
 
 /// One registered closure.
-struct Entry {
+struct Handler {
     id: u64,
     run: Box<dyn Fn() + Send + Sync>,
     /// Checked by each delivery's greenlet before it runs the closure, so
@@ -115,13 +116,12 @@ where
     }
     crate::config::ensure_started();
     let mut registry = registry();
-    if !registry.signals.contains_key(&signal) {
-        let hooked = hook(signal)?;
-        registry.signals.insert(signal, hooked);
+    if let Entry::Vacant(slot) = registry.signals.entry(signal) {
+        slot.insert(hook(signal)?);
     }
     let id = registry.next_id;
     registry.next_id += 1;
-    let entry = Arc::new(Entry {
+    let entry = Arc::new(Handler {
         id,
         run: Box::new(handler),
         cancelled: AtomicBool::new(false),
@@ -145,6 +145,15 @@ impl SignalHandler {
     /// skips it); a run already under way is not interrupted. Calling it
     /// again does nothing. When it was the signal's last handler, the
     /// signal gets what it had before greenline (see the module docs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use signal_hook::consts::SIGHUP;
+    /// let reload = greenline::signal::signal_handler(SIGHUP, || println!("reloading")).unwrap();
+    /// assert_eq!(reload.signal(), SIGHUP);
+    /// reload.cancel();
+    /// ```
     pub fn cancel(&self) {
         self.entry.cancelled.store(true, Ordering::SeqCst);
         let mut registry = registry();
@@ -176,7 +185,7 @@ struct Registry {
 
 /// A signal signal-hook handles for greenline.
 struct Hooked {
-    handlers: Vec<Arc<Entry>>,
+    handlers: Vec<Arc<Handler>>,
     /// True while no handler is registered, for a signal whose disposition
     /// was its default action: signal-hook's handler then emulates that
     /// action. `None` for a signal that was ignored or had a handler, or

@@ -85,6 +85,13 @@ impl Popen {
     }
 
     /// The child's process id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let child = greenline::subprocess::Popen::spawn(&mut std::process::Command::new("true")).unwrap();
+    /// assert!(child.pid() > 0);
+    /// ```
     pub fn pid(&self) -> u32 {
         self.exit.pid()
     }
@@ -163,6 +170,16 @@ impl Popen {
     /// # Errors
     ///
     /// What kill(2) returns (`InvalidInput` for an unknown signal).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::process::ExitStatusExt;
+    /// use std::process::Command;
+    /// let sleeper = greenline::subprocess::Popen::spawn(Command::new("sleep").arg("60")).unwrap();
+    /// sleeper.send_signal(libc::SIGUSR1).unwrap();
+    /// assert_eq!(sleeper.wait().unwrap().signal(), Some(libc::SIGUSR1));
+    /// ```
     pub fn send_signal(&self, signal: i32) -> io::Result<()> {
         self.exit.signal(signal)
     }
@@ -172,6 +189,16 @@ impl Popen {
     /// # Errors
     ///
     /// As [`send_signal`](Popen::send_signal).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::process::ExitStatusExt;
+    /// use std::process::Command;
+    /// let sleeper = greenline::subprocess::Popen::spawn(Command::new("sleep").arg("60")).unwrap();
+    /// sleeper.terminate().unwrap();
+    /// assert_eq!(sleeper.wait().unwrap().signal(), Some(libc::SIGTERM));
+    /// ```
     pub fn terminate(&self) -> io::Result<()> {
         self.send_signal(libc::SIGTERM)
     }
@@ -214,6 +241,17 @@ impl Popen {
     /// `InvalidInput` for a non-empty `input` when stdin was not piped, or
     /// when a timed-out call already sent it; `TimedOut`; a read or write
     /// error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::process::{Command, Stdio};
+    /// let mut sh = greenline::subprocess::Popen::spawn(Command::new("sh")
+    ///     .args(["-c", "read name; echo hello $name; echo done >&2"])
+    ///     .stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped())).unwrap();
+    /// let out = sh.communicate(b"world\n").unwrap();
+    /// assert_eq!((&out.stdout[..], &out.stderr[..]), (&b"hello world\n"[..], &b"done\n"[..]));
+    /// ```
     pub fn communicate(&mut self, input: &[u8]) -> io::Result<Output> {
         self.communicate_until(input, None)
     }

@@ -97,6 +97,17 @@ impl<T> BlockingTask<T> {
 
     /// The task's greenlet handle, for [`crate::joinall`],
     /// [`Group::add`](crate::Group::add) or `link`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let group = greenline::Group::new();
+    /// let task = greenline::threadpool::spawn_blocking(|| 1 + 1);
+    /// group.add(task.as_greenlet());
+    /// assert!(group.join(Some(Duration::from_secs(5))));
+    /// assert_eq!(task.join().unwrap(), 2);
+    /// ```
     pub fn as_greenlet(&self) -> &Greenlet<T> {
         &self.greenlet
     }

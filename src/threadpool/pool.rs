@@ -78,6 +78,21 @@ impl ThreadPool {
     /// be interrupted, so `kill` waits for `f` to finish, and its value is
     /// kept. Inside `f`, [`crate::current_id`] is `None`: it is not a
     /// greenlet, and may block freely.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::{threadpool::ThreadPool, GreenletError};
+    /// let pool = ThreadPool::new(1);
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// let busy = pool.spawn(move || rx.recv().is_ok());
+    /// // Queued behind `busy` on the only thread: killed before it starts.
+    /// let queued = pool.spawn(|| "never runs");
+    /// queued.kill_nowait();
+    /// tx.send(()).unwrap();
+    /// assert!(busy.join().unwrap());
+    /// assert!(matches!(queued.join(), Err(GreenletError::Killed { .. })));
+    /// ```
     pub fn spawn<F, T>(&self, f: F) -> Greenlet<T>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -93,6 +108,15 @@ impl ThreadPool {
 
     /// Sets the most threads the pool runs at once (at least 1). Running
     /// threads above a lowered maximum finish their tasks first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = greenline::threadpool::ThreadPool::new(1);
+    /// pool.set_max_threads(4);
+    /// assert_eq!(pool.max_threads(), 4);
+    /// assert_eq!(pool.threads(), 0, "threads start with the first tasks");
+    /// ```
     pub fn set_max_threads(&self, n: usize) {
         self.owner.0.set_max_threads(n);
     }
