@@ -26,6 +26,11 @@
 //! [`crate::wait`] is not held up by a registered handler (gevent's signal
 //! watchers do not keep its loop alive either).
 //!
+//! The kernel runs signal-hook's handler on any thread that does not block
+//! the signal. On a worker waiting in epoll_wait(2) that wait returns
+//! `EINTR`, which may logs as `select error` (at error level, through the
+//! `log` facade) and then polls again: harmless.
+//!
 //! Deliveries coalesce: the kernel keeps one pending instance of a signal,
 //! and the thread takes every signal recorded since its last read at
 //! once, so a burst of one signal may run its handlers once.
