@@ -5,7 +5,7 @@
 //! [`spawn_blocking`] runs such a closure on the global pool's threads and
 //! returns a [`BlockingTask`] that a greenlet waits on by yielding (a plain
 //! thread waits by blocking). A [`ThreadPool`] is a pool of its own, with
-//! its own bound, whose tasks are [`Greenlet`](crate::Greenlet) handles:
+//! its own bound, whose tasks are [`Greenlet`] handles:
 //! `joinall` and `Group` wait for them like for any greenlet.
 //!
 //! The global pool starts threads (`greenline-blocking`) on demand up to a
