@@ -209,7 +209,11 @@ fn start_slow() {
     // may's timer.
     let before = crate::time::watchdog::thread_ids();
     crate::sys::coroutine::start_scheduler();
-    crate::time::watchdog::note_may_threads(&before, &crate::time::watchdog::thread_ids());
+    crate::time::watchdog::note_may_threads(
+        &before,
+        &crate::time::watchdog::thread_ids(),
+        APPLIED.get().map_or(1, |c| c.workers),
+    );
     crate::time::watchdog::start();
     if let Some(threshold) = threshold {
         crate::monitor::start_from_config(threshold);

@@ -9,8 +9,10 @@
 //! [`Pool`]), time ([`sleep`], [`yield_now`], [`Timeout`]), coordination
 //! ([`sync`]: `Event`, `AsyncResult`, `Queue`, `JoinableQueue`, `Channel`,
 //! semaphores, `RLock`), cooperative sockets ([`net`]), a TCP server running
-//! a greenlet per connection ([`server`]), a thread pool for
-//! what cannot yield ([`threadpool`]), greenlet-local storage ([`local`]), a
+//! a greenlet per connection ([`server`]), thread pools for
+//! what cannot yield ([`threadpool`]), signal handlers that run in
+//! greenlets ([`signal`]), child processes with cooperative pipes
+//! ([`subprocess`]), greenlet-local storage ([`local`]), a
 //! blocking detector ([`monitor`]) and a harness for coroutine test suites
 //! ([`testing`]).
 //!
@@ -60,11 +62,13 @@
 //! | `greenline-timer` | 1 | first deadline or fair `yield_now` | ends sleeps, timed waits, `Timeout`s and socket timeouts |
 //! | `greenline-watchdog` | 1 | with the workers | once a second: reports a dead or late timer thread, returns memory after a flood |
 //! | `greenline-blocking` | up to the pool's size, on demand | [`threadpool::spawn_blocking`], name resolution | runs what cannot yield |
+//! | `greenline-pool` | up to each [`threadpool::ThreadPool`]'s size, on demand | its `spawn` | runs what cannot yield; exit once the pool is dropped and idle |
+//! | `greenline-signal` | 1 | first [`signal::signal_handler`] | reads the signals signal-hook records, spawns a greenlet per handler |
 //! | `greenline-monitor` | 1 | [`monitor::start`] or `GREENLINE_MAX_BLOCKING_MS` | finds greenlets that block their worker |
 //! | `greenline-http-date` | 1 | first HTTP response | ticks the `Date` header's second |
 //! | `greenline-access-log` | 1 per access log | first access log line | writes access log lines a batch at a time |
 //!
-//! No user code runs on any of them but the workers and the blocking pool.
+//! No user code runs on any of them but the workers and the pools.
 //!
 //! # The rules a greenlet must keep
 //!
@@ -98,6 +102,8 @@ pub mod local;
 pub mod monitor;
 pub mod net;
 pub mod server;
+pub mod signal;
+pub mod subprocess;
 pub mod sync;
 mod sys;
 pub mod testing;

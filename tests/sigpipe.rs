@@ -93,3 +93,24 @@ fn a_write_after_a_timed_connect_is_an_error_not_a_signal() {
         Some(Duration::from_secs(5)),
     ));
 }
+
+/// A pipe has no `MSG_NOSIGNAL`: a write to a child's stdin blocks the
+/// signal for the call and takes the one it raised.
+#[test]
+fn writing_to_a_child_that_closed_its_stdin_is_an_error_not_a_signal() {
+    use greenline::subprocess::Popen;
+    use std::process::{Command, Stdio};
+
+    // SAFETY: as above.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    let kind = greenline::testing::run(Duration::from_secs(10), || {
+        let mut child = Popen::spawn(Command::new("true").stdin(Stdio::piped())).unwrap();
+        // Exited: the pipe's reading end is closed.
+        assert!(child.wait().unwrap().success());
+        let mut stdin = child.stdin.take().unwrap();
+        // More than a pipe holds, in case a fork elsewhere in the process
+        // briefly holds a copy of the reading end.
+        stdin.write_all(&[0; 1 << 20]).unwrap_err().kind()
+    });
+    assert_eq!(kind, ErrorKind::BrokenPipe);
+}

@@ -14,6 +14,7 @@
 mod current;
 mod error;
 pub(crate) mod header;
+mod task;
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
@@ -27,6 +28,7 @@ pub use current::{current_id, current_name};
 use current::{on_worker, ON_WORKER};
 pub use error::GreenletError;
 use header::Header;
+pub(crate) use task::task;
 
 use crate::sync::waiter::{self, WaitError};
 
@@ -405,7 +407,8 @@ pub fn joinall<'a, T: 'a>(
 ///
 /// Counts every greenlet greenline started (servers' connection and accept
 /// greenlets too: a running server never lets it return before the
-/// timeout). Woken when the last other greenlet ends; the caller's
+/// timeout), and every thread pool task not yet finished (see
+/// [`crate::threadpool`]). Woken when the last other greenlet ends; the caller's
 /// [`Timeout`](crate::Timeout) bounds the wait as `timeout` does.
 ///
 /// # Examples

@@ -9,6 +9,10 @@
 //! - [`epoll`]: an epoll set of greenline's own, and `poll(2)` for plain
 //!   threads.
 //! - [`clock`]: the monotonic clock.
+//! - [`pipe`]: write(2) to a pipe without `SIGPIPE`.
+//! - [`process`]: pidfd_open(2), waiting for a child's exit without
+//!   reaping it, kill(2).
+//! - [`signal`]: a signal's disposition before greenline handles it.
 //!
 //! Everything above this folder is `#![forbid(unsafe_code)]` in spirit:
 //! `lib.rs` denies `unsafe_code`, and only this module allows it.
@@ -39,5 +43,8 @@ pub(crate) mod coroutine;
 pub(crate) mod epoll;
 pub(crate) mod fd;
 pub(crate) mod mem;
+pub(crate) mod pipe;
+pub(crate) mod process;
 pub(crate) mod registered;
+pub(crate) mod signal;
 pub(crate) mod socket;

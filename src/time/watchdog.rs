@@ -60,15 +60,37 @@ pub(crate) fn start() {
 
 /// Records which thread is may's timer thread: given the process's thread
 /// ids before and after may's scheduler started. may starts its timer
-/// thread first and its workers after it, so the lowest new id is the
-/// timer's (ids grow as threads are made). Best effort: when the lists do
-/// not show it, may's timer thread is not watched.
-pub(crate) fn note_may_threads(before: &[i32], after: &[i32]) {
-    *MAY_TIMER.lock().unwrap_or_else(|e| e.into_inner()) = lowest_new(before, after);
+/// thread first and its `workers` workers right after it, all unnamed (an
+/// unnamed thread carries the name of the thread that made it), and thread
+/// ids grow as threads are made: so the timer's is the new id, named as the
+/// caller, that the next `workers` ids follow. Threads another part of the
+/// program made meanwhile (a test harness's) are left out. Best effort:
+/// when the lists do not show it, may's timer thread is not watched. Call
+/// it on the thread that started may.
+pub(crate) fn note_may_threads(before: &[i32], after: &[i32], workers: usize) {
+    let starter = std::fs::read_to_string("/proc/thread-self/comm").unwrap_or_default();
+    let made_here: Vec<i32> = after
+        .iter()
+        .copied()
+        .filter(|t| {
+            let name = std::fs::read_to_string(format!("/proc/self/task/{t}/comm"));
+            !starter.is_empty() && name.is_ok_and(|n| n == starter)
+        })
+        .collect();
+    *MAY_TIMER.lock().unwrap_or_else(|e| e.into_inner()) = timer_among(before, &made_here, workers);
 }
 
-fn lowest_new(before: &[i32], after: &[i32]) -> Option<i32> {
-    after.iter().filter(|t| !before.contains(t)).min().copied()
+/// The new id that the next `workers` ids, all new too, follow.
+fn timer_among(before: &[i32], after: &[i32], workers: usize) -> Option<i32> {
+    let mut new: Vec<i32> = after
+        .iter()
+        .copied()
+        .filter(|t| !before.contains(t))
+        .collect();
+    new.sort_unstable();
+    new.iter()
+        .copied()
+        .find(|&t| (1..=workers as i32).all(|k| new.contains(&(t + k))))
 }
 
 /// The ids of the process's threads (empty where /proc is not readable).
@@ -251,9 +273,14 @@ mod tests {
     }
 
     #[test]
-    fn the_lowest_new_thread_is_mays_timer() {
-        assert_eq!(lowest_new(&[10, 11], &[10, 11, 16, 14, 15]), Some(14));
-        assert_eq!(lowest_new(&[10, 11], &[10, 11]), None);
+    fn the_new_thread_its_workers_follow_is_mays_timer() {
+        // 12 is another thread made meanwhile; 14 is followed by 15 and 16.
+        assert_eq!(
+            timer_among(&[10, 11], &[10, 11, 16, 12, 14, 15], 2),
+            Some(14)
+        );
+        assert_eq!(timer_among(&[10, 11], &[10, 11], 2), None);
+        assert_eq!(timer_among(&[], &[20, 22], 1), None);
     }
 
     #[test]
