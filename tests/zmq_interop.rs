@@ -23,8 +23,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use greenline::zmq::{self, SocketType, ZmqError};
+use greenline::zmq::{self, Bytes, SocketType, ZmqError};
 use rstest::rstest;
 
 #[path = "zmq_common/mod.rs"]

@@ -7,9 +7,8 @@ mod common;
 use std::io::ErrorKind;
 use std::time::Duration;
 
-use bytes::Bytes;
 use greenline::testing::run;
-use greenline::zmq;
+use greenline::zmq::{self, Bytes};
 use rstest::rstest;
 
 const DEADLINE: Duration = Duration::from_secs(10);

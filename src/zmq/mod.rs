@@ -142,6 +142,26 @@ mod signal;
 mod socket;
 mod transport;
 
+/// The message frame type: [`bytes::Bytes`], re-exported so a program
+/// can name what [`Socket::recv`] returns (and build frames without a
+/// copy) without a `bytes` dependency of its own.
+///
+/// # Examples
+///
+/// ```
+/// use greenline::zmq::{self, Bytes};
+/// let ctx = zmq::Context::new();
+/// let pull = ctx.socket(zmq::PULL)?;
+/// pull.bind("inproc://bytes-doc")?;
+/// let push = ctx.socket(zmq::PUSH)?;
+/// push.connect("inproc://bytes-doc")?;
+/// push.send(Bytes::from_static(b"frame"), 0)?;
+/// let frame: Bytes = pull.recv(0)?;
+/// assert_eq!(frame, "frame");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub use bytes::Bytes;
+
 pub use self::codec::SocketType;
 pub use self::context::Context;
 pub use self::error::ZmqError;
