@@ -8,6 +8,7 @@ use super::codec::SocketType;
 use super::core::Core;
 use super::error::ZmqError;
 use super::inproc::Registry;
+use super::signal::Signal;
 use super::socket::Socket;
 use crate::sync::waiter::lock;
 
@@ -16,6 +17,8 @@ struct Inner {
     /// Every socket made here, to terminate them.
     sockets: Mutex<Vec<Weak<Core>>>,
     terminated: AtomicBool,
+    /// Woken as each socket of the context is shut.
+    signal: Arc<Signal>,
 }
 
 /// pyzmq's `zmq.Context`: makes sockets; sockets of one context can talk
@@ -52,6 +55,7 @@ impl Context {
                 inproc: Registry::default(),
                 sockets: Mutex::new(Vec::new()),
                 terminated: AtomicBool::new(false),
+                signal: Signal::new(),
             }),
         }
     }
@@ -66,7 +70,7 @@ impl Context {
         if self.inner.terminated.load(Ordering::Acquire) {
             return Err(ZmqError::ContextTerminated.into());
         }
-        let core = Core::new(kind);
+        let core = Core::new(kind, self.inner.signal.clone());
         let mut sockets = lock(&self.inner.sockets);
         sockets.retain(|w| w.strong_count() > 0);
         sockets.push(Arc::downgrade(&core));
