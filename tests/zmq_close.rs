@@ -9,7 +9,7 @@ use std::io::ErrorKind;
 use std::time::Duration;
 
 use greenline::testing::run;
-use greenline::zmq::{self, ZmqError};
+use greenline::zmq::{self, ZmqError, POLLIN};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -50,12 +50,15 @@ fn close_through_one_handle_ends_the_others(
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
         let ep = common::bind(&pull, transport);
-        let other = pull.clone();
+        let (other, poller) = (pull.clone(), pull.clone());
         let blocked = greenline::spawn(move || other.recv(0).map(|_| ()));
+        let polling = greenline::spawn(move || poller.poll(None, POLLIN).map(|_| ()));
         let last = pull.clone();
         pull.close().unwrap();
         assert_closed(&blocked.join().unwrap().unwrap_err());
+        assert_closed(&polling.join().unwrap().unwrap_err());
         assert_closed(&last.recv(zmq::DONTWAIT).unwrap_err());
+        assert_closed(&last.poll(Some(Duration::ZERO), POLLIN).unwrap_err());
         assert_closed(&last.bind(&common::fresh(transport)).unwrap_err());
         assert_closed(&last.connect(&ep).unwrap_err());
         last.clone().close().unwrap();

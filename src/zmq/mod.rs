@@ -166,9 +166,9 @@ pub use self::codec::SocketType;
 pub use self::context::Context;
 pub use self::error::ZmqError;
 pub use self::options::{DEFAULT_MAXMSGSIZE, DEFAULT_MAX_PENDING_HANDSHAKES};
-pub use self::poller::{Poller, POLLIN, POLLOUT};
+pub use self::poller::{Events, Poller};
 pub use self::proxy::{forwarder, proxy, queue, streamer};
-pub use self::socket::{Socket, DONTWAIT, SNDMORE};
+pub use self::socket::{Socket, DONTWAIT, POLLIN, POLLOUT, SNDMORE};
 
 /// pyzmq's `zmq.NOBLOCK`: the same as [`DONTWAIT`].
 pub const NOBLOCK: i32 = DONTWAIT;

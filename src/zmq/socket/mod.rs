@@ -2,8 +2,9 @@
 //!
 //! This file holds the handle (a [`Socket`] is an `Arc` of what its clones
 //! share), the frames it keeps between calls (a message built with
-//! SNDMORE, the rest of one read frame by frame), subscriptions and poll
-//! readiness. Its other methods sit one concern per file:
+//! SNDMORE, the rest of one read frame by frame), subscriptions, poll
+//! readiness and [`Socket::poll`]. Its other methods sit one concern per
+//! file:
 //! `endpoints.rs` (bind, connect, unbind, disconnect), `send_recv.rs`
 //! (send, recv and their multipart forms), `options.rs` (the typed option
 //! setters and getters over [`Options`](crate::zmq::options::Options)),
@@ -19,6 +20,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -36,6 +38,11 @@ use crate::zmq::signal::Wakeups;
 pub const DONTWAIT: i32 = 1;
 /// Flag: more frames of this message follow (libzmq `ZMQ_SNDMORE`).
 pub const SNDMORE: i32 = 2;
+
+/// Event flag: a recv would not block (libzmq `ZMQ_POLLIN`).
+pub const POLLIN: i16 = 1;
+/// Event flag: a send would not block (libzmq `ZMQ_POLLOUT`).
+pub const POLLOUT: i16 = 2;
 
 /// Frames in progress on the calling side of the socket.
 #[derive(Default)]
@@ -58,8 +65,8 @@ struct Local {
 /// the socket, not to the caller.
 ///
 /// Blocking calls ([`send`](Socket::send) at the high-water mark or with no
-/// peer, [`recv`](Socket::recv) with nothing queued) yield in a greenlet
-/// and block a plain thread. They are woken by the
+/// peer, [`recv`](Socket::recv) with nothing queued, [`poll`](Socket::poll))
+/// yield in a greenlet and block a plain thread. They are woken by the
 /// socket's connections and peers, end with `TimedOut` at
 /// `sndtimeo`/`rcvtimeo` or the caller's [`Timeout`](crate::Timeout), with
 /// `WouldBlock` at once under [`DONTWAIT`], with `ConnectionAborted`
@@ -71,7 +78,8 @@ struct Local {
 ///
 /// A `Socket` is a handle: [`Clone`] is cheap (an `Arc`) and gives
 /// another handle to the same socket, as assigning a pyzmq socket to a
-/// second name does. The socket closes when the last handle is
+/// second name does. A [`Poller`](crate::zmq::Poller) keeps one for each
+/// socket registered with it. The socket closes when the last handle is
 /// dropped, or when [`close`](Socket::close) is called on any handle;
 /// calls through the other handles then fail with `NotConnected`
 /// ([`ZmqError::Closed`], libzmq's `ENOTSOCK`), and calls blocked in them
@@ -124,6 +132,11 @@ impl Socket {
                 frames_held: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// Whether `self` and `other` are handles of the same socket.
+    pub(crate) fn same(&self, other: &Socket) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
     }
 
     /// Records whether `local` holds frames; call after changing them.
@@ -212,6 +225,66 @@ impl Socket {
         };
         wake.run();
         ev
+    }
+
+    /// The events of `wanted` ([`POLLIN`], [`POLLOUT`]) the socket has now.
+    pub(crate) fn ready(&self, wanted: i16) -> i16 {
+        let (can_recv, can_send) = self.events();
+        let have = (if can_recv { POLLIN } else { 0 }) | (if can_send { POLLOUT } else { 0 });
+        have & wanted
+    }
+
+    /// Waits until the socket can receive ([`POLLIN`]) or send
+    /// ([`POLLOUT`]), as `events` asks, or `timeout` passes (`None` or
+    /// `Duration::MAX`: no timeout). Returns the events of those asked that
+    /// it has, 0 on timeout: pyzmq's `socket.poll(timeout, flags)`, with a
+    /// `Duration` for the milliseconds.
+    ///
+    /// POLLIN means a [`recv`](Socket::recv) would return a frame now,
+    /// POLLOUT that a [`send`](Socket::send) would not wait (always on PUB,
+    /// XPUB and ROUTER, which drop rather than wait). A greenlet yields, a
+    /// thread blocks; the socket's connections and peers wake it on every
+    /// change (a message queued, room freed, a peer attached). The caller's
+    /// [`Timeout`](crate::Timeout) ends the wait as `timeout` does, with 0.
+    ///
+    /// # Errors
+    ///
+    /// `ConnectionAborted` ([`ZmqError::ContextTerminated`]) when the
+    /// context is or gets terminated, `NotConnected` ([`ZmqError::Closed`])
+    /// when the socket is or gets closed through another handle: a poll
+    /// blocked then returns at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenline::zmq::{self, POLLIN, POLLOUT};
+    /// let ctx = zmq::Context::new();
+    /// let pull = ctx.socket(zmq::PULL)?;
+    /// pull.bind("tcp://127.0.0.1:*")?;
+    /// let push = ctx.socket(zmq::PUSH)?;
+    /// push.connect(&pull.last_endpoint().unwrap())?;
+    /// assert_eq!(pull.poll(Some(Duration::ZERO), POLLIN)?, 0);
+    /// assert_eq!(push.poll(None, POLLIN | POLLOUT)?, POLLOUT);
+    /// push.send("x", 0)?;
+    /// assert_eq!(pull.poll(Some(Duration::from_secs(5)), POLLIN)?, POLLIN);
+    /// assert_eq!(pull.recv(0)?, "x");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn poll(&self, timeout: Option<Duration>, events: i16) -> io::Result<i16> {
+        let deadline = timeout.and_then(crate::time::deadline_in);
+        let core = self.core();
+        let mut wake = Wakeups::default();
+        let polled = core
+            .signal
+            .wait(deadline, "zmq::Socket::poll", &mut wake, |_| {
+                if core.is_terminated() {
+                    return Some(Err(core.ended_error()));
+                }
+                let got = self.ready(events);
+                (got != 0).then_some(Ok(got))
+            });
+        polled.unwrap_or(Ok(0))
     }
 }
 
