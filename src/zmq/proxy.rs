@@ -34,7 +34,8 @@ use super::socket::{Socket, DONTWAIT, POLLIN};
 /// assert_eq!(worker.recv(0)?, "ping");
 /// worker.send("pong", 0)?;
 /// assert_eq!(client.recv(0)?, "pong");
-/// ctx.term();
+/// drop((worker, client)); // term waits for every socket to be closed
+/// ctx.term()?; // the device returns, dropping its two sockets
 /// assert_eq!(device.join().unwrap().unwrap_err().kind(), std::io::ErrorKind::ConnectionAborted);
 /// # Ok::<(), std::io::Error>(())
 /// ```
