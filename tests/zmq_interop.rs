@@ -221,7 +221,7 @@ impl End {
 
     fn set_routing_id(&mut self, id: &[u8]) {
         match self {
-            End::Ours(s) => s.set_routing_id(Some(Bytes::copy_from_slice(id))),
+            End::Ours(s) => s.set_routing_id(id),
             End::Theirs(p) => {
                 p.ok(&format!("optb ROUTING_ID {}", token(id)));
             }
