@@ -15,6 +15,7 @@ mod close;
 mod endpoints;
 mod options;
 mod send_recv;
+mod string;
 
 use std::collections::VecDeque;
 use std::io;
