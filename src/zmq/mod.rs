@@ -168,6 +168,8 @@ pub use self::error::ZmqError;
 pub use self::options::{DEFAULT_MAXMSGSIZE, DEFAULT_MAX_PENDING_HANDSHAKES};
 pub use self::poller::{Events, Poller};
 pub use self::proxy::{forwarder, proxy, queue, streamer};
+#[cfg(feature = "json")]
+pub use self::socket::RecvJsonError;
 pub use self::socket::{Socket, DONTWAIT, POLLIN, POLLOUT, SNDMORE};
 
 /// pyzmq's `zmq.NOBLOCK`: the same as [`DONTWAIT`].

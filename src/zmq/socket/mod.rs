@@ -13,9 +13,14 @@
 
 mod close;
 mod endpoints;
+#[cfg(feature = "json")]
+mod json;
 mod options;
 mod send_recv;
 mod string;
+
+#[cfg(feature = "json")]
+pub use self::json::RecvJsonError;
 
 use std::collections::VecDeque;
 use std::io;
