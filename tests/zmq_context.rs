@@ -21,7 +21,10 @@ fn assert_terminated(e: &std::io::Error) {
 
 /// An endpoint where nobody listens (yet).
 fn unused_tcp_endpoint() -> String {
-    format!("tcp://127.0.0.1:{}", greenline::testing::free_port().unwrap())
+    format!(
+        "tcp://127.0.0.1:{}",
+        greenline::testing::free_port().unwrap()
+    )
 }
 
 /// A PUSH with messages queued for a peer that is not there, `linger`
@@ -46,7 +49,10 @@ fn term_fails_blocked_calls_and_waits_out_the_linger() {
         let closed = Instant::now();
         drop(push); // lingers in the background
         ctx.term().unwrap();
-        assert!(closed.elapsed() >= LINGER, "term returned before the linger ran out");
+        assert!(
+            closed.elapsed() >= LINGER,
+            "term returned before the linger ran out"
+        );
         assert_terminated(&receiver.join().unwrap().unwrap_err());
     });
 }

@@ -24,9 +24,15 @@ fn socket_poll_returns_the_ready_mask(#[values("tcp", "ipc", "inproc")] transpor
         let push = ctx.socket(zmq::PUSH).unwrap();
         push.connect(&ep).unwrap();
         assert_eq!(pull.poll(Some(Duration::ZERO), POLLIN).unwrap(), 0);
-        assert_eq!(pull.poll(Some(Duration::from_millis(5)), POLLIN).unwrap(), 0);
+        assert_eq!(
+            pull.poll(Some(Duration::from_millis(5)), POLLIN).unwrap(),
+            0
+        );
         // PULL never sends: asking for POLLOUT too changes nothing.
-        assert_eq!(pull.poll(Some(Duration::ZERO), POLLIN | POLLOUT).unwrap(), 0);
+        assert_eq!(
+            pull.poll(Some(Duration::ZERO), POLLIN | POLLOUT).unwrap(),
+            0
+        );
         assert_eq!(push.poll(None, POLLIN | POLLOUT).unwrap(), POLLOUT);
         push.send("x", 0).unwrap();
         assert_eq!(pull.poll(None, POLLIN | POLLOUT).unwrap(), POLLIN);

@@ -73,9 +73,7 @@ fn generated_identity() {
 /// pyzmq's setsockopt does, and an empty one clears it: the next
 /// connection gets a generated identity.
 #[rstest]
-fn identity_takes_bytes_and_clears_when_empty(
-    #[values("tcp", "inproc")] transport: &'static str,
-) {
+fn identity_takes_bytes_and_clears_when_empty(#[values("tcp", "inproc")] transport: &'static str) {
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let router = ctx.socket(zmq::ROUTER).unwrap();

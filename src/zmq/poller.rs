@@ -6,7 +6,10 @@
 //! "is this socket ready?" by socket, as pyzmq's `dict(poller.poll())`
 //! does, so the caller never compares pointers: the zguide's
 //! `if socks.get(frontend) == zmq.POLLIN` ports as
-//! `if socks.get(&frontend) == Some(POLLIN)`.
+//! `if socks.get(&frontend) == Some(POLLIN)`. (Keying results by a token
+//! the caller picks at `register`, as mio does, would serve a Rust
+//! program as well, but every pyzmq program would have to be rewritten
+//! around it; asking by socket keeps the port line for line.)
 
 use std::io;
 use std::ops::Deref;
