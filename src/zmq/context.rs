@@ -107,11 +107,13 @@ impl Context {
     /// [`ZmqError::ContextTerminated`] (kind `ConnectionAborted`) after
     /// [`term`](Context::term).
     pub fn socket(&self, kind: SocketType) -> io::Result<Socket> {
+        let mut sockets = lock(&self.inner.sockets);
+        // Read under the lock `term` sets it under: a socket made while
+        // term runs is either refused or in the list term terminates.
         if self.inner.terminated.load(Ordering::Acquire) {
             return Err(ZmqError::ContextTerminated.into());
         }
         let core = Core::new(kind, self.inner.signal.clone());
-        let mut sockets = lock(&self.inner.sockets);
         sockets.retain(|w| w.strong_count() > 0);
         sockets.push(Arc::downgrade(&core));
         drop(sockets);
@@ -170,11 +172,11 @@ impl Context {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn term(&self) -> io::Result<()> {
-        self.inner.terminated.store(true, Ordering::Release);
-        let sockets: Vec<Arc<Core>> = lock(&self.inner.sockets)
-            .iter()
-            .filter_map(Weak::upgrade)
-            .collect();
+        let sockets: Vec<Arc<Core>> = {
+            let sockets = lock(&self.inner.sockets);
+            self.inner.terminated.store(true, Ordering::Release);
+            sockets.iter().filter_map(Weak::upgrade).collect()
+        };
         for core in sockets {
             core.terminate();
         }
