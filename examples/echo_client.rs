@@ -26,12 +26,12 @@ fn main() -> std::io::Result<ExitCode> {
 
     for i in 0..10 {
         let msg = format!("msg {i}");
-        let reply = socket.send(msg.clone(), 0).and_then(|()| {
+        let reply = socket.send_string(msg.clone(), 0).and_then(|()| {
             println!("Sending {msg}");
-            socket.recv(0)
+            socket.recv_string(0)
         });
         let reply = match reply {
-            Ok(reply) => String::from_utf8_lossy(&reply).into_owned(),
+            Ok(reply) => reply,
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
                 eprintln!("echo_client: no reply within 5 s from {endpoint}");
                 return Ok(ExitCode::FAILURE);
@@ -44,5 +44,7 @@ fn main() -> std::io::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     }
+    socket.close()?;
+    context.term()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -37,5 +37,6 @@ fn main() -> std::io::Result<()> {
         served += 1;
     }
     socket.set_linger(Some(Duration::from_secs(1)));
-    socket.close()
+    socket.close()?;
+    context.term()
 }

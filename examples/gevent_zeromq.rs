@@ -18,8 +18,8 @@ fn main() -> std::io::Result<()> {
     socket.bind(&endpoint)?;
     let server = greenline::spawn(move || -> std::io::Result<()> {
         loop {
-            let message = socket.recv(0)?;
-            println!("Received request:  {}", String::from_utf8_lossy(&message));
+            let message = socket.recv_string(0)?;
+            println!("Received request:  {message}");
             socket.send("World", 0)?;
         }
     });
@@ -29,16 +29,16 @@ fn main() -> std::io::Result<()> {
     let client = greenline::spawn(move || -> std::io::Result<()> {
         for request in 0..10 {
             socket.send("Hello", 0)?;
-            let message = socket.recv(0)?;
-            println!(
-                "Received reply  {request} [ {} ]",
-                String::from_utf8_lossy(&message)
-            );
+            let message = socket.recv_string(0)?;
+            println!("Received reply  {request} [ {message} ]");
         }
         Ok(())
     });
 
     client.join().expect("client greenlet")?;
+    // The original's `context.destroy(linger=0)`: the killed server
+    // greenlet has dropped its socket, nothing is left to send, so term
+    // returns at once.
     server.kill();
-    Ok(())
+    context.term()
 }

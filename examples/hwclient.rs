@@ -14,8 +14,8 @@ fn main() -> std::io::Result<()> {
     for request_nbr in 0..10 {
         println!("Sending Hello {request_nbr}...");
         requester.send("Hello", 0)?;
-        let reply = requester.recv(0)?;
-        println!("Received {} {request_nbr}", String::from_utf8_lossy(&reply));
+        let reply = requester.recv_string(0)?;
+        println!("Received {reply} {request_nbr}");
     }
     Ok(())
 }

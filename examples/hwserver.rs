@@ -13,8 +13,8 @@ fn main() -> std::io::Result<()> {
     let responder = context.socket(zmq::REP)?;
     responder.bind("tcp://*:5555")?;
     loop {
-        let request = responder.recv(0)?;
-        println!("Received {}", String::from_utf8_lossy(&request));
+        let request = responder.recv_string(0)?;
+        println!("Received {request}");
         greenline::sleep(Duration::from_secs(1))?; // do some 'work'
         responder.send("World", 0)?;
     }

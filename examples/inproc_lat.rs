@@ -8,8 +8,7 @@
 
 use std::time::Instant;
 
-use bytes::Bytes;
-use greenline::zmq;
+use greenline::zmq::{self, Bytes};
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();

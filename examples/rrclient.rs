@@ -20,11 +20,8 @@ fn main() -> std::io::Result<()> {
     requester.connect(&endpoint)?;
     for request_nbr in 0..count {
         requester.send("Hello", 0)?;
-        let reply = requester.recv(0)?;
-        println!(
-            "Received reply {request_nbr} [{}]",
-            String::from_utf8_lossy(&reply)
-        );
+        let reply = requester.recv_string(0)?;
+        println!("Received reply {request_nbr} [{reply}]");
     }
     Ok(())
 }

@@ -23,8 +23,8 @@ fn main() -> std::io::Result<()> {
     responder.connect(&endpoint)?;
     loop {
         // Wait for next request from client.
-        let request = responder.recv(0)?;
-        println!("Received request: [{}]", String::from_utf8_lossy(&request));
+        let request = responder.recv_string(0)?;
+        println!("Received request: [{request}]");
         // Do some 'work'.
         greenline::sleep(Duration::from_millis(work))?;
         // Send reply back to client.

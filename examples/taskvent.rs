@@ -45,7 +45,7 @@ fn main() -> std::io::Result<()> {
         // Random workload from 1 to 100 msecs.
         let workload = rng.randof(100) + 1;
         total_msec += workload;
-        sender.send(workload.to_string(), 0)?;
+        sender.send_string(workload.to_string(), 0)?;
     }
     println!("Total expected cost: {total_msec} msec");
     // zguide sleeps a second "to let 0MQ deliver"; closing with a linger

@@ -27,10 +27,8 @@ fn main() -> std::io::Result<()> {
 
     // Process tasks forever.
     loop {
-        let workload = receiver.recv(0)?;
-        let msec: u64 = String::from_utf8_lossy(&workload)
-            .parse()
-            .expect("a workload is a number of msec");
+        let workload = receiver.recv_string(0)?;
+        let msec: u64 = workload.parse().expect("a workload is a number of msec");
         // Simple progress indicator for the viewer.
         print!(".");
         std::io::stdout().flush()?;

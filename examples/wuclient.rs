@@ -27,8 +27,7 @@ fn main() -> std::io::Result<()> {
 
     let mut total_temp = 0;
     for _ in 0..count {
-        let update = subscriber.recv(0)?;
-        let update = String::from_utf8_lossy(&update);
+        let update = subscriber.recv_string(0)?;
         let fields: Vec<i64> = update
             .split_whitespace()
             .map(|f| f.parse().expect("a weather update is three numbers"))

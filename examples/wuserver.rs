@@ -28,7 +28,7 @@ fn main() -> std::io::Result<()> {
         let zipcode = rng.randof(zipcodes);
         let temperature = rng.randof(215) as i32 - 80;
         let relhumidity = rng.randof(50) + 10;
-        publisher.send(format!("{zipcode:05} {temperature} {relhumidity}"), 0)?;
+        publisher.send_string(format!("{zipcode:05} {temperature} {relhumidity}"), 0)?;
     }
 }
 

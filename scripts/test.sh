@@ -10,8 +10,9 @@
 # 3. cargo test: unit tests, integration tests (including the side-by-side
 #    runs against the originals and the libzmq interop matrix), doctests, and a
 #    build of every example.
-# 4. The optional may_minihttp engine is built and tested on its own when the
-#    feature exists, so the default build never compiles it.
+# 4. The optional may_minihttp engine, and the optional JSON messages (their
+#    tests and doctests), are built and tested on their own when the feature
+#    exists, so the default build never compiles them.
 # 5. A short run of each fuzz target (scripts/fuzz.sh; skipped without a
 #    nightly toolchain). The full campaign is `bash scripts/fuzz.sh`.
 set -euo pipefail
@@ -22,5 +23,9 @@ COMPAT_SKIP_SETUP=1 bash compat/selftest.sh
 cargo test --locked
 if grep -q '^minihttp *=' Cargo.toml; then
     cargo test --locked --features minihttp --test http_minihttp
+fi
+if grep -q '^json *=' Cargo.toml; then
+    cargo test --locked --features json --test zmq_json
+    cargo test --locked --features json --doc -- json
 fi
 RUNS="${FUZZ_RUNS:-20000}" bash scripts/fuzz.sh

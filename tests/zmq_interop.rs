@@ -23,8 +23,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use greenline::zmq::{self, SocketType, ZmqError};
+use greenline::zmq::{self, Bytes, SocketType, ZmqError};
 use rstest::rstest;
 
 mod common;
@@ -221,7 +220,7 @@ impl End {
 
     fn set_routing_id(&mut self, id: &[u8]) {
         match self {
-            End::Ours(s) => s.set_routing_id(Some(Bytes::copy_from_slice(id))),
+            End::Ours(s) => s.set_routing_id(id),
             End::Theirs(p) => {
                 p.ok(&format!("optb ROUTING_ID {}", token(id)));
             }

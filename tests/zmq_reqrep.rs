@@ -6,9 +6,8 @@ mod common;
 use std::io::ErrorKind;
 use std::time::Duration;
 
-use bytes::Bytes;
 use greenline::testing::run;
-use greenline::zmq::{self, ZmqError};
+use greenline::zmq::{self, Bytes, ZmqError};
 use rstest::rstest;
 
 const DEADLINE: Duration = Duration::from_secs(10);

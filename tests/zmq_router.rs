@@ -6,9 +6,8 @@ mod common;
 use std::io::ErrorKind;
 use std::time::Duration;
 
-use bytes::Bytes;
 use greenline::testing::run;
-use greenline::zmq;
+use greenline::zmq::{self, Bytes};
 use rstest::rstest;
 
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -25,7 +24,7 @@ fn router_sees_identities(#[values("tcp", "ipc", "inproc")] transport: &'static 
             .iter()
             .map(|id| {
                 let d = ctx.socket(zmq::DEALER).unwrap();
-                d.set_routing_id(Some(Bytes::from(*id)));
+                d.set_routing_id(id);
                 d.connect(&ep).unwrap();
                 d
             })
@@ -66,6 +65,37 @@ fn generated_identity() {
             .send_multipart([msg[0].clone(), Bytes::from("back")], 0)
             .unwrap();
         assert_eq!(dealer.recv(0).unwrap(), "back");
+    });
+}
+
+/// `set_identity` (the zguide's name) and `set_routing_id` take what
+/// pyzmq's setsockopt does, and an empty one clears it: the next
+/// connection gets a generated identity.
+#[rstest]
+fn identity_takes_bytes_and_clears_when_empty(#[values("tcp", "inproc")] transport: &'static str) {
+    run(DEADLINE, move || {
+        let ctx = zmq::Context::new();
+        let router = ctx.socket(zmq::ROUTER).unwrap();
+        let ep = common::bind(&router, transport);
+        let dealer = ctx.socket(zmq::DEALER).unwrap();
+        assert_eq!(dealer.identity(), None);
+        dealer.set_identity(b"A");
+        assert_eq!(dealer.routing_id().unwrap(), "A");
+        dealer.set_routing_id(String::from("B"));
+        assert_eq!(dealer.identity().unwrap(), "B");
+        dealer.connect(&ep).unwrap();
+        dealer.send("named", 0).unwrap();
+        assert_eq!(router.recv_multipart(0).unwrap(), ["B", "named"]);
+
+        let anonymous = ctx.socket(zmq::DEALER).unwrap();
+        anonymous.set_identity(Bytes::from_static(b"C"));
+        anonymous.set_routing_id(b"");
+        assert_eq!(anonymous.routing_id(), None);
+        anonymous.connect(&ep).unwrap();
+        anonymous.send("anonymous", 0).unwrap();
+        let msg = router.recv_multipart(0).unwrap();
+        assert_eq!(msg[1], "anonymous");
+        assert_eq!((msg[0].len(), msg[0][0]), (5, 0), "generated: {:?}", msg[0]);
     });
 }
 

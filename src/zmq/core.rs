@@ -7,12 +7,14 @@
 //! each connection greenlet and the context registry hold an `Arc<Core>`.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::io;
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
 use super::codec::SocketType;
+use super::error::ZmqError;
 use super::inbox::Inbox;
 use super::msg::Msg;
 use super::options::Options;
@@ -100,14 +102,39 @@ impl Inner {
     }
 }
 
+/// [`Core::state`]: the context was terminated (libzmq `ETERM`).
+const TERMINATED: u8 = 1;
+/// [`Core::state`]: a close began; the socket may still be lingering.
+const CLOSED: u8 = 2;
+/// [`Core::state`]: the close is over: lingered, endpoints and peers gone.
+const SHUT: u8 = 4;
+
 /// See the module docs.
+///
+/// How a socket ends, in [`Core::state`]'s bits:
+///
+/// ```text
+///   open ──Context::term──▶ TERMINATED: calls fail with ETERM, but the
+///    │                      connections run on, so a close still lingers
+///    │ close / last handle dropped (either order with term)
+///    ▼
+///   CLOSED: calls fail (ENOTSOCK); linger: the writers flush, a
+///    │      connecter still reconnects, a listener still accepts
+///    ▼
+///   SHUT: endpoint greenlets killed, peers detached; the context's
+///         signal is woken (term waits for every socket to get here)
+/// ```
 pub(crate) struct Core {
     pub kind: SocketType,
     /// Woken on every change a caller of this socket may wait for.
     pub signal: Arc<Signal>,
     pub inner: Mutex<Inner>,
-    /// Set by `Context::term` or close: blocked and later calls fail.
-    pub terminated: AtomicBool,
+    /// TERMINATED, CLOSED and SHUT bits: any of them makes blocked and
+    /// later calls fail.
+    state: AtomicU8,
+    /// The context's signal, woken when this socket is shut
+    /// ([`Context::term`](super::Context::term) waits on it).
+    context_signal: Arc<Signal>,
 }
 
 /// What a new peer brings.
@@ -120,7 +147,8 @@ pub(crate) struct NewPeer {
 }
 
 impl Core {
-    pub(crate) fn new(kind: SocketType) -> Arc<Core> {
+    /// A socket's core; `context_signal` is woken when it is shut.
+    pub(crate) fn new(kind: SocketType, context_signal: Arc<Signal>) -> Arc<Core> {
         Arc::new(Core {
             kind,
             signal: Signal::new(),
@@ -134,7 +162,8 @@ impl Core {
                 endpoints: Vec::new(),
                 last_endpoint: None,
             }),
-            terminated: AtomicBool::new(false),
+            state: AtomicU8::new(0),
+            context_signal,
         })
     }
 
@@ -142,8 +171,29 @@ impl Core {
         lock(&self.inner).options.clone()
     }
 
+    /// Whether calls must fail: the socket was closed or its context
+    /// terminated. One atomic load, on every send and recv.
+    #[inline]
     pub(crate) fn is_terminated(&self) -> bool {
-        self.terminated.load(Ordering::Acquire)
+        self.state.load(Ordering::Acquire) != 0
+    }
+
+    /// The error a call fails with once [`is_terminated`](Core::is_terminated):
+    /// a closed socket is reported as closed even if its context was
+    /// terminated too (libzmq checks the socket before the context).
+    pub(crate) fn ended_error(&self) -> io::Error {
+        if self.state.load(Ordering::Acquire) & CLOSED != 0 {
+            ZmqError::Closed.into()
+        } else {
+            ZmqError::ContextTerminated.into()
+        }
+    }
+
+    /// Whether the close is over ([`shut`](Core::shut)). The connecter and
+    /// listener greenlets run until then, so a lingering socket can still
+    /// (re)connect and flush.
+    pub(crate) fn is_shut(&self) -> bool {
+        self.state.load(Ordering::Acquire) & SHUT != 0
     }
 
     /// Adds a peer; `None` when the socket refuses it (a PAIR that has one).
@@ -247,10 +297,27 @@ impl Core {
         wake.run();
     }
 
-    /// Marks the socket closed and wakes its callers.
+    /// The context was terminated: wakes the socket's callers, which fail
+    /// from now on. The connections run on until the socket is closed.
     pub(crate) fn terminate(&self) {
-        self.terminated.store(true, Ordering::Release);
+        self.state.fetch_or(TERMINATED, Ordering::AcqRel);
         self.signal.notify();
+    }
+
+    /// A close begins: wakes the socket's callers, which fail from now on.
+    /// True for the one caller that closed it; false if it was closed
+    /// already.
+    pub(crate) fn begin_close(&self) -> bool {
+        let before = self.state.fetch_or(CLOSED, Ordering::AcqRel);
+        self.signal.notify();
+        before & CLOSED == 0
+    }
+
+    /// The close is over: tells the context (its `term` waits for this).
+    pub(crate) fn shut(&self) {
+        self.state.fetch_or(SHUT | CLOSED, Ordering::AcqRel);
+        self.signal.notify();
+        self.context_signal.notify();
     }
 }
 

@@ -40,6 +40,10 @@ pub enum ZmqError {
     AddressInUse(String),
     /// The context was terminated (libzmq `ETERM`). Kind `ConnectionAborted`.
     ContextTerminated,
+    /// The socket was closed, through another handle of it (libzmq
+    /// `ENOTSOCK`). Kind `NotConnected`, as a closed
+    /// [`greenline::net`](crate::net) socket reports.
+    Closed,
 }
 
 impl ZmqError {
@@ -48,7 +52,7 @@ impl ZmqError {
         match self {
             ZmqError::InvalidState | ZmqError::InvalidEndpoint(_) => io::ErrorKind::InvalidInput,
             ZmqError::NotSupported => io::ErrorKind::Unsupported,
-            ZmqError::HostUnreachable => io::ErrorKind::NotConnected,
+            ZmqError::HostUnreachable | ZmqError::Closed => io::ErrorKind::NotConnected,
             ZmqError::NoSuchEndpoint(_) => io::ErrorKind::NotFound,
             ZmqError::AddressInUse(_) => io::ErrorKind::AddrInUse,
             ZmqError::ContextTerminated => io::ErrorKind::ConnectionAborted,
@@ -73,6 +77,7 @@ impl fmt::Display for ZmqError {
             ZmqError::NoSuchEndpoint(e) => write!(f, "endpoint {e:?} is not bound or connected"),
             ZmqError::AddressInUse(e) => write!(f, "inproc endpoint {e:?} is already bound"),
             ZmqError::ContextTerminated => f.write_str("context terminated"),
+            ZmqError::Closed => f.write_str("the socket was closed"),
         }
     }
 }

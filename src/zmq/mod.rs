@@ -3,9 +3,12 @@
 //!
 //! It provides [`Context`] and [`Socket`] with the eleven classic socket
 //! types (REQ/REP, DEALER/ROUTER, PUB/SUB, XPUB/XSUB, PUSH/PULL, PAIR),
-//! the `tcp://`, `ipc://` and `inproc://` transports, a [`Poller`], and
-//! [`proxy`] with the three classic devices. [`codec`] is the wire protocol
-//! without I/O. Multicast (`pgm://`, `epgm://`), CURVE/PLAIN security and
+//! the `tcp://`, `ipc://` and `inproc://` transports, [`Socket::poll`] and
+//! a [`Poller`], and [`proxy`] with the three classic devices; pyzmq's
+//! conveniences too: [`Socket::send_string`]/[`Socket::recv_string`],
+//! `send_json`/`recv_json` (feature `json`), [`Context::instance`], and a
+//! [`Context::term`] that waits for every socket's linger. [`codec`] is the
+//! wire protocol without I/O. Multicast (`pgm://`, `epgm://`), CURVE/PLAIN security and
 //! the draft socket types are out of scope.
 //!
 //! # Examples
@@ -97,10 +100,14 @@
 //! The socket owns its files, the pattern owns its routing, the transport
 //! owns its greenlets:
 //!
-//! * `context.rs`: [`Context`], the socket factory and home of inproc names.
-//! * `socket/`: the [`Socket`] handle: `endpoints.rs` (bind, connect,
-//!   unbind, disconnect), `send_recv.rs`, `options.rs` (the typed option
-//!   setters), `close.rs` (close, drop, linger).
+//! * `context.rs`: [`Context`], the socket factory, home of inproc names,
+//!   and `term`, which waits for every socket's close.
+//! * `socket/`: the [`Socket`] handle (an `Arc`, cloned cheaply), with
+//!   readiness and [`Socket::poll`] in `mod.rs`: `endpoints.rs` (bind,
+//!   connect, unbind, disconnect), `send_recv.rs`, `string.rs` and
+//!   `json.rs` (text and, feature `json`, JSON messages), `options.rs` (the
+//!   typed option setters), `close.rs` (close, the last handle's drop,
+//!   linger).
 //! * `options.rs`: the option values as plain data, with their defaults.
 //! * `core.rs`: what a socket shares with its connections and peers: the
 //!   peer list, the pattern state, the options, the endpoint greenlets.
@@ -115,7 +122,8 @@
 //! * `engine.rs`: one tcp/ipc connection: handshake, reader, writer.
 //! * `inproc.rs`: inproc:// names, wiring two sockets' pipes together.
 //! * `endpoint.rs`, `error.rs`, `poller.rs`, `proxy.rs`: endpoint strings,
-//!   [`ZmqError`], [`Poller`], [`proxy`](fn@proxy) and the devices.
+//!   [`ZmqError`], [`Poller`] and its [`Events`], [`proxy`](fn@proxy) and
+//!   the devices.
 //! * [`codec`]: ZMTP without I/O.
 //!
 //! Imports run one way, from the handle down: the socket imports the
@@ -142,13 +150,35 @@ mod signal;
 mod socket;
 mod transport;
 
+/// The message frame type: [`bytes::Bytes`], re-exported so a program
+/// can name what [`Socket::recv`] returns (and build frames without a
+/// copy) without a `bytes` dependency of its own.
+///
+/// # Examples
+///
+/// ```
+/// use greenline::zmq::{self, Bytes};
+/// let ctx = zmq::Context::new();
+/// let pull = ctx.socket(zmq::PULL)?;
+/// pull.bind("inproc://bytes-doc")?;
+/// let push = ctx.socket(zmq::PUSH)?;
+/// push.connect("inproc://bytes-doc")?;
+/// push.send(Bytes::from_static(b"frame"), 0)?;
+/// let frame: Bytes = pull.recv(0)?;
+/// assert_eq!(frame, "frame");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub use bytes::Bytes;
+
 pub use self::codec::SocketType;
 pub use self::context::Context;
 pub use self::error::ZmqError;
 pub use self::options::{DEFAULT_MAXMSGSIZE, DEFAULT_MAX_PENDING_HANDSHAKES};
-pub use self::poller::{Poller, POLLIN, POLLOUT};
+pub use self::poller::{Events, Poller};
 pub use self::proxy::{forwarder, proxy, queue, streamer};
-pub use self::socket::{Socket, DONTWAIT, SNDMORE};
+#[cfg(feature = "json")]
+pub use self::socket::RecvJsonError;
+pub use self::socket::{Socket, DONTWAIT, POLLIN, POLLOUT, SNDMORE};
 
 /// pyzmq's `zmq.NOBLOCK`: the same as [`DONTWAIT`].
 pub const NOBLOCK: i32 = DONTWAIT;

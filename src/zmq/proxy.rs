@@ -3,15 +3,16 @@
 
 use std::io;
 
-use super::poller::{Poller, POLLIN};
-use super::socket::{Socket, DONTWAIT};
+use super::poller::Poller;
+use super::socket::{Socket, DONTWAIT, POLLIN};
 
 /// Forwards whole messages between `frontend` and `backend`, both ways,
 /// copying each to `capture` (if given, without blocking) on the way.
 ///
 /// Runs until an error: it returns only when a socket's context is
 /// terminated ([`Context::term`](super::Context::term), kind
-/// `ConnectionAborted`), the caller's [`Timeout`](crate::Timeout) passes, or
+/// `ConnectionAborted`), a socket is closed through another handle
+/// (`NotConnected`), the caller's [`Timeout`](crate::Timeout) passes, or
 /// a send fails. A full destination blocks the proxy (as libzmq's does).
 ///
 /// # Examples
@@ -33,7 +34,8 @@ use super::socket::{Socket, DONTWAIT};
 /// assert_eq!(worker.recv(0)?, "ping");
 /// worker.send("pong", 0)?;
 /// assert_eq!(client.recv(0)?, "pong");
-/// ctx.term();
+/// drop((worker, client)); // term waits for every socket to be closed
+/// ctx.term()?; // the device returns, dropping its two sockets
 /// assert_eq!(device.join().unwrap().unwrap_err().kind(), std::io::ErrorKind::ConnectionAborted);
 /// # Ok::<(), std::io::Error>(())
 /// ```
@@ -42,23 +44,27 @@ pub fn proxy(frontend: &Socket, backend: &Socket, capture: Option<&Socket>) -> i
     poller.register(frontend, POLLIN);
     poller.register(backend, POLLIN);
     loop {
-        for (socket, _) in poller.poll(None)? {
-            let to = if std::ptr::eq(socket, frontend) {
-                backend
-            } else {
-                frontend
-            };
-            let msg = match socket.recv_multipart(DONTWAIT) {
-                Ok(msg) => msg,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e),
-            };
-            if let Some(capture) = capture {
-                let _ = capture.send_multipart(msg.iter().cloned(), DONTWAIT);
-            }
-            to.send_multipart(msg, 0)?;
+        let socks = poller.poll(None)?;
+        if socks.contains(frontend) {
+            forward(frontend, backend, capture)?;
+        }
+        if socks.contains(backend) {
+            forward(backend, frontend, capture)?;
         }
     }
+}
+
+/// Moves one message from `from` (which polled readable) to `to`.
+fn forward(from: &Socket, to: &Socket, capture: Option<&Socket>) -> io::Result<()> {
+    let msg = match from.recv_multipart(DONTWAIT) {
+        Ok(msg) => msg,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if let Some(capture) = capture {
+        let _ = capture.send_multipart(msg.iter().cloned(), DONTWAIT);
+    }
+    to.send_multipart(msg, 0)
 }
 
 /// The QUEUE device: ROUTER `frontend` for clients, DEALER `backend` for

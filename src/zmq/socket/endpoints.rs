@@ -9,10 +9,12 @@
 use std::io;
 
 use super::Socket;
-use crate::sync::waiter::lock;
+use crate::sync::waiter::{lock, StateGuard};
+use crate::zmq::core::Inner;
 use crate::zmq::endpoint::Endpoint;
 use crate::zmq::error::ZmqError;
 use crate::zmq::transport;
+use crate::Greenlet;
 
 impl Socket {
     /// Listens on `endpoint`: `tcp://host:port` (`*` for every interface,
@@ -23,20 +25,22 @@ impl Socket {
     /// # Errors
     ///
     /// `InvalidInput` for a malformed endpoint, `AddrInUse` when taken, and
-    /// what `bind(2)` returns.
+    /// what `bind(2)` returns. `NotConnected` ([`ZmqError::Closed`]) on a
+    /// socket closed through another handle, `ConnectionAborted`
+    /// ([`ZmqError::ContextTerminated`]) once the context is terminated.
     pub fn bind(&self, endpoint: &str) -> io::Result<()> {
         let ep = Endpoint::parse(endpoint)?;
+        self.check_open()?;
         if let Endpoint::Inproc(name) = &ep {
-            self.ctx.inproc().bind(&self.core, name)?;
-            lock(&self.local).inproc_bound.push(name.clone());
-            lock(&self.core.inner).last_endpoint = Some(endpoint.to_string());
+            self.shared.ctx.inproc().bind(&self.shared.core, name)?;
+            lock(&self.shared.local).inproc_bound.push(name.clone());
+            lock(&self.shared.core.inner).last_endpoint = Some(endpoint.to_string());
             return Ok(());
         }
-        let (resolved, task) = transport::listen(&self.core, &ep)?;
-        let mut inner = lock(&self.core.inner);
+        let (resolved, task) = transport::listen(&self.shared.core, &ep)?;
+        let mut inner = lock(&self.shared.core.inner);
         inner.last_endpoint = Some(resolved.clone());
-        inner.endpoints.push((endpoint.to_string(), resolved, task));
-        Ok(())
+        self.keep_endpoint(inner, (endpoint.to_string(), resolved, task))
     }
 
     /// Connects to `endpoint`. Returns at once: the connection is made (and
@@ -48,19 +52,48 @@ impl Socket {
     /// # Errors
     ///
     /// `InvalidInput` for a malformed endpoint or (inproc) an incompatible
-    /// bound socket.
+    /// bound socket. `NotConnected` and `ConnectionAborted` as
+    /// [`bind`](Socket::bind).
     pub fn connect(&self, endpoint: &str) -> io::Result<()> {
         let ep = Endpoint::parse(endpoint)?;
+        self.check_open()?;
         if let Endpoint::Inproc(name) = &ep {
-            return self.ctx.inproc().connect(&self.core, name);
+            return self.shared.ctx.inproc().connect(&self.shared.core, name);
         }
-        if let Some(task) = transport::connect(&self.core, ep, endpoint)? {
-            lock(&self.core.inner).endpoints.push((
-                endpoint.to_string(),
-                endpoint.to_string(),
-                task,
-            ));
+        if let Some(task) = transport::connect(&self.shared.core, ep, endpoint)? {
+            let inner = lock(&self.shared.core.inner);
+            let given = endpoint.to_string();
+            return self.keep_endpoint(inner, (given.clone(), given, task));
         }
+        Ok(())
+    }
+
+    /// libzmq: after `zmq_ctx_term`, every operation but close fails with
+    /// ETERM; a closed socket is not a socket (ENOTSOCK).
+    fn check_open(&self) -> io::Result<()> {
+        let core = &self.shared.core;
+        if core.is_terminated() {
+            return Err(core.ended_error());
+        }
+        Ok(())
+    }
+
+    /// Keeps an endpoint's greenlet for unbind, disconnect and close,
+    /// unless a close (or term) came in since [`check_open`]: then the
+    /// close has taken the endpoints already, so this one is ended here.
+    /// Both look under the socket's lock, so one of them sees the other.
+    fn keep_endpoint(
+        &self,
+        mut inner: StateGuard<'_, Inner>,
+        entry: (String, String, Greenlet<()>),
+    ) -> io::Result<()> {
+        let core = &self.shared.core;
+        if core.is_terminated() {
+            drop(inner);
+            entry.2.kill();
+            return Err(core.ended_error());
+        }
+        inner.endpoints.push(entry);
         Ok(())
     }
 
@@ -72,8 +105,8 @@ impl Socket {
     /// `NotFound` when the socket is not bound there.
     pub fn unbind(&self, endpoint: &str) -> io::Result<()> {
         if let Some(name) = endpoint.strip_prefix("inproc://") {
-            let mut local = lock(&self.local);
-            if self.ctx.inproc().unbind(&self.core, name) {
+            let mut local = lock(&self.shared.local);
+            if self.shared.ctx.inproc().unbind(&self.shared.core, name) {
                 local.inproc_bound.retain(|n| n != name);
                 return Ok(());
             }
@@ -94,7 +127,7 @@ impl Socket {
 
     fn drop_endpoint(&self, endpoint: &str) -> io::Result<()> {
         let (tasks, peers) = {
-            let mut inner = lock(&self.core.inner);
+            let mut inner = lock(&self.shared.core.inner);
             let (hit, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut inner.endpoints)
                 .into_iter()
                 .partition(|(given, resolved, _)| given == endpoint || resolved == endpoint);
@@ -116,7 +149,7 @@ impl Socket {
             task.kill();
         }
         for id in peers {
-            self.core.detach(id);
+            self.shared.core.detach(id);
         }
         Ok(())
     }
@@ -135,6 +168,6 @@ impl Socket {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn last_endpoint(&self) -> Option<String> {
-        lock(&self.core.inner).last_endpoint.clone()
+        lock(&self.shared.core.inner).last_endpoint.clone()
     }
 }

@@ -28,6 +28,72 @@ macro_rules! option {
 }
 
 impl Socket {
+    /// Sets our identity (libzmq `ZMQ_ROUTING_ID`), announced to peers by
+    /// REQ, DEALER and ROUTER; a ROUTER peer routes to us by it. 1 to 255
+    /// octets, not starting with a zero octet. Takes what pyzmq's
+    /// `setsockopt(zmq.ROUTING_ID, b"A")` does: `b"A"`, `"A"`, a `Vec<u8>`,
+    /// a [`Bytes`]. Applies to connections made after it is set.
+    ///
+    /// An empty `id` clears it, back to the default: no identity, so a
+    /// ROUTER peer makes one up (an empty identity means that on the wire
+    /// too; libzmq refuses to set one).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::zmq;
+    /// let ctx = zmq::Context::new();
+    /// let router = ctx.socket(zmq::ROUTER)?;
+    /// router.bind("tcp://127.0.0.1:*")?;
+    /// let dealer = ctx.socket(zmq::DEALER)?;
+    /// dealer.set_routing_id(b"A");
+    /// assert_eq!(dealer.routing_id().unwrap(), "A");
+    /// dealer.connect(&router.last_endpoint().unwrap())?;
+    /// dealer.send("hi", 0)?;
+    /// assert_eq!(router.recv_multipart(0)?, ["A", "hi"]);
+    /// router.send_multipart(["A", "hello A"], 0)?;
+    /// assert_eq!(dealer.recv(0)?, "hello A");
+    /// dealer.set_routing_id(""); // cleared, for later connections
+    /// assert_eq!(dealer.routing_id(), None);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_routing_id(&self, id: impl AsRef<[u8]>) {
+        let id = id.as_ref();
+        lock(&self.core().inner).options.routing_id =
+            (!id.is_empty()).then(|| Bytes::copy_from_slice(id));
+    }
+
+    /// Our identity (see [`Socket::set_routing_id`]); `None` when there is
+    /// none.
+    pub fn routing_id(&self) -> Option<Bytes> {
+        lock(&self.core().inner).options.routing_id.clone()
+    }
+
+    /// [`set_routing_id`](Socket::set_routing_id) under its older name,
+    /// libzmq's `ZMQ_IDENTITY`, which pyzmq keeps (`socket.identity =
+    /// b"A"`) and the zguide's examples use.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::zmq;
+    /// let ctx = zmq::Context::new();
+    /// let worker = ctx.socket(zmq::REQ)?;
+    /// worker.set_identity(b"Worker-1");
+    /// assert_eq!(worker.identity().unwrap(), "Worker-1");
+    /// assert_eq!(worker.routing_id(), worker.identity());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_identity(&self, id: impl AsRef<[u8]>) {
+        self.set_routing_id(id);
+    }
+
+    /// [`routing_id`](Socket::routing_id) under its older name, libzmq's
+    /// `ZMQ_IDENTITY`.
+    pub fn identity(&self) -> Option<Bytes> {
+        self.routing_id()
+    }
+
     option!(
         /// Send high-water mark: most messages queued per peer before a
         /// send blocks (PUSH, DEALER, REQ, PAIR) or drops (PUB, ROUTER).
@@ -46,12 +112,6 @@ impl Socket {
         /// Default 1 s (libzmq: infinite); `None` waits forever; zero
         /// discards at once.
         linger, set_linger, Option<Duration>
-    );
-    option!(
-        /// Our identity (`ZMQ_ROUTING_ID`), announced to peers by REQ,
-        /// DEALER and ROUTER; a ROUTER peer routes to us by it. 1 to 255
-        /// octets, not starting with a zero octet.
-        routing_id, set_routing_id, Option<Bytes>
     );
     option!(
         /// Wait before reconnecting a lost or refused connection. Default

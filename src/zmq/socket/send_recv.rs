@@ -38,7 +38,10 @@ impl Socket {
     ///   is dropped and the socket's state is unchanged.
     /// - `Unsupported` on SUB and PULL; `NotConnected` ([`ZmqError::HostUnreachable`]) on a ROUTER with
     ///   `router_mandatory` and an unknown routing id.
-    /// - `ConnectionAborted` once the context is terminated.
+    /// - `ConnectionAborted` ([`ZmqError::ContextTerminated`]) once the
+    ///   context is terminated, `NotConnected` ([`ZmqError::Closed`]) once
+    ///   the socket is closed through another handle; a blocked send
+    ///   returns so at once.
     ///
     /// # Examples
     ///
@@ -144,7 +147,7 @@ impl Socket {
         // would block pays for the signal's wait loop, which polls again
         // after taking the generation, so nothing is missed in between.
         if core.is_terminated() {
-            return Err(ZmqError::ContextTerminated.into());
+            return Err(core.ended_error());
         }
         let (done, sndtimeo) = {
             let mut inner = lock(&core.inner);
@@ -160,7 +163,7 @@ impl Socket {
         core.signal
             .wait(deadline, "zmq::Socket::send", &mut wake, |w| {
                 if core.is_terminated() {
-                    return Some(Err(ZmqError::ContextTerminated.into()));
+                    return Some(Err(core.ended_error()));
                 }
                 let mut inner = lock(&core.inner);
                 pattern::try_send(core.kind, &mut inner, &mut slot, w)
@@ -182,8 +185,8 @@ impl Socket {
     ///   after `rcvtimeo` or the caller's `Timeout`.
     /// - `InvalidInput` ([`ZmqError::InvalidState`]) when the pattern forbids
     ///   a recv now (REQ before a send, REP before replying).
-    /// - `Unsupported` on PUB and PUSH; `ConnectionAborted` once the context
-    ///   is terminated.
+    /// - `Unsupported` on PUB and PUSH; `ConnectionAborted` and
+    ///   `NotConnected` as [`send`](Socket::send).
     pub fn recv(&self, flags: i32) -> io::Result<Bytes> {
         if self.frames_held() {
             let mut local = self.local();
@@ -246,7 +249,7 @@ impl Socket {
         // Fast path as in `send_msg`: one attempt, reading the timeout under
         // the same lock; the wait loop only when nothing is queued.
         if core.is_terminated() {
-            return Err(ZmqError::ContextTerminated.into());
+            return Err(core.ended_error());
         }
         let (got, rcvtimeo) = {
             let mut inner = lock(&core.inner);
@@ -262,7 +265,7 @@ impl Socket {
         core.signal
             .wait(deadline, "zmq::Socket::recv", &mut wake, |w| {
                 if core.is_terminated() {
-                    return Some(Err(ZmqError::ContextTerminated.into()));
+                    return Some(Err(core.ended_error()));
                 }
                 let mut inner = lock(&core.inner);
                 pattern::try_recv(core.kind, &mut inner, w)
@@ -274,7 +277,7 @@ impl Socket {
         if dontwait {
             Some(Instant::now())
         } else {
-            timeout.map(|t| Instant::now() + t)
+            timeout.and_then(crate::time::deadline_in)
         }
     }
 }

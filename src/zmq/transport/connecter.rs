@@ -5,7 +5,7 @@
 //!   ┌─▶ Stream::connect ──ok──▶ engine::run, until the connection ends
 //!   │        │ refused           (the interval goes back to reconnect_ivl)
 //!   │        ▼                              ▼
-//!   │   socket closed or context terminated? ──yes──▶ end
+//!   │   socket shut (closed, linger over)? ──yes──▶ end
 //!   │        │ no
 //!   │        ▼
 //!   │   reconnect_ivl None? ──yes──▶ end
@@ -91,7 +91,7 @@ fn connect_loop(
             }
             Err(e) => log::debug!("zmq {endpoint}: connect failed: {e}"),
         }
-        if core.is_terminated() {
+        if core.is_shut() {
             return;
         }
         let Some(wait) = ivl else {

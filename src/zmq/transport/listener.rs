@@ -143,7 +143,7 @@ fn accept_loop(core: Arc<Core>, listener: Listener, endpoint: String) {
         let stream = match listener.accept() {
             Ok(stream) => stream,
             Err(e) => {
-                if core.is_terminated() {
+                if core.is_shut() {
                     return;
                 }
                 match classify(&e) {
