@@ -137,3 +137,27 @@ fn blocking_task_join() {
     let t = greenline::threadpool::spawn_blocking(|| 9);
     assert_eq!(t.join_timeout(MAX).unwrap(), 9);
 }
+
+#[test]
+fn stream_server_stop() {
+    let server = greenline::server::StreamServer::bind("127.0.0.1:0", |_s, _| {}).unwrap();
+    server.start().unwrap();
+    server.stop(MAX);
+    assert!(server.is_closed());
+}
+
+#[test]
+fn zmq_intervals() {
+    let ctx = greenline::zmq::Context::new();
+    let rep = ctx.socket(greenline::zmq::REP).unwrap();
+    rep.set_rcvtimeo(Some(MAX));
+    rep.set_sndtimeo(Some(MAX));
+    rep.set_handshake_ivl(Some(MAX));
+    rep.bind("tcp://127.0.0.1:*").unwrap();
+    let addr = rep.last_endpoint().unwrap();
+    let req = ctx.socket(greenline::zmq::REQ).unwrap();
+    req.set_heartbeat_ivl(Some(MAX));
+    req.connect(&addr).unwrap();
+    req.send(&b"ping"[..], 0).unwrap();
+    assert_eq!(&rep.recv(0).unwrap()[..], b"ping");
+}

@@ -384,7 +384,7 @@ mod tests {
             StreamServer::with_handoff(listener, ServerOptions::new(), move |stream, _| {
                 Next::Idle(Idle {
                     stream,
-                    expires: expires.map(|t| Instant::now() + t),
+                    expires: expires.and_then(crate::time::deadline_in),
                     resume: Box::new(|mut stream| {
                         let mut byte = [0; 1];
                         if stream.read(&mut byte).unwrap_or(0) == 1 {

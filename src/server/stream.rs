@@ -376,8 +376,8 @@ impl StreamServer {
                 .map(|(_, h)| h.clone())
                 .collect()
         };
-        let deadline = Instant::now() + timeout;
-        let finished = others().iter().all(|h| h.wait(Some(deadline)).is_ok());
+        let deadline = crate::time::deadline_in(timeout);
+        let finished = others().iter().all(|h| h.wait(deadline).is_ok());
         if !finished {
             let running = others();
             running.iter().for_each(|h| h.request_kill());

@@ -205,7 +205,7 @@ fn handshake(
     let identity = opts.routing_id.filter(|_| core.kind.sends_identity());
     let mut hs = Handshake::new(core.kind, identity);
     let mut out = BytesMut::new();
-    let deadline = limit.map(|l| Instant::now() + l);
+    let deadline = limit.and_then(crate::time::deadline_in);
     loop {
         let step = hs.advance(buf, &mut out);
         if !out.is_empty() {
@@ -383,7 +383,7 @@ impl Writer {
         let mut out = BytesMut::with_capacity(64 * 1024);
         let mut batch: Vec<Msg> = Vec::new();
         let mut wake = Wakeups::default();
-        let mut next_ping = self.heartbeat.map(|d| Instant::now() + d);
+        let mut next_ping = self.heartbeat.and_then(crate::time::deadline_in);
         let subscriber = matches!(self.kind, SocketType::Sub | SocketType::XSub);
         loop {
             let got = self
@@ -405,7 +405,7 @@ impl Writer {
                     let ttl = self
                         .ttl
                         .map_or(0, |t| (t.as_millis() / 100).min(u16::MAX as u128) as u16);
-                    next_ping = self.heartbeat.map(|d| Instant::now() + d);
+                    next_ping = self.heartbeat.and_then(crate::time::deadline_in);
                     vec![Command::Ping {
                         ttl,
                         context: Bytes::new(),
