@@ -2,7 +2,6 @@
 //! any handle ends it for all (blocked calls return `NotConnected`), and
 //! the last handle dropped closes it.
 
-#[path = "zmq_common/mod.rs"]
 mod common;
 
 use std::io::ErrorKind;
@@ -25,7 +24,7 @@ fn clones_are_one_socket() {
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
         let other = pull.clone();
-        let ep = common::bind(&other, "tcp");
+        let ep = common::zmq::bind(&other, "tcp");
         assert_eq!(pull.last_endpoint().unwrap(), ep);
         other.set_rcvhwm(7);
         assert_eq!(pull.rcvhwm(), 7);
@@ -49,7 +48,7 @@ fn close_through_one_handle_ends_the_others(
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
-        let ep = common::bind(&pull, transport);
+        let ep = common::zmq::bind(&pull, transport);
         let (other, poller) = (pull.clone(), pull.clone());
         let blocked = greenline::spawn(move || other.recv(0).map(|_| ()));
         let polling = greenline::spawn(move || poller.poll(None, POLLIN).map(|_| ()));
@@ -59,7 +58,7 @@ fn close_through_one_handle_ends_the_others(
         assert_closed(&polling.join().unwrap().unwrap_err());
         assert_closed(&last.recv(zmq::DONTWAIT).unwrap_err());
         assert_closed(&last.poll(Some(Duration::ZERO), POLLIN).unwrap_err());
-        assert_closed(&last.bind(&common::fresh(transport)).unwrap_err());
+        assert_closed(&last.bind(&common::zmq::fresh(transport)).unwrap_err());
         assert_closed(&last.connect(&ep).unwrap_err());
         last.clone().close().unwrap();
         drop(last);
@@ -73,7 +72,7 @@ fn the_last_handle_closes(#[values("tcp", "inproc")] transport: &'static str) {
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
-        let ep = common::bind(&pull, transport);
+        let ep = common::zmq::bind(&pull, transport);
         let other = pull.clone();
         drop(pull);
         let push = ctx.socket(zmq::PUSH).unwrap();

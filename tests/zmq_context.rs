@@ -3,7 +3,6 @@
 //! (libzmq's ETERM), then waits for every socket to be closed and its
 //! linger to be over.
 
-#[path = "zmq_common/mod.rs"]
 mod common;
 
 use std::io::ErrorKind;
@@ -38,7 +37,7 @@ fn term_fails_blocked_calls_and_waits_out_the_linger() {
         const LINGER: Duration = Duration::from_millis(200);
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
-        common::bind(&pull, "tcp");
+        common::zmq::bind(&pull, "tcp");
         let receiver = greenline::spawn(move || pull.recv(0));
         let push = ctx.socket(zmq::PUSH).unwrap();
         push.connect(&unused_tcp_endpoint()).unwrap();
@@ -94,7 +93,7 @@ fn calls_after_term_fail_but_close() {
     run(DEADLINE, || {
         let ctx = zmq::Context::new();
         let rep = ctx.socket(zmq::REP).unwrap();
-        let ep = common::bind(&rep, "inproc");
+        let ep = common::zmq::bind(&rep, "inproc");
         let req = ctx.socket(zmq::REQ).unwrap();
         req.connect(&ep).unwrap();
         let poller = {
@@ -110,7 +109,7 @@ fn calls_after_term_fail_but_close() {
         assert_terminated(&rep.recv(zmq::DONTWAIT).unwrap_err());
         assert_terminated(&rep.poll(Some(Duration::ZERO), POLLIN).unwrap_err());
         assert_terminated(&req.connect(&ep).unwrap_err());
-        assert_terminated(&req.bind(&common::fresh("tcp")).unwrap_err());
+        assert_terminated(&req.bind(&common::zmq::fresh("tcp")).unwrap_err());
         assert_terminated(&ctx.socket(zmq::PAIR).unwrap_err());
         rep.close().unwrap();
         req.close().unwrap();

@@ -5,7 +5,6 @@
 //! does).
 #![cfg(feature = "json")]
 
-#[path = "zmq_common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;
@@ -24,7 +23,7 @@ fn json_round_trips(#[values("tcp", "ipc", "inproc")] transport: &'static str) {
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let rep = ctx.socket(zmq::REP).unwrap();
-        let ep = common::bind(&rep, transport);
+        let ep = common::zmq::bind(&rep, transport);
         let req = ctx.socket(zmq::REQ).unwrap();
         req.connect(&ep).unwrap();
         let request = json!({"op": "add", "args": [1, 2.5], "id": null});
@@ -47,7 +46,7 @@ fn json_is_one_text_frame() {
     run(DEADLINE, || {
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
-        let ep = common::bind(&pull, "inproc");
+        let ep = common::zmq::bind(&pull, "inproc");
         let push = ctx.socket(zmq::PUSH).unwrap();
         push.connect(&ep).unwrap();
         push.send_json(&json!({"a": [1, "x"]}), 0).unwrap();
@@ -64,7 +63,7 @@ fn unreadable_json_is_invalid_data_with_the_frame() {
     run(DEADLINE, || {
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
-        let ep = common::bind(&pull, "tcp");
+        let ep = common::zmq::bind(&pull, "tcp");
         let push = ctx.socket(zmq::PUSH).unwrap();
         push.connect(&ep).unwrap();
         for frame in ["{not json", r#"{"a": 1}"#] {
@@ -88,7 +87,7 @@ fn unwritable_value_is_invalid_input() {
     run(DEADLINE, || {
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
-        let ep = common::bind(&pull, "inproc");
+        let ep = common::zmq::bind(&pull, "inproc");
         let push = ctx.socket(zmq::PUSH).unwrap();
         push.connect(&ep).unwrap();
         let by_pair = BTreeMap::from([((1, 2), "x")]);

@@ -1,7 +1,6 @@
 //! Waiting for readiness: `Socket::poll` (pyzmq's `socket.poll`) and the
 //! `Poller` with its `Events` (pyzmq's `dict(poller.poll())`).
 
-#[path = "zmq_common/mod.rs"]
 mod common;
 
 use std::io::ErrorKind;
@@ -20,7 +19,7 @@ fn socket_poll_returns_the_ready_mask(#[values("tcp", "ipc", "inproc")] transpor
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
-        let ep = common::bind(&pull, transport);
+        let ep = common::zmq::bind(&pull, transport);
         let push = ctx.socket(zmq::PUSH).unwrap();
         push.connect(&ep).unwrap();
         assert_eq!(pull.poll(Some(Duration::ZERO), POLLIN).unwrap(), 0);
@@ -49,7 +48,7 @@ fn socket_poll_wakes_on_a_message() {
     run(DEADLINE, || {
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
-        let ep = common::bind(&pull, "tcp");
+        let ep = common::zmq::bind(&pull, "tcp");
         let poller = greenline::spawn(move || pull.poll(None, POLLIN).map(|ev| (ev, pull)));
         let push = ctx.socket(zmq::PUSH).unwrap();
         push.connect(&ep).unwrap();
@@ -67,7 +66,7 @@ fn socket_poll_follows_req_alternation() {
     run(DEADLINE, || {
         let ctx = zmq::Context::new();
         let rep = ctx.socket(zmq::REP).unwrap();
-        let ep = common::bind(&rep, "inproc");
+        let ep = common::zmq::bind(&rep, "inproc");
         let req = ctx.socket(zmq::REQ).unwrap();
         req.connect(&ep).unwrap();
         assert_eq!(req.poll(None, POLLIN | POLLOUT).unwrap(), POLLOUT);
@@ -89,7 +88,7 @@ fn duration_max_is_no_timeout() {
     run(DEADLINE, || {
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
-        let ep = common::bind(&pull, "inproc");
+        let ep = common::zmq::bind(&pull, "inproc");
         let push = ctx.socket(zmq::PUSH).unwrap();
         push.connect(&ep).unwrap();
         push.set_sndtimeo(Some(Duration::MAX));
@@ -120,9 +119,9 @@ fn poller_owns_its_sockets_and_answers_by_socket() {
     run(DEADLINE, || {
         let ctx = zmq::Context::new();
         let receiver = ctx.socket(zmq::PULL).unwrap();
-        let ep_receiver = common::bind(&receiver, "tcp");
+        let ep_receiver = common::zmq::bind(&receiver, "tcp");
         let subscriber = ctx.socket(zmq::SUB).unwrap();
-        common::bind(&subscriber, "tcp");
+        common::zmq::bind(&subscriber, "tcp");
         subscriber.subscribe("").unwrap();
         let poller = poller_for(&[&receiver, &subscriber]);
         let (r, s) = (receiver.clone(), subscriber.clone());
@@ -151,7 +150,7 @@ fn poller_reports_each_ready_socket_once() {
     run(DEADLINE, || {
         let ctx = zmq::Context::new();
         let a = ctx.socket(zmq::PAIR).unwrap();
-        let ep = common::bind(&a, "inproc");
+        let ep = common::zmq::bind(&a, "inproc");
         let b = ctx.socket(zmq::PAIR).unwrap();
         b.connect(&ep).unwrap();
         let mut poller = Poller::new();
@@ -182,7 +181,7 @@ fn poller_keeps_a_registered_socket_open() {
     run(DEADLINE, || {
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
-        let ep = common::bind(&pull, "tcp");
+        let ep = common::zmq::bind(&pull, "tcp");
         let mut poller = Poller::new();
         poller.register(&pull, POLLIN);
         drop(pull);
@@ -202,7 +201,7 @@ fn poller_fails_when_a_socket_is_closed() {
     run(DEADLINE, || {
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
-        common::bind(&pull, "inproc");
+        common::zmq::bind(&pull, "inproc");
         let mut poller = Poller::new();
         poller.register(&pull, POLLIN);
         let waiter = greenline::spawn(move || poller.poll(None).map(|_| ()));

@@ -76,7 +76,7 @@ fn identity_takes_bytes_and_clears_when_empty(#[values("tcp", "inproc")] transpo
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let router = ctx.socket(zmq::ROUTER).unwrap();
-        let ep = common::bind(&router, transport);
+        let ep = common::zmq::bind(&router, transport);
         let dealer = ctx.socket(zmq::DEALER).unwrap();
         assert_eq!(dealer.identity(), None);
         dealer.set_identity(b"A");

@@ -1,7 +1,6 @@
 //! Text messages: `send_string`/`recv_string` (pyzmq's names), and what a
 //! frame that is not UTF-8 does: `InvalidData`, with the frame inside.
 
-#[path = "zmq_common/mod.rs"]
 mod common;
 
 use std::io::ErrorKind;
@@ -19,7 +18,7 @@ fn strings_round_trip(#[values("tcp", "ipc", "inproc")] transport: &'static str)
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let rep = ctx.socket(zmq::REP).unwrap();
-        let ep = common::bind(&rep, transport);
+        let ep = common::zmq::bind(&rep, transport);
         let req = ctx.socket(zmq::REQ).unwrap();
         req.connect(&ep).unwrap();
         req.send_string("Hello", 0).unwrap();
@@ -39,7 +38,7 @@ fn strings_in_multipart_messages() {
     run(DEADLINE, || {
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
-        let ep = common::bind(&pull, "inproc");
+        let ep = common::zmq::bind(&pull, "inproc");
         let push = ctx.socket(zmq::PUSH).unwrap();
         push.connect(&ep).unwrap();
         push.send_string("topic", zmq::SNDMORE).unwrap();
@@ -62,7 +61,7 @@ fn non_utf8_is_invalid_data_with_the_frame(#[values("tcp", "inproc")] transport:
     run(DEADLINE, move || {
         let ctx = zmq::Context::new();
         let pull = ctx.socket(zmq::PULL).unwrap();
-        let ep = common::bind(&pull, transport);
+        let ep = common::zmq::bind(&pull, transport);
         let push = ctx.socket(zmq::PUSH).unwrap();
         push.connect(&ep).unwrap();
         push.send_multipart([&b"caf\xe9"[..], b"next"], 0).unwrap();
