@@ -34,7 +34,7 @@ fn a_passing_body_returns_its_value(listener: TcpListener, deadline: Duration) {
 #[rstest]
 fn a_hanging_body_fails_naming_the_blocked_greenlets() {
     let result = std::panic::catch_unwind(|| {
-        greenline::testing::run(Duration::from_millis(100), || {
+        greenline::testing::run(Duration::from_millis(1000), || {
             let q: Queue<u32> = Queue::new();
             let consumer = greenline::Builder::new()
                 .name("consumer")
@@ -48,7 +48,7 @@ fn a_hanging_body_fails_naming_the_blocked_greenlets() {
         .downcast_ref::<String>()
         .cloned()
         .unwrap_or_default();
-    assert!(msg.contains("exceeded its 100ms deadline"), "{msg}");
+    assert!(msg.contains("exceeded its 1s deadline"), "{msg}");
     assert!(msg.contains("'consumer' blocked in Queue::get"), "{msg}");
     assert!(msg.contains("'test-body' blocked in join"), "{msg}");
 }
