@@ -11,7 +11,8 @@
 #    runs against the originals and the libzmq interop matrix), doctests, and a
 #    build of every example.
 # 4. The optional may_minihttp engine is built and tested on its own when the
-#    feature exists, so the default build never compiles it.
+#    feature exists, so the default build never compiles it; so are the HTTP
+#    client's JSON bodies (feature client-json).
 # 5. A short run of each fuzz target (scripts/fuzz.sh; skipped without a
 #    nightly toolchain). The full campaign is `bash scripts/fuzz.sh`.
 set -euo pipefail
@@ -22,5 +23,8 @@ COMPAT_SKIP_SETUP=1 bash compat/selftest.sh
 cargo test --locked
 if grep -q '^minihttp *=' Cargo.toml; then
     cargo test --locked --features minihttp --test http_minihttp
+fi
+if grep -q '^client-json *=' Cargo.toml; then
+    cargo test --locked --features client-json --test http_client
 fi
 RUNS="${FUZZ_RUNS:-20000}" bash scripts/fuzz.sh
