@@ -3,9 +3,10 @@
 //! bodies and headers, a chunked response, redirects and their limit,
 //! keep-alive reuse, timeouts and kills against a server that never
 //! answers, https refused, name resolution off the worker, and many
-//! downloads at once; then `examples/concurrent_download.rs` side by side
-//! with its original, `compat/concurrent_download.py` (which needs
-//! `bash compat/setup.sh` first).
+//! downloads at once; chunked bodies and keep-alive against gevent's
+//! pywsgi too; then `examples/concurrent_download.rs` side by side with its
+//! original, `compat/concurrent_download.py`. The Python parts need
+//! `bash compat/setup.sh` first.
 //!
 //! Every test runs on one worker thread (configured before the runtime
 //! starts), so a call that blocked the worker instead of yielding would
@@ -149,23 +150,22 @@ fn redirects_are_followed_up_to_the_limit() {
 #[test]
 fn keep_alive_reuses_one_connection() {
     let (_server, base, peers) = server();
-    let agent = client::agent(Config::default());
-    for path in ["/a", "/b", "/stream", "/hops/2", "/c"] {
+    // In a greenlet, on its 128 KiB stack, as a download runs.
+    let requests = greenline::spawn(move || -> Result<(), Error> {
+        let agent = client::agent(Config::default());
+        for path in ["/a", "/b", "/stream", "/hops/2", "/c"] {
+            let url = format!("{base}{path}");
+            agent.get(&url).call()?.body_mut().read_to_string()?;
+        }
+        let url = format!("{base}/echo");
         agent
-            .get(format!("{base}{path}"))
-            .call()
-            .unwrap()
+            .post(&url)
+            .send("one more")?
             .body_mut()
-            .read_to_string()
-            .unwrap();
-    }
-    agent
-        .post(format!("{base}/echo"))
-        .send("one more")
-        .unwrap()
-        .body_mut()
-        .read_to_vec()
-        .unwrap();
+            .read_to_vec()?;
+        Ok(())
+    });
+    requests.get().unwrap();
     // Eight requests (two of them redirects), one connection.
     assert_eq!(peers.lock().unwrap().len(), 1);
 }
@@ -249,7 +249,9 @@ fn https_is_refused_without_connecting() {
 /// Resolving `localhost` waits for a thread of the blocking pool; the one
 /// worker meanwhile runs other greenlets. The pool's only thread is held
 /// busy, so the lookup cannot start until the test lets it: were it done
-/// on the worker, the download would not wait for the pool at all.
+/// on the worker, the download would not wait for the pool at all. (No
+/// other test here uses the pool: every other URL has an IP address, so
+/// the pool has no idle thread that could take the lookup.)
 #[test]
 fn name_resolution_does_not_block_the_worker() {
     assert!(one_worker(), "the runtime started before configure");
@@ -317,6 +319,61 @@ fn many_downloads_run_at_once() {
     }
     assert!(all_in.is_set());
     assert_eq!(arrived.load(Ordering::SeqCst), N);
+}
+
+/// gevent's pywsgi, for a server other than greenline's: an app whose body
+/// is a generator (so pywsgi sends it chunked) naming the client's port.
+const PYWSGI_APP: &str = r#"
+import sys
+from gevent.pywsgi import WSGIServer
+
+def app(env, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return (part.encode() for part in ['port ', env['REMOTE_PORT'], ' from pywsgi'])
+
+server = WSGIServer(('127.0.0.1', 0), app, log=None)
+server.start()
+print(server.server_port, flush=True)
+server.serve_forever()
+"#;
+
+/// A child process killed when dropped, also when the test fails.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn chunked_bodies_and_keep_alive_against_gevent_pywsgi() {
+    one_worker();
+    let python = common::process::compat(".venv/bin/python");
+    assert!(python.exists(), "run `bash compat/setup.sh` first");
+    let mut child = Command::new(python)
+        .args(["-c", PYWSGI_APP])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _child = Killed(child);
+    // The port, printed once the server listens (end of file if it failed).
+    let mut port = String::new();
+    io::BufRead::read_line(&mut io::BufReader::new(stdout), &mut port).unwrap();
+    let url = format!("http://127.0.0.1:{}/", port.trim());
+    let agent = client::agent(Config::builder().timeout_global(Some(LIMIT)).build());
+    let bodies: Vec<String> = (0..3)
+        .map(|_| {
+            let mut response = agent.get(&url).call().unwrap();
+            assert_eq!(response.headers()["transfer-encoding"], "chunked");
+            response.body_mut().read_to_string().unwrap()
+        })
+        .collect();
+    assert!(bodies[0].starts_with("port ") && bodies[0].ends_with(" from pywsgi"));
+    // One connection: the same client port every time.
+    assert_eq!(bodies, vec![bodies[0].clone(); 3]);
 }
 
 #[cfg(feature = "client-json")]
