@@ -10,9 +10,10 @@
 # 3. cargo test: unit tests, integration tests (including the side-by-side
 #    runs against the originals and the libzmq interop matrix), doctests, and a
 #    build of every example.
-# 4. The optional may_minihttp engine, and the optional JSON messages (their
-#    tests and doctests), are built and tested on their own when the feature
-#    exists, so the default build never compiles them.
+# 4. The optional parts are built and tested on their own when the feature
+#    exists, so the default build never compiles them: the may_minihttp
+#    engine, zmq's JSON messages (tests and doctests) and the HTTP client's
+#    JSON bodies (feature client-json).
 # 5. A short run of each fuzz target (scripts/fuzz.sh; skipped without a
 #    nightly toolchain). The full campaign is `bash scripts/fuzz.sh`.
 set -euo pipefail
@@ -27,5 +28,8 @@ fi
 if grep -q '^json *=' Cargo.toml; then
     cargo test --locked --features json --test zmq_json
     cargo test --locked --features json --doc -- json
+fi
+if grep -q '^client-json *=' Cargo.toml; then
+    cargo test --locked --features client-json --test http_client
 fi
 RUNS="${FUZZ_RUNS:-20000}" bash scripts/fuzz.sh

@@ -9,7 +9,8 @@
 //! [`Pool`]), time ([`sleep`], [`yield_now`], [`Timeout`]), coordination
 //! ([`sync`]: `Event`, `AsyncResult`, `Queue`, `JoinableQueue`, `Channel`,
 //! semaphores, `RLock`), cooperative sockets ([`net`]), a TCP server running
-//! a greenlet per connection ([`server`]), thread pools for
+//! a greenlet per connection ([`server`]), an HTTP server and client
+//! ([`http`]; the client is feature `client`, on by default), thread pools for
 //! what cannot yield ([`threadpool`]), signal handlers that run in
 //! greenlets ([`signal`]), child processes with cooperative pipes
 //! ([`subprocess`]), greenlet-local storage ([`local`]), a

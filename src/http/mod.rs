@@ -1,5 +1,6 @@
 //! HTTP/1.1: a server (gevent's `pywsgi.WSGIServer`) on a sans-I/O codec
-//! ([`proto`]).
+//! ([`proto`]), and a client whose calls yield (`client`, feature
+//! `client`, on by default: what gevent programs get from `requests`).
 //!
 //! # The server
 //!
@@ -56,8 +57,12 @@
 //!  minihttp.rs MiniHttpServer (feature `minihttp`): may_minihttp's engine
 //!                behind an adapter, the only file that knows it
 //!  proto/      the codec: no I/O, no clock, no threads, no unsafe code
+//!  client/     the client (feature `client`): ureq on greenline's sockets;
+//!                it uses neither the server nor proto
 //! ```
 
+#[cfg(feature = "client")]
+pub mod client;
 mod clock;
 mod config;
 mod conn;
