@@ -8,8 +8,8 @@
 //! It provides greenlets ([`spawn`], [`Greenlet`], [`joinall`], [`Group`],
 //! [`Pool`]), time ([`sleep`], [`yield_now`], [`Timeout`]), coordination
 //! ([`sync`]: `Event`, `AsyncResult`, `Queue`, `JoinableQueue`, `Channel`,
-//! semaphores, `RLock`), cooperative sockets ([`net`]), a TCP server running
-//! a greenlet per connection ([`server`]), thread pools for
+//! semaphores, `RLock`), cooperative sockets ([`net`]), TCP and UDP servers
+//! running a greenlet per connection or datagram ([`server`]), thread pools for
 //! what cannot yield ([`threadpool`]), signal handlers that run in
 //! greenlets ([`signal`]), child processes with cooperative pipes
 //! ([`subprocess`]), greenlet-local storage ([`local`]), a

@@ -4,7 +4,9 @@
 //! greenlet of its own, so the handler is straight-line blocking code:
 //! read a request, write a reply, sleep, repeat. It owns the accept loop,
 //! the connection limit, the back-off when the process runs out of file
-//! descriptors, and a graceful stop.
+//! descriptors, and a graceful stop. [`DatagramServer`] does the same for
+//! UDP: a handler greenlet per datagram, which replies with
+//! [`DatagramServer::send_to`].
 //!
 //! # Lifecycle
 //!
@@ -38,6 +40,9 @@
 //! capture a server that does not exist yet; gevent's handlers reach it
 //! through `self` (a subclass's `handle`) or a global.
 //!
+//! [`DatagramServer`] has the same lifecycle for UDP: a receive loop
+//! instead of the accept loop, a handler greenlet per datagram.
+//!
 //! # Errors while accepting
 //!
 //! * Out of descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`,
@@ -49,7 +54,7 @@
 //!   [`StreamServer::serve_forever`] stops the server and returns the error.
 //!
 //! A handler that panics is logged with `log::error!` (the peer and the
-//! message) and costs only its own connection.
+//! message) and costs only its own connection (or datagram).
 //!
 //! # Inside
 //!
@@ -58,6 +63,8 @@
 //!   `stop` waits for and kills; `serve_forever`'s wait.
 //! * `stream.rs`: [`StreamServer`], the accept loop and the handler
 //!   greenlets.
+//! * `datagram.rs`: [`DatagramServer`], the receive loop, a handler
+//!   greenlet per datagram, and replies through a send socket of its own.
 //! * `accept.rs`: what the accept loop does with an error, and the
 //!   back-off.
 //! * `handoff.rs`: what a connection's greenlet starts with (the stream,
@@ -71,18 +78,20 @@
 //!
 //! ```text
 //!  stream.rs ──▶ idle.rs ──▶ handoff.rs ◀── http::conn (the HTTP handler)
-//!      │  │                      ▲
-//!      │  └──────────────────────┘
-//!      ▼
-//!  lifecycle.rs
+//!      │  │                      ▲  ▲
+//!      │  └──────────────────────┘  │
+//!      ▼                            │
+//!  lifecycle.rs ◀── datagram.rs ────┘
 //! ```
 
 pub(crate) mod accept;
+mod datagram;
 pub(crate) mod handoff;
 mod idle;
 mod lifecycle;
 mod options;
 mod stream;
 
+pub use datagram::DatagramServer;
 pub use options::ServerOptions;
 pub use stream::StreamServer;
