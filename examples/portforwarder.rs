@@ -38,13 +38,13 @@ fn handle(source: TcpStream, address: SocketAddr, dest: SocketAddr, server: &Str
 }
 
 // Python's close() override: the first call closes, a second one aborts.
+// Signal handlers may run at once on two workers: close() says which closed.
 fn close(server: &StreamServer) {
-    if server.is_closed() {
+    if !server.close() {
         eprintln!("Multiple exit signals received - aborting.");
         exit(1);
     }
     log("Closing listener socket".into());
-    server.close();
 }
 
 fn spawn_forward(
@@ -75,8 +75,8 @@ fn forward(mut source: TcpStream, mut dest: TcpStream, server: StreamServer) {
             dest.write_all(&data[..n])?;
         }
     })();
-    if copied.is_err() && !server.is_closed() {
-        close(&server);
+    if copied.is_err() && server.close() {
+        log("Closing listener socket".into());
     }
     let _ = source.shutdown(Shutdown::Both);
     let _ = dest.shutdown(Shutdown::Both);

@@ -205,9 +205,10 @@ fn close_stops_receiving_and_leaves_handlers_alone() {
         socket.send_to(b"first", addr).unwrap();
         assert_eq!(inside.get_timeout(LONG).unwrap(), b"first");
 
-        server.close();
+        assert!(server.close());
         assert!(server.is_closed());
         assert!(!server.is_started());
+        assert!(!server.close(), "closed already");
         socket.send_to(b"unread", addr).unwrap();
         // A bounded check of a negative: nothing receives any more.
         assert_eq!(

@@ -638,3 +638,25 @@ fn serve_forever_does_not_shorten_a_running_stop() {
         serving.join_timeout(LONG).unwrap().unwrap();
     });
 }
+
+/// Of greenlets racing to close a server, exactly one closes it: what
+/// gevent's `if not server.closed: server.close()` means.
+#[test]
+fn one_of_racing_closers_closes() {
+    let server = StreamServer::bind("127.0.0.1:0", echo).unwrap();
+    server.start().unwrap();
+    run(LONG, move || {
+        let closers: Vec<_> = (0..8)
+            .map(|_| {
+                let server = server.clone();
+                greenline::spawn(move || server.close())
+            })
+            .collect();
+        let closed: usize = closers
+            .into_iter()
+            .map(|g| usize::from(g.join().unwrap()))
+            .sum();
+        assert_eq!(closed, 1);
+        assert!(server.is_closed());
+    });
+}

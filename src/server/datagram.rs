@@ -115,6 +115,21 @@ impl DatagramServer {
     /// # Errors
     ///
     /// As [`bind`](DatagramServer::bind).
+    ///
+    /// # Examples
+    ///
+    /// At most two handlers at once: a third datagram waits in the
+    /// socket's receive buffer until one ends.
+    ///
+    /// ```
+    /// use greenline::server::{DatagramServer, ServerOptions};
+    ///
+    /// let options = ServerOptions::new().max_connections(2);
+    /// let server = DatagramServer::bind_with("127.0.0.1:0", options, |data, peer, server| {
+    ///     let _ = server.send_to(data, peer);
+    /// }).unwrap();
+    /// assert_ne!(server.local_addr().port(), 0);
+    /// ```
     pub fn bind_with<A, F>(
         addr: A,
         options: ServerOptions,
@@ -132,6 +147,18 @@ impl DatagramServer {
     /// # Errors
     ///
     /// What `getsockname(2)` or duplicating the descriptor returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::net::UdpSocket;
+    /// use greenline::server::DatagramServer;
+    ///
+    /// let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let addr = socket.local_addr().unwrap();
+    /// let server = DatagramServer::new(socket, |_data, _peer, _server| {}).unwrap();
+    /// assert_eq!(server.local_addr(), addr);
+    /// ```
     pub fn new<F>(socket: UdpSocket, handler: F) -> io::Result<DatagramServer>
     where
         F: Fn(&[u8], SocketAddr, &DatagramServer) + Send + Sync + 'static,
@@ -144,6 +171,18 @@ impl DatagramServer {
     /// # Errors
     ///
     /// As [`new`](DatagramServer::new).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use greenline::net::UdpSocket;
+    /// use greenline::server::{DatagramServer, ServerOptions};
+    ///
+    /// let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let options = ServerOptions::new().stack_size(256 * 1024);
+    /// let server = DatagramServer::with_options(socket, options, |_data, _peer, _server| {}).unwrap();
+    /// assert!(!server.is_started());
+    /// ```
     pub fn with_options<F>(
         socket: UdpSocket,
         options: ServerOptions,
@@ -173,6 +212,13 @@ impl DatagramServer {
 
     /// The address the server is bound to (the real port after `:0`); it
     /// stays readable after the server is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let server = greenline::server::DatagramServer::bind("127.0.0.1:0", |_, _, _| {}).unwrap();
+    /// assert_eq!(server.local_addr().ip().to_string(), "127.0.0.1");
+    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.local_addr
     }
@@ -186,6 +232,19 @@ impl DatagramServer {
     /// `ErrorKind::NotConnected` when the server is closed;
     /// `ErrorKind::OutOfMemory` when the greenlet cannot be spawned (the
     /// server then stays ready).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenline::server::DatagramServer;
+    ///
+    /// let server = DatagramServer::bind("127.0.0.1:0", |_, _, _| {}).unwrap();
+    /// server.start().unwrap();
+    /// assert!(server.is_started());
+    /// server.stop(Duration::from_secs(1));
+    /// assert_eq!(server.start().unwrap_err().kind(), std::io::ErrorKind::NotConnected);
+    /// ```
     pub fn start(&self) -> io::Result<()> {
         let inner = self.inner.clone();
         self.inner
@@ -213,6 +272,24 @@ impl DatagramServer {
     /// then been stopped); `TimedOut` as above; errors of
     /// [`start`](DatagramServer::start), except that a server already
     /// stopped returns `Ok(())` at once.
+    ///
+    /// # Examples
+    ///
+    /// A server a handler closes when told to; `serve_forever` returns.
+    ///
+    /// ```
+    /// use greenline::net::UdpSocket;
+    /// use greenline::server::DatagramServer;
+    ///
+    /// let server = DatagramServer::bind("127.0.0.1:0", |data, _peer, server| {
+    ///     if data == b"bye" {
+    ///         server.close();
+    ///     }
+    /// }).unwrap();
+    /// UdpSocket::bind("127.0.0.1:0").unwrap().send_to(b"bye", server.local_addr()).unwrap();
+    /// server.serve_forever().unwrap();
+    /// assert!(server.is_closed());
+    /// ```
     pub fn serve_forever(&self) -> io::Result<()> {
         match self.start() {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
@@ -231,10 +308,27 @@ impl DatagramServer {
     /// arrives now is never read) until [`stop`](DatagramServer::stop), or
     /// until the last handle to the server is dropped. Callers blocked in
     /// [`serve_forever`](DatagramServer::serve_forever) are woken and stop
-    /// the server. Calling it from a handler is fine; calling it again does
-    /// nothing.
-    pub fn close(&self) {
-        self.inner.life.close();
+    /// the server. Calling it from a handler is fine.
+    ///
+    /// Returns true when this call closed the server, false when it was
+    /// closed already (and then does nothing); of racing callers exactly
+    /// one gets true, as for [`StreamServer::close`](super::StreamServer::close).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenline::server::DatagramServer;
+    ///
+    /// let server = DatagramServer::bind("127.0.0.1:0", |_, _, _| {}).unwrap();
+    /// server.start().unwrap();
+    /// assert!(server.close());
+    /// assert!(!server.close(), "closed already");
+    /// assert!(!server.is_started());
+    /// server.stop(Duration::from_secs(1));
+    /// ```
+    pub fn close(&self) -> bool {
+        self.inner.life.close()
     }
 
     /// Stops the server: closes it, waits up to `timeout` for running
@@ -249,6 +343,21 @@ impl DatagramServer {
     /// with `ErrorKind::NotConnected`, as does every later send. Callers
     /// blocked in [`serve_forever`](DatagramServer::serve_forever) return
     /// when this returns. Calling it again, or concurrently, is harmless.
+    ///
+    /// # Examples
+    ///
+    /// After `stop` the port is free again.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenline::net::UdpSocket;
+    /// use greenline::server::DatagramServer;
+    ///
+    /// let server = DatagramServer::bind("127.0.0.1:0", |_, _, _| {}).unwrap();
+    /// server.start().unwrap();
+    /// server.stop(Duration::from_secs(1));
+    /// UdpSocket::bind(server.local_addr()).unwrap();
+    /// ```
     pub fn stop(&self, timeout: Duration) {
         self.inner.life.begin_stop();
         self.inner.life.close();
@@ -273,6 +382,23 @@ impl DatagramServer {
     /// `ErrorKind::NotConnected` once the server is stopped (also for a
     /// send waiting then); what sendto(2) returns (`InvalidInput` for a
     /// datagram too large for UDP).
+    ///
+    /// # Examples
+    ///
+    /// Sending from the server's own port, outside any handler.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenline::net::UdpSocket;
+    /// use greenline::server::DatagramServer;
+    ///
+    /// let server = DatagramServer::bind("127.0.0.1:0", |_, _, _| {}).unwrap();
+    /// let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    /// server.send_to(b"hi", peer.local_addr().unwrap()).unwrap();
+    /// let mut buf = [0; 8];
+    /// assert_eq!(peer.recv_from(&mut buf).unwrap(), (2, server.local_addr()));
+    /// ```
     #[doc(alias = "sendto")]
     pub fn send_to(&self, buf: &[u8], addr: SocketAddr) -> io::Result<usize> {
         let socket = lock(&self.inner.send).clone().ok_or_else(closed_error)?;
@@ -283,6 +409,17 @@ impl DatagramServer {
     /// True while the server receives (after
     /// [`start`](DatagramServer::start), until it is closed, stopped or
     /// its socket breaks).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let server = greenline::server::DatagramServer::bind("127.0.0.1:0", |_, _, _| {}).unwrap();
+    /// assert!(!server.is_started());
+    /// server.start().unwrap();
+    /// assert!(server.is_started());
+    /// server.close();
+    /// assert!(!server.is_started());
+    /// ```
     pub fn is_started(&self) -> bool {
         self.inner.life.is_started()
     }
@@ -290,6 +427,15 @@ impl DatagramServer {
     /// True once the server no longer receives: after
     /// [`close`](DatagramServer::close) or [`stop`](DatagramServer::stop)
     /// began, or after receiving failed for good.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let server = greenline::server::DatagramServer::bind("127.0.0.1:0", |_, _, _| {}).unwrap();
+    /// assert!(!server.is_closed());
+    /// server.close();
+    /// assert!(server.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.inner.life.is_closed()
     }
@@ -297,6 +443,31 @@ impl DatagramServer {
     /// The number of datagrams being handled now: counted from just before
     /// a handler is spawned until its function returns, panics or is
     /// killed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use greenline::net::UdpSocket;
+    /// use greenline::server::DatagramServer;
+    /// use greenline::sync::Event;
+    ///
+    /// let (inside, release) = (Event::new(), Event::new());
+    /// let server = {
+    ///     let (inside, release) = (inside.clone(), release.clone());
+    ///     DatagramServer::bind("127.0.0.1:0", move |_, _, _| {
+    ///         inside.set();
+    ///         let _ = release.wait();
+    ///     }).unwrap()
+    /// };
+    /// server.start().unwrap();
+    /// UdpSocket::bind("127.0.0.1:0").unwrap().send_to(b"x", server.local_addr()).unwrap();
+    /// inside.wait_timeout(Duration::from_secs(5)).unwrap();
+    /// assert_eq!(server.handler_count(), 1);
+    /// release.set();
+    /// server.stop(Duration::from_secs(5));
+    /// assert_eq!(server.handler_count(), 0);
+    /// ```
     pub fn handler_count(&self) -> usize {
         self.inner.active.load(Ordering::SeqCst)
     }

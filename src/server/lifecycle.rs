@@ -137,18 +137,19 @@ impl<S: Send + 'static> Lifecycle<S> {
     /// Closes the socket: kills the loop greenlet (and waits the moment it
     /// takes to unwind: it only ever waits in its socket, a permit or a
     /// back-off sleep), or drops the socket of a server never started.
-    /// Handlers are not touched.
-    pub(super) fn close(&self) {
-        let looping = {
+    /// Handlers are not touched. True when this call closed it, false when
+    /// it was closed already; of racing callers, one gets true.
+    pub(super) fn close(&self) -> bool {
+        let (closed_now, looping) = {
             let mut phase = lock(&self.phase);
             match std::mem::replace(&mut *phase, Phase::Closed(None)) {
-                Phase::Started(g) => Some(g),
+                Phase::Started(g) => (true, Some(g)),
                 // The socket drops (closes) here.
-                Phase::Ready(_) => None,
+                Phase::Ready(_) => (true, None),
                 // Keep a fatal error for serve_forever to report.
                 Phase::Closed(fatal) => {
                     *phase = Phase::Closed(fatal);
-                    None
+                    (false, None)
                 }
             }
         };
@@ -156,6 +157,7 @@ impl<S: Send + 'static> Lifecycle<S> {
             g.kill();
         }
         self.closed.set();
+        closed_now
     }
 
     /// The loop gave up on a broken socket: the server is closed, with

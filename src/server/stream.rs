@@ -332,8 +332,14 @@ impl StreamServer {
     /// and kills the rest. Callers blocked in
     /// [`serve_forever`](StreamServer::serve_forever) are woken and stop
     /// the server (see there). Does not block beyond the moment the accept
-    /// greenlet takes to unwind; calling it from a handler is fine, and
-    /// calling it again, or on a closed server, does nothing.
+    /// greenlet takes to unwind; calling it from a handler is fine.
+    ///
+    /// Returns true when this call closed the server, false when it was
+    /// closed already (by `close`, `stop`, or a broken listener), and then
+    /// does nothing. Of callers racing from several greenlets, exactly one
+    /// gets true: what a gevent handler's `if not server.closed:
+    /// server.close()` means, which cannot race in gevent's single
+    /// thread but can across greenline's workers.
     ///
     /// # Examples
     ///
@@ -355,7 +361,8 @@ impl StreamServer {
     /// let mut client = TcpStream::connect(addr).unwrap().makefile().unwrap();
     /// assert_eq!(client.readline().unwrap().as_deref(), Some("hello\n"));
     ///
-    /// server.close();
+    /// assert!(server.close());
+    /// assert!(!server.close(), "closed already");
     /// assert_eq!(TcpStream::connect(addr).unwrap_err().kind(), ErrorKind::ConnectionRefused);
     /// // The connection being handled carries on.
     /// client.write_all(b"still here\n").unwrap();
@@ -364,8 +371,8 @@ impl StreamServer {
     /// drop(client);
     /// server.stop(Duration::from_secs(5));
     /// ```
-    pub fn close(&self) {
-        self.inner.life.close();
+    pub fn close(&self) -> bool {
+        self.inner.life.close()
     }
 
     /// Stops the server: closes the listener, waits up to `timeout` for
