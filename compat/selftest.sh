@@ -12,7 +12,7 @@
 # - app1..app4: a raw TCP read of two "hello" lines, curl for "hello world"
 #   (app2..app4), and the lines each app prints ("new tcp connection!", ...).
 # - gevent_zeromq: its exact twenty lines.
-# - gevent's examples: echoserver (a client session, the lines it prints),
+# - gevent's examples: echoserver (a client's exchange, the lines it prints),
 #   portforwarder (gevent's own test: data before and after SIGTERM arrives,
 #   exit 0), udp_server with udp_client, processes and threadpool (their
 #   output), geventsendfile (a client gets the whole file).
@@ -292,7 +292,7 @@ gevent_zeromq_test() {
     expect_exact "$work/gz.out" "${want%$'\n'}"
 }
 
-# echoserver_test: gevent's echoserver, one client session, its lines exact.
+# echoserver_test: gevent's echoserver, one client's exchange, its lines exact.
 echoserver_test() {
     local port got cport
     port="$(free_port)"
@@ -426,7 +426,7 @@ run_test "app2_tcp_http: raw TCP + curl" app_test app2_tcp_http.py 1 0
 run_test "app3_tcp_http_client: raw TCP + curl + client greenlet" app_test app3_tcp_http_client.py 1 1
 run_test "app4_joinall: raw TCP + curl + client greenlet" app_test app4_joinall.py 1 1
 run_test "gevent_zeromq: REP and REQ greenlets" gevent_zeromq_test
-run_test "echoserver: a client session" echoserver_test
+run_test "echoserver: a client's exchange" echoserver_test
 run_test "portforwarder: data before and after SIGTERM, exit 0" portforwarder_test
 run_test "udp_server + udp_client" udp_test
 run_test "processes: uname and ls" processes_test
