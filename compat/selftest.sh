@@ -12,6 +12,10 @@
 # - app1..app4: a raw TCP read of two "hello" lines, curl for "hello world"
 #   (app2..app4), and the lines each app prints ("new tcp connection!", ...).
 # - gevent_zeromq: its exact twenty lines.
+# - gevent's examples: echoserver (a client's exchange, the lines it prints),
+#   portforwarder (gevent's own test: data before and after SIGTERM arrives,
+#   exit 0), udp_server with udp_client, processes and threadpool (their
+#   output), geventsendfile (a client gets the whole file).
 #
 # Every process runs under `timeout 20`; servers are polled until their port is
 # listening (bounded retries, read from /proc/net/tcp so the poll itself opens no
@@ -87,6 +91,21 @@ wait_listen() {
         sleep 0.1
     done
     why="nothing listening on 127.0.0.1:$port after 10 s"
+    return 1
+}
+
+# wait_udp PORT PID: like wait_listen, for a UDP socket bound to 127.0.0.1:PORT.
+wait_udp() {
+    local port=$1 pid=$2 hex i
+    hex="$(printf '%04X' "$port")"
+    for ((i = 0; i < 100; i++)); do
+        if awk -v want="0100007F:$hex" '$2 == want && $4 == "07" { found = 1 } END { exit !found }' /proc/net/udp; then
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || { why="server exited before binding $port"; return 1; }
+        sleep 0.1
+    done
+    why="nothing bound to udp 127.0.0.1:$port after 10 s"
     return 1
 }
 
@@ -273,6 +292,126 @@ gevent_zeromq_test() {
     expect_exact "$work/gz.out" "${want%$'\n'}"
 }
 
+# echoserver_test: gevent's echoserver, one client's exchange, its lines exact.
+echoserver_test() {
+    local port got cport
+    port="$(free_port)"
+    start echo "$py" "$here/echoserver.py" "127.0.0.1:$port"
+    wait_listen "$port" "$last_pid" || return 1
+    got="$(timeout 20 "$py" - "$port" 2>&1 <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+f = s.makefile("rb")
+print(f.readline())
+s.sendall(b"hello\r\n")
+print(f.readline())
+s.sendall(b"quit\r\n")
+print(f.readline())
+print(s.getsockname()[1])
+EOF
+)"
+    cport="${got##*$'\n'}"
+    [ "${got%$'\n'*}" = "b'Welcome to the echo server! Type quit to exit.\\r\\n'"$'\n'"b'hello\\r\\n'"$'\n'"b''" ] \
+        || { why="client saw: $(printf '%q' "$got")"; return 1; }
+    wait_line "$work/echo.out" "client quit" || return 1
+    expect_exact "$work/echo.out" "Starting echo server on port $port"$'\n'"New connection from 127.0.0.1:$cport"$'\n'"echoed b'hello\\r\\n'"$'\n'"client quit"
+}
+
+# portforwarder_test: gevent's own test of it: msg1, SIGTERM, msg2, close;
+# both reach the destination and the forwarder exits 0.
+portforwarder_test() {
+    local port got
+    port="$(free_port)"
+    got="$(timeout 20 "$py" - "$here/portforwarder.py" "$port" 2>&1 <<'EOF'
+import signal, socket, subprocess, sys, threading, time
+backend = socket.socket()
+backend.bind(("127.0.0.1", 0))
+backend.listen(5)
+got = []
+done = threading.Event()
+def serve():
+    conn, _ = backend.accept()
+    while True:
+        data = conn.recv(1024)
+        if not data:
+            break
+        got.append(data)
+    done.set()
+threading.Thread(target=serve, daemon=True).start()
+port = int(sys.argv[2])
+fwd = subprocess.Popen([sys.executable, sys.argv[1], "127.0.0.1:%d" % port,
+                        "127.0.0.1:%d" % backend.getsockname()[1]],
+                       stderr=subprocess.DEVNULL)
+for _ in range(100):
+    try:
+        conn = socket.create_connection(("127.0.0.1", port))
+        break
+    except OSError:
+        time.sleep(0.1)
+conn.sendall(b"msg1")
+for _ in range(100):
+    if got:
+        break
+    time.sleep(0.1)
+fwd.send_signal(signal.SIGTERM)
+time.sleep(0.5)
+conn.sendall(b"msg2")
+conn.close()
+print(fwd.wait(10), done.wait(10), b"".join(got))
+EOF
+)"
+    [ "$got" = "0 True b'msg1msg2'" ] || { why="got: $(printf '%q' "$got")"; return 1; }
+}
+
+# udp_test: udp_client against udp_server, both sides' lines exact.
+udp_test() {
+    local port
+    port="$("$py" -c 'import socket; s = socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    start udp "$py" "$here/udp_server.py" "127.0.0.1:$port"
+    wait_udp "$port" "$last_pid" || return 1
+    timeout 20 "$py" "$here/udp_client.py" "127.0.0.1:$port" hello world >"$work/client.out" 2>"$work/client.err" \
+        || { why="udp_client exited $?"; return 1; }
+    expect_exact "$work/client.out" "Sending 11 bytes to 127.0.0.1:$port"$'\n'"127.0.0.1:$port: got b'Received 11 bytes'" || return 1
+    wait_line "$work/udp.out" "127.0.0.1: got b'hello world'" || return 1
+    expect_exact "$work/udp.out" "Receiving datagrams on 127.0.0.1:$port"$'\n'"127.0.0.1: got b'hello world'"
+}
+
+# processes_test: uname and ls, in a directory holding two files.
+processes_test() {
+    mkdir -p "$work/ls" && touch "$work/ls/alpha" "$work/ls/beta"
+    (cd "$work/ls" && timeout 20 "$py" "$here/processes.py") >"$work/processes.out" 2>"$work/processes.err" \
+        || { why="exited $?"; return 1; }
+    expect_exact "$work/processes.out" "uname: b'$(uname)\\n'"$'\n'"ls: b'alpha\\nbeta\\n'"
+}
+
+# threadpool_test: four 1 s sleeps on three threads take two rounds: 2 s
+# and a little, less than the 4 s of one thread.
+threadpool_test() {
+    local out
+    out="$(timeout 20 "$py" "$here/threadpool.py" 2>&1)" || { why="exited $?"; return 1; }
+    [[ "$out" =~ ^Running\ \"time\.sleep\(1\)\"\ 4\ times\ with\ 3\ threads\.\ Should\ take\ about\ 2\ seconds:\ [23]\.[0-9]{3}s$ ]] \
+        || { why="output: $(printf '%q' "$out")"; return 1; }
+}
+
+# sendfile_test: geventsendfile sends a 3 MB file whole.
+sendfile_test() {
+    local port
+    port="$(free_port)"
+    head -c 3000000 /dev/urandom >"$work/payload"
+    start sendfile "$py" "$here/geventsendfile.py" "$work/payload" "127.0.0.1:$port"
+    wait_listen "$port" "$last_pid" || return 1
+    timeout 20 "$py" - "$port" >"$work/copy" 2>"$work/copy.err" <<'EOF' || { why="client failed"; return 1; }
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+while True:
+    data = s.recv(65536)
+    if not data:
+        break
+    sys.stdout.buffer.write(data)
+EOF
+    cmp -s "$work/payload" "$work/copy" || { why="the copy differs from the file"; return 1; }
+}
+
 for s in py rb php; do
     for c in py rb php; do
         run_test "echo: $c client -> $s server" echo_pair "$s" "$c"
@@ -287,6 +426,12 @@ run_test "app2_tcp_http: raw TCP + curl" app_test app2_tcp_http.py 1 0
 run_test "app3_tcp_http_client: raw TCP + curl + client greenlet" app_test app3_tcp_http_client.py 1 1
 run_test "app4_joinall: raw TCP + curl + client greenlet" app_test app4_joinall.py 1 1
 run_test "gevent_zeromq: REP and REQ greenlets" gevent_zeromq_test
+run_test "echoserver: a client's exchange" echoserver_test
+run_test "portforwarder: data before and after SIGTERM, exit 0" portforwarder_test
+run_test "udp_server + udp_client" udp_test
+run_test "processes: uname and ls" processes_test
+run_test "threadpool: four sleeps on three threads" threadpool_test
+run_test "geventsendfile: a 3 MB file whole" sendfile_test
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

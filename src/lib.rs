@@ -8,9 +8,10 @@
 //! It provides greenlets ([`spawn`], [`Greenlet`], [`joinall`], [`Group`],
 //! [`Pool`]), time ([`sleep`], [`yield_now`], [`Timeout`]), coordination
 //! ([`sync`]: `Event`, `AsyncResult`, `Queue`, `JoinableQueue`, `Channel`,
-//! semaphores, `RLock`), cooperative sockets ([`net`]), a TCP server running
-//! a greenlet per connection ([`server`]), an HTTP server and client
-//! ([`http`]; the client is feature `client`, on by default), thread pools for
+//! semaphores, `RLock`), cooperative sockets ([`net`]), TCP and UDP servers
+//! running a greenlet per connection or datagram ([`server`]), an HTTP
+//! server and client ([`http`]; the client is feature `client`, on by
+//! default), thread pools for
 //! what cannot yield ([`threadpool`]), signal handlers that run in
 //! greenlets ([`signal`]), child processes with cooperative pipes
 //! ([`subprocess`]), greenlet-local storage ([`local`]), a

@@ -301,6 +301,9 @@ fn timed_reads_and_writes_on_a_plain_thread() {
         let timed_out = s.read(&mut [0; 8]).unwrap_err().kind();
         let took = t.elapsed();
         wrote_late.set();
+        // The late write comes from a greenlet, which a loaded machine (the
+        // whole suite at once) can delay past 40 ms: this read waits long.
+        s.set_read_timeout(Some(LONG)).unwrap();
         let mut got = [0; 4];
         s.read_exact(&mut got).unwrap();
         let chunk = vec![0u8; 64 * 1024];
@@ -657,4 +660,66 @@ fn wait_read_and_wait_write_on_a_descriptor_greenline_does_not_own() {
         .map(|f| u32::from_str_radix(f.trim(), 8).unwrap())
         .unwrap();
     assert_eq!(flags & 0o4000, 0, "O_NONBLOCK left set: {flags:o}");
+}
+
+/// gevent's sendfile recipe on a greenline socket: sendfile(2) on the
+/// non-blocking descriptor until `EAGAIN`, then `TcpStream::wait_write`,
+/// which is woken as the peer reads. The sender's buffer is made small so
+/// the file cannot fit: the wait is taken for sure, and the peer only
+/// starts reading once the sender had to wait.
+#[test]
+fn wait_write_lets_a_raw_sendfile_wait_for_room() {
+    use nix::errno::Errno;
+    use nix::sys::sendfile::sendfile;
+
+    let path = std::env::temp_dir().join(format!("greenline-wait-write-{}", std::process::id()));
+    let content: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &content).unwrap();
+    let file = std::fs::File::open(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let sender = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    socket2::SockRef::from(&sender)
+        .set_send_buffer_size(4096)
+        .unwrap();
+    let (receiver, _) = listener.accept().unwrap();
+    let mut out = TcpStream::from_std(sender).unwrap();
+    let mut peer = TcpStream::from_std(receiver).unwrap();
+
+    let expected = content.clone();
+    greenline::testing::run(LONG, move || {
+        let must_wait = Event::new();
+        let reader = {
+            let must_wait = must_wait.clone();
+            greenline::spawn(move || {
+                must_wait.wait().unwrap();
+                let mut got = Vec::new();
+                peer.read_to_end(&mut got).unwrap();
+                got
+            })
+        };
+        let (mut offset, mut waits) = (0i64, 0);
+        while (offset as usize) < content.len() {
+            let left = content.len() - offset as usize;
+            match sendfile(&out, &file, Some(&mut offset), left) {
+                Ok(_) => {}
+                Err(Errno::EAGAIN) => {
+                    waits += 1;
+                    must_wait.set();
+                    out.wait_write().unwrap();
+                }
+                Err(e) => panic!("sendfile: {e}"),
+            }
+        }
+        assert!(
+            waits > 0,
+            "the file fit in the send buffer: nothing was tested"
+        );
+        out.shutdown(Shutdown::Write).unwrap();
+        assert!(
+            reader.join().unwrap() == expected,
+            "the file arrived changed"
+        );
+    });
 }

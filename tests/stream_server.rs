@@ -1,5 +1,7 @@
 //! StreamServer: echo under concurrency, panicking handlers, stop (graceful
-//! and by killing), the connection limit, addresses and errors.
+//! and by killing), close (stop accepting, leave handlers alone), handlers
+//! that close or stop their own server, the connection limit, addresses and
+//! errors.
 //!
 //! The EMFILE back-off is exercised in `tests/accept_backoff.rs`, its own
 //! binary, because it lowers the process's open-file limit.
@@ -396,5 +398,265 @@ fn killing_serve_forever_stops_the_server() {
         assert_eq!(client.read(&mut [0; 16]).unwrap(), 0);
         let err = TcpStream::connect(addr).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+    });
+}
+
+/// A handler that closes its server (gevent's `server.close()` from a
+/// handler): no new connection is accepted, the handler itself carries on,
+/// and `serve_forever` returns once it is done.
+#[test]
+fn a_handler_closes_its_own_server() {
+    let options = ServerOptions::new();
+    let server = StreamServer::bind_with_server("127.0.0.1:0", options, |conn, peer, server| {
+        let mut file = conn.makefile().unwrap();
+        if let Ok(Some(line)) = file.readline() {
+            if line == "close\n" {
+                server.close();
+            }
+            // Still served after the close: the reply goes out.
+            let _ = file
+                .write_all(format!("{peer} said {line}").as_bytes())
+                .and_then(|()| file.flush());
+        }
+    })
+    .unwrap();
+    let addr = server.local_addr();
+    run(LONG, move || {
+        let serving = {
+            let server = server.clone();
+            greenline::spawn(move || server.serve_forever())
+        };
+        let mut client = connect(addr);
+        let me = client.get_ref().local_addr().unwrap();
+        assert_eq!(
+            roundtrip(&mut client, "close\n").unwrap(),
+            Some(format!("{me} said close\n"))
+        );
+        assert!(server.is_closed());
+        assert!(!server.is_started());
+        assert_eq!(
+            TcpStream::connect(addr).unwrap_err().kind(),
+            ErrorKind::ConnectionRefused
+        );
+        serving.join_timeout(LONG).unwrap().unwrap();
+    });
+}
+
+/// `close` returns at once: a running handler is neither waited for nor
+/// killed, and a later `stop` waits for it.
+#[test]
+fn close_returns_at_once_and_leaves_running_handlers_alone() {
+    let inside = Event::new();
+    let release = Event::new();
+    let server = {
+        let (inside, release) = (inside.clone(), release.clone());
+        StreamServer::bind("127.0.0.1:0", move |mut conn, _peer| {
+            inside.set();
+            release.wait().unwrap();
+            conn.write_all(b"bye\n").unwrap();
+        })
+        .unwrap()
+    };
+    server.start().unwrap();
+    let addr = server.local_addr();
+    run(LONG, move || {
+        let mut client = connect(addr);
+        inside.wait_timeout(LONG).unwrap();
+
+        // A plain call in the test's greenlet: had it waited for the
+        // handler, which waits for `release`, the test would hang here.
+        server.close();
+        assert!(server.is_closed());
+        assert_eq!(server.connection_count(), 1);
+        assert_eq!(
+            TcpStream::connect(addr).unwrap_err().kind(),
+            ErrorKind::ConnectionRefused
+        );
+        server.close();
+
+        let stopper = {
+            let server = server.clone();
+            greenline::spawn(move || server.stop(LONG))
+        };
+        // A bounded check of a negative: stop waits for the handler.
+        assert_eq!(
+            stopper.join_timeout(Duration::from_millis(100)),
+            Err(GreenletError::TimedOut)
+        );
+        release.set();
+        assert_eq!(client.readline().unwrap().as_deref(), Some("bye\n"));
+        stopper.join_timeout(LONG).unwrap();
+        assert_eq!(server.connection_count(), 0);
+    });
+}
+
+/// After `close`, `stop` does what `close` left undone: it kills a handler
+/// that does not finish in time.
+#[test]
+fn stop_after_close_kills_handlers_left_running() {
+    let reading = Event::new();
+    let unwound = Arc::new(AtomicBool::new(false));
+    let server = {
+        let (reading, unwound) = (reading.clone(), unwound.clone());
+        StreamServer::bind("127.0.0.1:0", move |mut conn, _peer| {
+            let _flag = DropFlag(unwound.clone());
+            reading.set();
+            let _ = conn.read(&mut [0; 16]);
+        })
+        .unwrap()
+    };
+    server.start().unwrap();
+    let addr = server.local_addr();
+    run(LONG, move || {
+        let mut client = TcpStream::connect(addr).unwrap();
+        reading.wait_timeout(LONG).unwrap();
+        server.close();
+        assert!(!unwound.load(Ordering::SeqCst));
+        server.stop(Duration::from_millis(50));
+        assert!(unwound.load(Ordering::SeqCst), "the handler was not killed");
+        assert_eq!(client.read(&mut [0; 16]).unwrap(), 0);
+    });
+}
+
+/// A handler may stop its own server: the stop neither waits for nor kills
+/// the handler that called it, and it kills the others.
+#[test]
+fn a_handler_stops_its_own_server() {
+    let reading = Event::new();
+    let other_unwound = Arc::new(AtomicBool::new(false));
+    let server = {
+        let (reading, other_unwound) = (reading.clone(), other_unwound.clone());
+        let options = ServerOptions::new();
+        StreamServer::bind_with_server("127.0.0.1:0", options, move |conn, _peer, server| {
+            let mut file = conn.makefile().unwrap();
+            match file.readline() {
+                Ok(Some(line)) if line == "stop\n" => {
+                    server.stop(Duration::from_millis(50));
+                    let _ = file.write_all(b"stopped\n").and_then(|()| file.flush());
+                }
+                _ => {
+                    let _flag = DropFlag(other_unwound.clone());
+                    reading.set();
+                    let _ = file.readline();
+                }
+            }
+        })
+        .unwrap()
+    };
+    server.start().unwrap();
+    let addr = server.local_addr();
+    run(LONG, move || {
+        let mut idle = connect(addr);
+        idle.write_all(b"wait\n").unwrap();
+        idle.flush().unwrap();
+        reading.wait_timeout(LONG).unwrap();
+
+        let mut stopper = connect(addr);
+        assert_eq!(
+            roundtrip(&mut stopper, "stop\n").unwrap().as_deref(),
+            Some("stopped\n")
+        );
+        assert!(other_unwound.load(Ordering::SeqCst));
+        assert_eq!(idle.readline().unwrap(), None);
+        assert!(server.is_closed());
+    });
+}
+
+/// `serve_forever`, woken by a `close`, stops the server itself: it
+/// returns once the running handler is done.
+#[test]
+fn serve_forever_returns_after_close_once_handlers_finish() {
+    let inside = Event::new();
+    let release = Event::new();
+    let server = {
+        let (inside, release) = (inside.clone(), release.clone());
+        StreamServer::bind("127.0.0.1:0", move |mut conn, _peer| {
+            inside.set();
+            release.wait().unwrap();
+            conn.write_all(b"bye\n").unwrap();
+        })
+        .unwrap()
+    };
+    let addr = server.local_addr();
+    run(LONG, move || {
+        let serving = {
+            let server = server.clone();
+            greenline::spawn(move || server.serve_forever())
+        };
+        let mut client = connect(addr);
+        inside.wait_timeout(LONG).unwrap();
+        server.close();
+        // A bounded check of a negative: serve_forever waits for the handler.
+        assert!(matches!(
+            serving.join_timeout(Duration::from_millis(100)),
+            Err(GreenletError::TimedOut)
+        ));
+        release.set();
+        assert_eq!(client.readline().unwrap().as_deref(), Some("bye\n"));
+        serving.join_timeout(LONG).unwrap().unwrap();
+    });
+}
+
+/// A `stop(timeout)` from another greenlet keeps its own timeout while
+/// `serve_forever` runs: `serve_forever`, woken by the stop closing the
+/// listener, waits for that stop instead of killing handlers after its
+/// own one second.
+#[test]
+fn serve_forever_does_not_shorten_a_running_stop() {
+    let inside = Event::new();
+    let release = Event::new();
+    let server = {
+        let (inside, release) = (inside.clone(), release.clone());
+        StreamServer::bind("127.0.0.1:0", move |mut conn, _peer| {
+            inside.set();
+            release.wait().unwrap();
+            conn.write_all(b"bye\n").unwrap();
+        })
+        .unwrap()
+    };
+    let addr = server.local_addr();
+    run(LONG, move || {
+        let serving = {
+            let server = server.clone();
+            greenline::spawn(move || server.serve_forever())
+        };
+        let mut client = connect(addr);
+        inside.wait_timeout(LONG).unwrap();
+        let stopper = {
+            let server = server.clone();
+            greenline::spawn(move || server.stop(LONG))
+        };
+        // A bounded check of a negative, longer than serve_forever's own
+        // one-second grace: the handler is still alive and waited for.
+        assert!(matches!(
+            serving.join_timeout(Duration::from_millis(1500)),
+            Err(GreenletError::TimedOut)
+        ));
+        release.set();
+        assert_eq!(client.readline().unwrap().as_deref(), Some("bye\n"));
+        stopper.join_timeout(LONG).unwrap();
+        serving.join_timeout(LONG).unwrap().unwrap();
+    });
+}
+
+/// Of greenlets racing to close a server, exactly one closes it: what
+/// gevent's `if not server.closed: server.close()` means.
+#[test]
+fn one_of_racing_closers_closes() {
+    let server = StreamServer::bind("127.0.0.1:0", echo).unwrap();
+    server.start().unwrap();
+    run(LONG, move || {
+        let closers: Vec<_> = (0..8)
+            .map(|_| {
+                let server = server.clone();
+                greenline::spawn(move || server.close())
+            })
+            .collect();
+        let closed: usize = closers
+            .into_iter()
+            .map(|g| usize::from(g.join().unwrap()))
+            .sum();
+        assert_eq!(closed, 1);
+        assert!(server.is_closed());
     });
 }

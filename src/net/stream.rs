@@ -165,6 +165,23 @@ impl<T: AsRawFd + IntoRawFd> Stream<T> {
         self.write_with(what, || crate::sys::socket::send_vectored(fd, bufs))
     }
 
+    /// Waits until the socket is writable, for a write the caller made
+    /// itself on the descriptor (sendfile(2), splice(2)) that failed with
+    /// `EAGAIN`. As the write loop does after `EAGAIN`: clears the event
+    /// flag (noting input for the next read) and returns at once if it
+    /// said writable or closed, since that may have come after the
+    /// caller's attempt; else waits. Woken like [`write`](Self::write).
+    pub(crate) fn wait_writable(&mut self, what: &'static str) -> io::Result<()> {
+        let events = self.sock.take_events();
+        self.ready.note(events);
+        if events & (OUTPUT | CLOSED) != 0 {
+            return Ok(());
+        }
+        let events = self.sock.wait(Dir::Write, what, &mut OpDeadline::Unset)?;
+        self.ready.note(events);
+        Ok(())
+    }
+
     /// The write loop. The first attempt leaves the event flag alone:
     /// clearing it is a locked instruction, and what it holds stays for the
     /// next read or wait. Only after `EAGAIN` is it cleared (and noted); if

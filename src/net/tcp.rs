@@ -2,7 +2,7 @@
 
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -408,6 +408,55 @@ impl TcpStream {
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.inner().take_error()
     }
+
+    /// Waits until the socket is writable: gevent's `wait_write(fileno)`
+    /// for a write the caller makes itself on the socket's descriptor (its
+    /// [`AsFd`]), such as sendfile(2), once that write failed with
+    /// `EAGAIN`. [`net::wait_write`](super::wait_write) is for descriptors
+    /// greenline does not own; on a greenline socket it fails with
+    /// `EEXIST`.
+    ///
+    /// May return without the socket being writable (a wake-up is a
+    /// hint): try the write again, and wait again on `EAGAIN`. Woken when
+    /// the kernel has room, by an error or end of the connection, the
+    /// write timeout ([`set_write_timeout`](TcpStream::set_write_timeout))
+    /// or a [`crate::Timeout`] (`ErrorKind::TimedOut`); killing the greenlet
+    /// unwinds out of the wait. A plain thread blocks in poll(2).
+    ///
+    /// # Examples
+    ///
+    /// gevent's `geventsendfile` example: sendfile(2) on the non-blocking
+    /// socket, waiting whenever its buffer is full.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use greenline::net::{TcpListener, TcpStream};
+    /// use nix::{errno::Errno, sys::sendfile::sendfile};
+    ///
+    /// let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let mut out = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    /// let (mut peer, _) = l.accept().unwrap();
+    /// let reader = greenline::spawn(move || {
+    ///     let mut got = Vec::new();
+    ///     peer.read_to_end(&mut got).map(|_| got)
+    /// });
+    /// let file = std::fs::File::open("Cargo.toml").unwrap();
+    /// let len = file.metadata().unwrap().len() as usize;
+    /// let mut offset = 0;
+    /// while (offset as usize) < len {
+    ///     let left = len - offset as usize;
+    ///     match sendfile(&out, &file, Some(&mut offset), left) {
+    ///         Ok(_) => {}
+    ///         Err(Errno::EAGAIN) => out.wait_write().unwrap(),
+    ///         Err(e) => panic!("sendfile: {e}"),
+    ///     }
+    /// }
+    /// drop(out);
+    /// assert_eq!(reader.join().unwrap().unwrap().len(), len);
+    /// ```
+    pub fn wait_write(&mut self) -> io::Result<()> {
+        self.stream.wait_writable("TcpStream::wait_write")
+    }
 }
 
 impl Read for TcpStream {
@@ -444,6 +493,16 @@ impl Write for TcpStream {
 impl AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> RawFd {
         self.stream.sock.fd()
+    }
+}
+
+/// The socket's descriptor, borrowed: for calls greenline does not wrap
+/// (sendfile(2) through `nix`, socket options through `socket2`). A write
+/// made this way that fails with `EAGAIN` waits with
+/// [`TcpStream::wait_write`].
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner().as_fd()
     }
 }
 

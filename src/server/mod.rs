@@ -4,16 +4,18 @@
 //! greenlet of its own, so the handler is straight-line blocking code:
 //! read a request, write a reply, sleep, repeat. It owns the accept loop,
 //! the connection limit, the back-off when the process runs out of file
-//! descriptors, and a graceful stop.
+//! descriptors, and a graceful stop. [`DatagramServer`] does the same for
+//! UDP: a handler greenlet per datagram, which replies with
+//! [`DatagramServer::send_to`].
 //!
 //! # Lifecycle
 //!
 //! ```text
-//!  bind / new ──► ready ──start / serve_forever──► started ──stop(t)──► closed ──► stopped
-//!                   │     (accept loop greenlet)      │   listener closed:       handlers done
-//!                   │                                 │   connects refused;      or killed after t;
-//!                   └──────────── stop(t) ────────────┤   waits up to t for      serve_forever
-//!                                                     │   handlers               returns
+//!  bind / new ──► ready ──start / serve_forever──► started ──close──► closed ──stop(t)──► stopped
+//!                   │     (accept loop greenlet)      │   listener closed:        handlers done
+//!                   │                                 │   connects refused;       or killed after t;
+//!                   └──────── close / stop(t) ────────┤   handlers run on         serve_forever
+//!                                                     │                           returns
 //!                          listener broken (EBADF) ───┘
 //! ```
 //!
@@ -23,11 +25,23 @@
 //!   spawns `conn-<peer>` greenlets running the handler. With
 //!   [`ServerOptions::max_connections`] it takes a free slot before each
 //!   `accept`, so a full server leaves new connections in the backlog.
-//! * **closed**: [`StreamServer::stop`] has killed the accept greenlet, which
-//!   drops the listener: new connections are refused. Connections waiting
-//!   in the idle lot (the HTTP server's) are closed at once; handlers still
-//!   running get the timeout to finish, then are killed (each unwinds at its
-//!   next blocking call and its socket closes).
+//! * **closed**: [`StreamServer::close`] (or the first step of
+//!   [`StreamServer::stop`]) has killed the accept greenlet, which drops the
+//!   listener: new connections are refused. Running handlers carry on:
+//!   `close` returns at once, as gevent's does.
+//! * **stopped**: `stop(t)` closes connections waiting in the idle lot (the
+//!   HTTP server's) at once, gives handlers still running `t` to finish,
+//!   then kills them (each unwinds at its next blocking call and its socket
+//!   closes). [`StreamServer::serve_forever`] returns; woken by a `close`,
+//!   it runs that stop itself with one second, gevent's `stop_timeout`.
+//!
+//! A handler reaches its server, to close or stop it, by taking it as a
+//! third argument: [`StreamServer::bind_with_server`]. A closure cannot
+//! capture a server that does not exist yet; gevent's handlers reach it
+//! through `self` (a subclass's `handle`) or a global.
+//!
+//! [`DatagramServer`] has the same lifecycle for UDP: a receive loop
+//! instead of the accept loop, a handler greenlet per datagram.
 //!
 //! # Errors while accepting
 //!
@@ -40,12 +54,17 @@
 //!   [`StreamServer::serve_forever`] stops the server and returns the error.
 //!
 //! A handler that panics is logged with `log::error!` (the peer and the
-//! message) and costs only its own connection.
+//! message) and costs only its own connection (or datagram).
 //!
 //! # Inside
 //!
-//! * `stream.rs`: [`StreamServer`], its lifecycle, the accept loop and the
-//!   handler greenlets.
+//! * `lifecycle.rs`: what both servers share: ready, started, closed,
+//!   stopped; the loop greenlet that owns the socket; the running handlers
+//!   `stop` waits for and kills; `serve_forever`'s wait.
+//! * `stream.rs`: [`StreamServer`], the accept loop and the handler
+//!   greenlets.
+//! * `datagram.rs`: [`DatagramServer`], the receive loop, a handler
+//!   greenlet per datagram, and replies through a send socket of its own.
 //! * `accept.rs`: what the accept loop does with an error, and the
 //!   back-off.
 //! * `handoff.rs`: what a connection's greenlet starts with (the stream,
@@ -59,15 +78,20 @@
 //!
 //! ```text
 //!  stream.rs ──▶ idle.rs ──▶ handoff.rs ◀── http::conn (the HTTP handler)
-//!      │                         ▲
-//!      └─────────────────────────┘
+//!      │  │                      ▲  ▲
+//!      │  └──────────────────────┘  │
+//!      ▼                            │
+//!  lifecycle.rs ◀── datagram.rs ────┘
 //! ```
 
 pub(crate) mod accept;
+mod datagram;
 pub(crate) mod handoff;
 mod idle;
+mod lifecycle;
 mod options;
 mod stream;
 
+pub use datagram::DatagramServer;
 pub use options::ServerOptions;
 pub use stream::StreamServer;

@@ -1,35 +1,25 @@
 //! `StreamServer`: a TCP server running a handler per connection.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use super::accept::{classify, AcceptError, Backoff};
 use super::handoff::{Conn, Next, Slot, Work};
 use super::idle::IdleLot;
+use super::lifecycle::Lifecycle;
 use super::ServerOptions;
-use crate::greenlet::header::Header;
 use crate::net::{TcpListener, TcpStream};
-use crate::sync::waiter::lock;
-use crate::sync::{Event, Semaphore};
-use crate::{Builder, Greenlet, GreenletError};
-
-/// How long [`StreamServer::serve_forever`] lets handlers finish when it has
-/// to stop the server itself (gevent's `stop_timeout`).
-const STOP_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// How long `stop` waits for killed handlers to unwind (gevent's
-/// `pool.kill(timeout=1)`); one that never yields cannot be killed sooner.
-const KILL_WAIT: Duration = Duration::from_secs(1);
+use crate::sync::Semaphore;
+use crate::Builder;
 
 /// The connection handler as the server holds it: a user's handler always
 /// returns [`Next::Done`]; the HTTP server's may hand an idle connection
 /// back ([`Next::Idle`]) to wait in the idle lot.
-type Handler = dyn Fn(TcpStream, SocketAddr) -> Next + Send + Sync + 'static;
+type Handler = dyn Fn(TcpStream, SocketAddr, &StreamServer) -> Next + Send + Sync + 'static;
 
 /// A TCP server that runs `handler(stream, peer)` in a new greenlet for every
 /// connection: gevent's `gevent.server.StreamServer`.
@@ -76,27 +66,10 @@ pub(super) struct Inner {
     /// see [`Slot`].
     active: Arc<AtomicUsize>,
     stack_size: Option<usize>,
-    phase: Mutex<Phase>,
-    /// Running handlers by greenlet id; each removes itself (through its
-    /// link) when it ends. `stop` waits for and kills what is left.
-    handlers: Mutex<BTreeMap<u64, Arc<Header>>>,
-    /// Set when `serve_forever` should return: at the end of `stop`, or when
-    /// the accept loop gives up on a broken listener.
-    done: Event,
+    /// The listener, the accept greenlet and the running handlers.
+    life: Lifecycle<TcpListener>,
     /// Idle connections waiting for input without a greenlet.
     pub(super) lot: Arc<IdleLot>,
-}
-
-/// Where the server is in its lifecycle.
-enum Phase {
-    /// Constructed; the listener is open (connections queue in the backlog)
-    /// but nothing accepts yet.
-    Ready(TcpListener),
-    /// The accept loop runs in this greenlet, which owns the listener:
-    /// killing it closes the listener.
-    Started(Greenlet<()>),
-    /// The listener is closed (stop, or a fatal accept error recorded here).
-    Closed(Option<(io::ErrorKind, String)>),
 }
 
 impl StreamServer {
@@ -128,8 +101,63 @@ impl StreamServer {
         A: ToSocketAddrs,
         F: Fn(TcpStream, SocketAddr) + Send + Sync + 'static,
     {
+        StreamServer::bind_with_server(addr, options, move |stream, peer, _| handler(stream, peer))
+    }
+
+    /// Like [`bind_with`](StreamServer::bind_with), with a handler that is
+    /// also given its server: `handler(stream, peer, &server)`. It is how a
+    /// handler closes or stops the server it runs in, as a gevent handler
+    /// calls `server.close()` (or `self.close()` in a `StreamServer`
+    /// subclass): a closure cannot capture a server that does not exist
+    /// yet. The reference is the server's own handle; clone it to hand it
+    /// to greenlets the handler spawns.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](StreamServer::bind).
+    ///
+    /// # Examples
+    ///
+    /// A server that serves one connection: its handler closes it first.
+    ///
+    /// ```
+    /// use std::io::{ErrorKind, Write};
+    /// use greenline::net::TcpStream;
+    /// use greenline::server::{ServerOptions, StreamServer};
+    ///
+    /// let options = ServerOptions::new();
+    /// let server = StreamServer::bind_with_server("127.0.0.1:0", options, |mut conn, _peer, server| {
+    ///     server.close();
+    ///     let _ = conn.write_all(b"the last one\n");
+    /// }).unwrap();
+    /// server.start().unwrap();
+    ///
+    /// let addr = server.local_addr();
+    /// let mut file = TcpStream::connect(addr).unwrap().makefile().unwrap();
+    /// assert_eq!(file.readline().unwrap().as_deref(), Some("the last one\n"));
+    /// assert!(server.is_closed());
+    /// assert_eq!(TcpStream::connect(addr).unwrap_err().kind(), ErrorKind::ConnectionRefused);
+    /// ```
+    pub fn bind_with_server<A, F>(
+        addr: A,
+        options: ServerOptions,
+        handler: F,
+    ) -> io::Result<StreamServer>
+    where
+        A: ToSocketAddrs,
+        F: Fn(TcpStream, SocketAddr, &StreamServer) + Send + Sync + 'static,
+    {
         let listener = TcpListener::bind_with(addr, options.listen_options())?;
-        StreamServer::with_options(listener, options, handler)
+        let local_addr = listener.local_addr()?;
+        Ok(StreamServer::build(
+            listener,
+            local_addr,
+            options,
+            move |stream, peer, server| {
+                handler(stream, peer, server);
+                Next::Done
+            },
+        ))
     }
 
     /// Makes a server on a listener that is already bound and listening.
@@ -176,11 +204,16 @@ impl StreamServer {
         F: Fn(TcpStream, SocketAddr) -> Next + Send + Sync + 'static,
     {
         let local_addr = listener.local_addr()?;
-        Ok(StreamServer::build(listener, local_addr, options, handler))
+        Ok(StreamServer::build(
+            listener,
+            local_addr,
+            options,
+            move |s, p, _| handler(s, p),
+        ))
     }
 
     /// [`with_handoff`](StreamServer::with_handoff) for a listener whose
-    /// address is known.
+    /// address is known, with a handler given the server.
     fn build<F>(
         listener: TcpListener,
         local_addr: SocketAddr,
@@ -188,7 +221,7 @@ impl StreamServer {
         handler: F,
     ) -> StreamServer
     where
-        F: Fn(TcpStream, SocketAddr) -> Next + Send + Sync + 'static,
+        F: Fn(TcpStream, SocketAddr, &StreamServer) -> Next + Send + Sync + 'static,
     {
         // The lot gives a connection with input back to the server through
         // a weak reference: the server owns the lot, not the other way.
@@ -206,9 +239,7 @@ impl StreamServer {
                 slots: options.connection_limit().map(Semaphore::new),
                 active: Arc::new(AtomicUsize::new(0)),
                 stack_size: options.handler_stack_size(),
-                phase: Mutex::new(Phase::Ready(listener)),
-                handlers: Mutex::new(BTreeMap::new()),
-                done: Event::new(),
+                life: Lifecycle::new("StreamServer", local_addr, listener),
                 lot: Arc::new(IdleLot::new(local_addr, resume)),
             }
         });
@@ -222,19 +253,14 @@ impl StreamServer {
     where
         F: Fn(TcpStream, SocketAddr) -> Next + Send + Sync + 'static,
     {
-        let listener = {
-            let mut phase = lock(&self.inner.phase);
-            if !matches!(&*phase, Phase::Ready(_)) {
-                return None;
-            }
-            match std::mem::replace(&mut *phase, Phase::Closed(None)) {
-                Phase::Ready(listener) => listener,
-                _ => unreachable!("checked above"),
-            }
-        };
-        self.inner.done.set();
+        let listener = self.inner.life.take_ready()?;
         let local_addr = self.inner.local_addr;
-        Some(StreamServer::build(listener, local_addr, options, handler))
+        Some(StreamServer::build(
+            listener,
+            local_addr,
+            options,
+            move |s, p, _| handler(s, p),
+        ))
     }
 
     /// The address the server listens on (the real port after `:0`); it
@@ -255,50 +281,31 @@ impl StreamServer {
     /// when the accept greenlet cannot be spawned (see
     /// [`Builder::spawn`]), the server then stays ready.
     pub fn start(&self) -> io::Result<()> {
-        let mut phase = lock(&self.inner.phase);
-        let listener = match std::mem::replace(&mut *phase, Phase::Closed(None)) {
-            Phase::Ready(l) => l,
-            other => {
-                let closed = matches!(other, Phase::Closed(_));
-                *phase = other;
-                return if closed { Err(closed_error()) } else { Ok(()) };
-            }
-        };
-        // The listener moves into the accept greenlet through a slot, so a
-        // failed spawn can put it back.
-        let slot = Arc::new(Mutex::new(Some(listener)));
         let inner = self.inner.clone();
-        let taken = slot.clone();
-        let spawned = Builder::new()
-            .name(format!("accept-{}", self.inner.local_addr))
-            .spawn(move || {
-                if let Some(listener) = lock(&taken).take() {
-                    accept_loop(&inner, listener);
-                }
-            });
-        match spawned {
-            Ok(g) => {
-                *phase = Phase::Started(g);
-                Ok(())
-            }
-            Err(e) => {
-                let listener = lock(&slot).take().expect("the greenlet never ran");
-                *phase = Phase::Ready(listener);
-                Err(e)
-            }
-        }
+        self.inner.life.start(
+            format!("accept-{}", self.inner.local_addr),
+            move |listener| accept_loop(&inner, listener),
+        )
     }
 
     /// Starts the server if needed, then waits until it is stopped: gevent's
     /// `serve_forever()`.
     ///
-    /// Woken when [`stop`](StreamServer::stop), called from another greenlet
-    /// or thread, has finished (handlers done or killed), or when the
-    /// listener breaks. A greenlet caller yields; a plain thread blocks. It
-    /// has no timeout of its own; a [`crate::Timeout`] in force ends the
-    /// wait with `ErrorKind::TimedOut` and leaves the server running. Killing the greenlet blocked here unwinds it and stops the
+    /// Woken when the listener closes: by [`stop`](StreamServer::stop),
+    /// called from another greenlet or thread, once that stop has finished
+    /// (handlers done or killed); by [`close`](StreamServer::close), after
+    /// which it stops the server itself as gevent does, giving handlers one
+    /// second to finish and then killing them; or by the listener breaking
+    /// (stopped the same way). A greenlet caller yields; a plain thread
+    /// blocks. It has no timeout of its own; a [`crate::Timeout`] in force
+    /// ends the wait with `ErrorKind::TimedOut` and leaves the server
+    /// running. Killing the greenlet blocked here unwinds it and stops the
     /// server in the background (handlers get one second to finish), as
     /// gevent does.
+    ///
+    /// To let handlers run to their end after a `close`, use
+    /// [`start`](StreamServer::start) and wait for them, for example with
+    /// [`crate::wait`], as gevent's `portforwarder` example does.
     ///
     /// # Errors
     ///
@@ -311,21 +318,61 @@ impl StreamServer {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
             r => r?,
         }
-        let guard = StopOnUnwind(self);
-        let waited = self.inner.done.wait();
-        std::mem::forget(guard);
-        waited?;
-        let fatal = match &*lock(&self.inner.phase) {
-            Phase::Closed(Some((kind, msg))) => Some(io::Error::new(*kind, msg.clone())),
-            _ => None,
-        };
-        match fatal {
-            Some(e) => {
-                self.stop(STOP_TIMEOUT);
-                Err(e)
-            }
-            None => Ok(()),
-        }
+        let server = self.clone();
+        self.inner.life.serve(move |timeout| server.stop(timeout))
+    }
+
+    /// Stops accepting and returns at once, leaving running handlers alone:
+    /// gevent's `close()`.
+    ///
+    /// The listener closes: new connections are refused and connections
+    /// waiting in the backlog are reset. Handlers already running carry on
+    /// to their end, and so do connections waiting in the idle lot (the
+    /// HTTP server's). [`stop`](StreamServer::stop) later waits for them
+    /// and kills the rest. Callers blocked in
+    /// [`serve_forever`](StreamServer::serve_forever) are woken and stop
+    /// the server (see there). Does not block beyond the moment the accept
+    /// greenlet takes to unwind; calling it from a handler is fine.
+    ///
+    /// Returns true when this call closed the server, false when it was
+    /// closed already (by `close`, `stop`, or a broken listener), and then
+    /// does nothing. Of callers racing from several greenlets, exactly one
+    /// gets true: what a gevent handler's `if not server.closed:
+    /// server.close()` means, which cannot race in gevent's single
+    /// thread but can across greenline's workers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{ErrorKind, Write};
+    /// use std::time::Duration;
+    /// use greenline::net::TcpStream;
+    /// use greenline::server::StreamServer;
+    ///
+    /// let server = StreamServer::bind("127.0.0.1:0", |conn, _peer| {
+    ///     let mut file = conn.makefile().unwrap();
+    ///     let _ = file.write_all(b"hello\n").and_then(|()| file.flush());
+    ///     while let Ok(Some(line)) = file.readline() {
+    ///         let _ = file.write_all(line.as_bytes()).and_then(|()| file.flush());
+    ///     }
+    /// }).unwrap();
+    /// server.start().unwrap();
+    /// let addr = server.local_addr();
+    /// let mut client = TcpStream::connect(addr).unwrap().makefile().unwrap();
+    /// assert_eq!(client.readline().unwrap().as_deref(), Some("hello\n"));
+    ///
+    /// assert!(server.close());
+    /// assert!(!server.close(), "closed already");
+    /// assert_eq!(TcpStream::connect(addr).unwrap_err().kind(), ErrorKind::ConnectionRefused);
+    /// // The connection being handled carries on.
+    /// client.write_all(b"still here\n").unwrap();
+    /// client.flush().unwrap();
+    /// assert_eq!(client.readline().unwrap().as_deref(), Some("still here\n"));
+    /// drop(client);
+    /// server.stop(Duration::from_secs(5));
+    /// ```
+    pub fn close(&self) -> bool {
+        self.inner.life.close()
     }
 
     /// Stops the server: closes the listener, waits up to `timeout` for
@@ -334,83 +381,41 @@ impl StreamServer {
     ///
     /// Once the listener is closed (before this waits for handlers), new
     /// connections are refused and connections waiting in the backlog are
-    /// reset. A killed handler unwinds at its next yield point (any blocking
-    /// call), so its destructors run and its socket closes; the client sees
-    /// end of file. `stop` waits up to one more second for killed handlers
-    /// to die and returns even if one never yields (it then dies when it
-    /// does). Handlers that finish in time are not disturbed.
+    /// reset. Connections waiting in the idle lot (the HTTP server's) are
+    /// closed at once. A killed handler unwinds at its next yield point
+    /// (any blocking call), so its destructors run and its socket closes;
+    /// the client sees end of file. `stop` waits up to one more second for
+    /// killed handlers to die and returns even if one never yields (it then
+    /// dies when it does). Handlers that finish in time are not disturbed.
     ///
     /// Woken when the last handler ends, or by the timeout. Called from
     /// inside a handler, it neither waits for nor kills the caller. Callers
     /// blocked in [`serve_forever`](StreamServer::serve_forever) return when
-    /// this returns. Calling it again, or concurrently, is harmless.
+    /// this returns. Calling it again, or concurrently, is harmless; after
+    /// [`close`](StreamServer::close) it does the waiting and killing
+    /// `close` left undone.
     pub fn stop(&self, timeout: Duration) {
-        let accept = {
-            let mut phase = lock(&self.inner.phase);
-            match std::mem::replace(&mut *phase, Phase::Closed(None)) {
-                Phase::Started(g) => Some(g),
-                // The listener drops (closes) here.
-                Phase::Ready(_) => None,
-                // Keep a fatal error for serve_forever to report.
-                Phase::Closed(fatal) => {
-                    *phase = Phase::Closed(fatal);
-                    None
-                }
-            }
-        };
-        if let Some(g) = accept {
-            // The accept greenlet only computes between yields, so it dies
-            // promptly; its listener closes as it unwinds.
-            g.kill();
-        }
+        self.inner.life.begin_stop();
+        self.inner.life.close();
         // Connections in the idle lot are closed now, not waited for. A
         // connection the lot resumed before this is a running handler by
         // now, and is waited for below.
         self.inner.lot.close();
-        let me = crate::current_id();
-        let others = || -> Vec<Arc<Header>> {
-            // Cloned out so no lock is held while waiting.
-            lock(&self.inner.handlers)
-                .iter()
-                .filter(|(id, _)| Some(**id) != me)
-                .map(|(_, h)| h.clone())
-                .collect()
-        };
-        let deadline = crate::time::deadline_in(timeout);
-        let finished = others().iter().all(|h| h.wait(deadline).is_ok());
-        if !finished {
-            let running = others();
-            running.iter().for_each(|h| h.request_kill());
-            let deadline = Instant::now() + KILL_WAIT;
-            if !running.iter().all(|h| h.wait(Some(deadline)).is_ok()) {
-                log::warn!(
-                    "StreamServer {}: a handler did not die within {KILL_WAIT:?} of being \
-                     killed (it never yields); it will die at its next yield",
-                    self.inner.local_addr
-                );
-            }
-        }
-        self.inner.done.set();
+        self.inner.life.finish_stop(timeout);
     }
 
     /// True while the server accepts connections (after
-    /// [`start`](StreamServer::start), until it is stopped or its listener
-    /// breaks).
+    /// [`start`](StreamServer::start), until it is closed, stopped or its
+    /// listener breaks).
     pub fn is_started(&self) -> bool {
-        match &*lock(&self.inner.phase) {
-            Phase::Started(g) => !g.is_ready(),
-            _ => false,
-        }
+        self.inner.life.is_started()
     }
 
-    /// True once the listener is closed: after [`stop`](StreamServer::stop)
-    /// began, or after accepting failed for good.
+    /// True once the listener is closed: after [`close`](StreamServer::close)
+    /// or [`stop`](StreamServer::stop) began, or after accepting failed for
+    /// good.
     pub fn is_closed(&self) -> bool {
-        match &*lock(&self.inner.phase) {
-            Phase::Closed(_) => true,
-            Phase::Started(g) => g.is_ready(),
-            Phase::Ready(_) => false,
-        }
+        self.inner.life.is_closed()
     }
 
     /// The number of connections being handled now: counted from just
@@ -448,29 +453,12 @@ impl fmt::Debug for StreamServer {
     }
 }
 
-fn closed_error() -> io::Error {
-    io::Error::new(io::ErrorKind::NotConnected, "the server is closed")
-}
-
-/// Stops the server when the greenlet in `serve_forever` is killed. Runs
-/// during the unwind, where nothing may yield, so it only spawns the stop.
-struct StopOnUnwind<'a>(&'a StreamServer);
-
-impl Drop for StopOnUnwind<'_> {
-    fn drop(&mut self) {
-        let server = self.0.clone();
-        if let Err(e) = Builder::new().spawn(move || server.stop(STOP_TIMEOUT)) {
-            log::error!("StreamServer: cannot stop after serve_forever was killed: {e}");
-        }
-    }
-}
-
-/// Accepts until killed (by `stop`) or until the listener breaks.
+/// Accepts until killed (by `close`) or until the listener breaks.
 ///
 /// With a connection limit, a slot is taken *before* `accept`, so while the
 /// server is full nothing is accepted and connections wait in the backlog.
 fn accept_loop(inner: &Arc<Inner>, listener: TcpListener) {
-    let addr = inner.local_addr;
+    let name = inner.life.name();
     let mut backoff = Backoff::new();
     loop {
         let permit = match &inner.slots {
@@ -494,7 +482,7 @@ fn accept_loop(inner: &Arc<Inner>, listener: TcpListener) {
                 Ok(()) => {
                     let errors = backoff.succeed();
                     if errors > 0 {
-                        log::info!("StreamServer {addr}: accepting again after {errors} errors");
+                        log::info!("{name}: accepting again after {errors} errors");
                     }
                     continue;
                 }
@@ -505,26 +493,21 @@ fn accept_loop(inner: &Arc<Inner>, listener: TcpListener) {
         };
         match classify(&failure) {
             AcceptError::Skip => {
-                log::debug!("StreamServer {addr}: accept: {failure} (skipped)");
+                log::debug!("{name}: accept: {failure} (skipped)");
             }
             AcceptError::Backoff => {
                 let (delay, first) = backoff.fail();
                 if first {
                     log::warn!(
-                        "StreamServer {addr}: accept failed: {failure}; \
+                        "{name}: accept failed: {failure}; \
                          retrying with a growing delay (at most 1s)"
                     );
                 }
                 let _ = crate::sleep(delay);
             }
             AcceptError::Fatal => {
-                log::error!("StreamServer {addr}: accept failed: {failure}; no longer accepting");
-                let mut phase = lock(&inner.phase);
-                if let Phase::Started(_) = &*phase {
-                    *phase = Phase::Closed(Some((failure.kind(), failure.to_string())));
-                }
-                drop(phase);
-                inner.done.set();
+                log::error!("{name}: accept failed: {failure}; no longer accepting");
+                inner.life.fail(&failure);
                 return;
             }
         }
@@ -536,43 +519,22 @@ fn accept_loop(inner: &Arc<Inner>, listener: TcpListener) {
 /// idle lot with the connection when the handler returns it idle.
 fn spawn_handler(inner: &Arc<Inner>, conn: Conn) -> io::Result<()> {
     let Conn { work, peer, slot } = conn;
-    let handler = inner.handler.clone();
     let mut builder = Builder::new().name(format!("conn-{peer}"));
     if let Some(bytes) = inner.stack_size {
         builder = builder.stack_size(bytes);
     }
-    let server = Arc::downgrade(inner);
+    let server = StreamServer {
+        inner: inner.clone(),
+    };
     let g = builder.spawn(move || {
         let next = match work {
-            Work::New(stream) => handler(stream, peer),
+            Work::New(stream) => (server.inner.handler)(stream, peer, &server),
             Work::Resume(stream, resume) => resume(stream),
         };
         if let Next::Idle(idle) = next {
-            // A server that is gone cannot serve it: it closes as it drops.
-            if let Some(inner) = server.upgrade() {
-                inner.lot.put(idle, peer, slot);
-            }
+            server.inner.lot.put(idle, peer, slot);
         }
     })?;
-    let id = g.id();
-    let weak = Arc::downgrade(inner);
-    // Insert before linking: a link added after the end runs at once, so the
-    // entry cannot outlive the greenlet.
-    lock(&inner.handlers).insert(id, g.header().clone());
-    g.link(move |outcome| {
-        if let Some(inner) = weak.upgrade() {
-            lock(&inner.handlers).remove(&id);
-        }
-        match outcome {
-            Ok(()) => {}
-            Err(GreenletError::Panicked { message, .. }) => {
-                log::error!("StreamServer: handler for {peer} panicked: {message}");
-            }
-            Err(GreenletError::Killed { .. }) => {
-                log::debug!("StreamServer: handler for {peer} killed");
-            }
-            Err(e) => log::error!("StreamServer: handler for {peer}: {e}"),
-        }
-    });
+    inner.life.track(&g, format!("handler for {peer}"));
     Ok(())
 }
