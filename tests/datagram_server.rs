@@ -353,3 +353,17 @@ fn serves_a_socket_passed_in_and_what_came_before_start() {
     assert!(server.0.is_started());
     assert_eq!(recv_text(&peer), ("Received 5 bytes".to_string(), addr));
 }
+
+/// `stop` right after `start`, from a plain thread, before the receive
+/// greenlet has had a chance to run: the port is free when `stop`
+/// returns. (A loop greenlet killed before it ran used to keep the socket
+/// until may scheduled its closure, so the bind failed with AddrInUse.)
+#[test]
+fn stop_before_the_loop_ran_frees_the_port() {
+    for _ in 0..300 {
+        let server = DatagramServer::bind("127.0.0.1:0", count_bytes).unwrap();
+        server.start().unwrap();
+        server.stop(Duration::from_secs(1));
+        UdpSocket::bind(server.local_addr()).expect("the port is free after stop");
+    }
+}

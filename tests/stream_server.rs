@@ -660,3 +660,16 @@ fn one_of_racing_closers_closes() {
         assert!(server.is_closed());
     });
 }
+
+/// `stop` right after `start`, from a plain thread, before the accept
+/// greenlet has had a chance to run: the port is free when `stop` returns
+/// (a listener bound to it succeeds).
+#[test]
+fn stop_before_the_loop_ran_frees_the_port() {
+    for _ in 0..300 {
+        let server = StreamServer::bind("127.0.0.1:0", echo).unwrap();
+        server.start().unwrap();
+        server.stop(Duration::from_secs(1));
+        TcpListener::bind(server.local_addr()).expect("the port is free after stop");
+    }
+}

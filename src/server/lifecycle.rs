@@ -58,8 +58,9 @@ enum Phase<S> {
     /// datagrams in the receive buffer) but nothing reads it yet.
     Ready(S),
     /// The loop runs in this greenlet, which owns the socket: killing it
-    /// closes the socket.
-    Started(Greenlet<()>),
+    /// closes the socket. The slot holds the socket until the greenlet
+    /// takes it (it is still full if the greenlet was killed first).
+    Started(Greenlet<()>, Arc<Mutex<Option<S>>>),
     /// The socket is closed (close, stop, or a fatal error recorded here).
     Closed(Option<(io::ErrorKind, String)>),
 }
@@ -108,7 +109,7 @@ impl<S: Send + 'static> Lifecycle<S> {
         });
         match spawned {
             Ok(g) => {
-                *phase = Phase::Started(g);
+                *phase = Phase::Started(g, slot);
                 Ok(())
             }
             Err(e) => {
@@ -143,7 +144,7 @@ impl<S: Send + 'static> Lifecycle<S> {
         let (closed_now, looping) = {
             let mut phase = lock(&self.phase);
             match std::mem::replace(&mut *phase, Phase::Closed(None)) {
-                Phase::Started(g) => (true, Some(g)),
+                Phase::Started(g, slot) => (true, Some((g, slot))),
                 // The socket drops (closes) here.
                 Phase::Ready(_) => (true, None),
                 // Keep a fatal error for serve_forever to report.
@@ -153,8 +154,12 @@ impl<S: Send + 'static> Lifecycle<S> {
                 }
             }
         };
-        if let Some(g) = looping {
+        if let Some((g, slot)) = looping {
             g.kill();
+            // A loop greenlet killed before it ran never takes the socket,
+            // and may frees its closure only when it schedules it: close
+            // the socket here, so it is closed when `close` returns.
+            drop(lock(&slot).take());
         }
         self.closed.set();
         closed_now
@@ -165,7 +170,7 @@ impl<S: Send + 'static> Lifecycle<S> {
     /// greenlet as it ends.
     pub(super) fn fail(&self, failure: &io::Error) {
         let mut phase = lock(&self.phase);
-        if let Phase::Started(_) = &*phase {
+        if let Phase::Started(..) = &*phase {
             *phase = Phase::Closed(Some((failure.kind(), failure.to_string())));
         }
         drop(phase);
@@ -263,7 +268,7 @@ impl<S: Send + 'static> Lifecycle<S> {
     /// True while the loop runs.
     pub(super) fn is_started(&self) -> bool {
         match &*lock(&self.phase) {
-            Phase::Started(g) => !g.is_ready(),
+            Phase::Started(g, _) => !g.is_ready(),
             _ => false,
         }
     }
@@ -272,7 +277,7 @@ impl<S: Send + 'static> Lifecycle<S> {
     pub(super) fn is_closed(&self) -> bool {
         match &*lock(&self.phase) {
             Phase::Closed(_) => true,
-            Phase::Started(g) => g.is_ready(),
+            Phase::Started(g, _) => g.is_ready(),
             Phase::Ready(_) => false,
         }
     }
