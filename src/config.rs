@@ -201,12 +201,14 @@ fn start_slow() {
     may_config.set_worker_pin(config.pin_workers);
     let threshold = config.max_blocking;
     let _ = APPLIED.set(config);
-    startup.started = true;
-    STARTED.store(true, Ordering::Release);
-    drop(startup);
     // may starts its scheduler (its timer thread, then its workers) on
     // first use: start it here, so the watchdog knows which thread is
-    // may's timer.
+    // may's timer. Started before `STARTED` is published and with the
+    // lock held: may reads its scheduler pointer with a plain load, so a
+    // thread that saw `STARTED` early would race with its initialisation
+    // (ThreadSanitizer's report, docs/may-defects.md). Once the flag is
+    // set, every caller's Acquire load of it orders may's init (and the
+    // watchdog's note of may's threads) before it.
     let before = crate::time::watchdog::thread_ids();
     crate::sys::coroutine::start_scheduler();
     crate::time::watchdog::note_may_threads(
@@ -214,6 +216,9 @@ fn start_slow() {
         &crate::time::watchdog::thread_ids(),
         APPLIED.get().map_or(1, |c| c.workers),
     );
+    startup.started = true;
+    STARTED.store(true, Ordering::Release);
+    drop(startup);
     crate::time::watchdog::start();
     if let Some(threshold) = threshold {
         crate::monitor::start_from_config(threshold);
