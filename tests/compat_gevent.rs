@@ -311,6 +311,19 @@ fn portforwarder_after_a_connection_ends() {
                 assert!(forwarder.finish().success(), "{name}");
             }
             Side::Python => {
+                // gevent's example races itself: when a connection's second
+                // forward greenlet first runs after the first one has closed
+                // both sockets, it logs "Failed to get all peer names" and
+                // returns without closing the server, which then serves on
+                // until signalled (1 run in 25 under load). Either ending is
+                // the original's own.
+                let r = forwarder.stderr.wait_any_prefix(&[
+                    "Closing listener socket",
+                    "Failed to get all peer names",
+                ]);
+                if forwarder.check(r) == 1 {
+                    forwarder.signal(Signal::SIGTERM);
+                }
                 assert!(forwarder.finish().success(), "{name}");
                 let r = forwarder.stderr.wait_line("Closing listener socket");
                 forwarder.check(r);

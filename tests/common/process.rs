@@ -240,6 +240,27 @@ impl Lines {
         self.wait_count(line, 1)
     }
 
+    /// Waits (at most [`LIMIT`]) until a line starting with one of
+    /// `prefixes` was printed; the index of the prefix the first such line
+    /// starts with.
+    pub fn wait_any_prefix(&self, prefixes: &[&str]) -> Result<usize, String> {
+        let deadline = Instant::now() + LIMIT;
+        let mut lines = self.lines.lock().unwrap();
+        loop {
+            let first = lines
+                .iter()
+                .find_map(|l| prefixes.iter().position(|p| l.starts_with(p)));
+            if let Some(i) = first {
+                return Ok(i);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(format!("no line starting with any of {prefixes:?} after {LIMIT:?}"));
+            }
+            lines = self.grew.wait_timeout(lines, left).unwrap().0;
+        }
+    }
+
     /// Waits until the pipe ended or `deadline` passed.
     pub fn wait_end(&self, deadline: Instant) {
         let mut lines = self.lines.lock().unwrap();
