@@ -10,7 +10,7 @@
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use super::context::ServiceContext;
@@ -70,15 +70,24 @@ fn answer(req: &Request, tree: Option<&ServiceTree>) -> Response {
 /// [`ServiceTree::with_service`].
 ///
 /// The access log is off; the server is stopped with a short grace period
-/// (probes are one-request connections).
+/// (probes are one-request connections). The handle is cheap to clone:
+/// keep a clone to read the address it listens on.
+///
+/// Add it first: children stop in reverse, so the first one added answers
+/// `/readyz` (with 503) while the others stop.
+#[derive(Clone)]
 pub struct Admin {
     name: String,
     addr: String,
     /// The tree reported on, held weakly: the admin service is usually a
     /// node of it, and must not keep it alive.
     tree: Weak<Node>,
-    server: std::sync::Mutex<Option<HttpServer<Box<dyn Fn(&mut Request) -> Response + Send + Sync>>>>,
+    /// The server while the service runs, shared by the clones.
+    server: Arc<Mutex<Option<HttpServer<Probes>>>>,
 }
+
+/// The admin server's handler.
+type Probes = Box<dyn Fn(&mut Request) -> Response + Send + Sync>;
 
 impl Admin {
     /// An admin service named `admin` listening on `addr`, reporting on
@@ -88,7 +97,7 @@ impl Admin {
             name: "admin".into(),
             addr: addr.into(),
             tree: Arc::downgrade(&tree.node),
-            server: std::sync::Mutex::new(None),
+            server: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -113,8 +122,7 @@ impl Service for Admin {
         let addr = &self.addr;
         let config = ServerConfig::new().access_log(AccessLog::Off);
         let tree = self.tree.clone();
-        let handle: Box<dyn Fn(&mut Request) -> Response + Send + Sync> =
-            Box::new(move |req: &mut Request| {
+        let handle: Probes = Box::new(move |req: &mut Request| {
                 let tree = tree.upgrade().map(ServiceTree::from_node);
                 answer(req, tree.as_ref())
             });

@@ -83,8 +83,9 @@ fn aborted(node: &Node) -> ServiceError {
     ServiceError::Aborted { path: node.path_of() }
 }
 
-/// Stops what a failed start started: the node's own part when
-/// `do_start` ran, then `started` in reverse. Spares the greenlet that
+/// Stops what a failed start started: when `do_start` ran (`own`), the
+/// node's own part, then `started` in reverse, then `post_stop`; else only
+/// `started`, in reverse. Spares the greenlet that
 /// asked for an abort.
 fn roll_back(node: &Arc<Node>, started: &[Arc<Node>], own: bool) {
     let spared = node.aborted().flatten().or(crate::current_id());
@@ -94,6 +95,11 @@ fn roll_back(node: &Arc<Node>, started: &[Arc<Node>], own: bool) {
     }
     for child in started.iter().rev() {
         report.merge(stop(child, spared));
+    }
+    if own {
+        if let Err(e) = node.call(Hook::PostStop, |s, ctx| s.post_stop(ctx)) {
+            failure(&mut report, e);
+        }
     }
     if !report.is_clean() {
         log::warn!("rolling back the start of '{}': {report}", node.path_of());
