@@ -17,7 +17,11 @@ use super::state::{Hook, Ready, State};
 /// where the failure arose, `Stopped` above) and returns the error.
 pub(super) fn start(node: &Arc<Node>) -> Result<(), ServiceError> {
     if let Err(state) = node.enter(State::is_at_rest, State::Starting) {
-        return Err(ServiceError::WrongState { path: node.path_of(), operation: "start", state });
+        return Err(ServiceError::WrongState {
+            path: node.path_of(),
+            operation: "start",
+            state,
+        });
     }
     match start_steps(node) {
         Ok(()) => {
@@ -64,7 +68,12 @@ fn start_steps(node: &Arc<Node>) -> Result<(), (ServiceError, bool)> {
             match node.wait_until(|_, ready, abort| ready || abort, deadline) {
                 Ok(_) if node.aborted().is_some() => return Err(aborted(node)),
                 Ok(_) => {}
-                Err(_) => return Err(ServiceError::NotReady { path: node.path_of(), timeout }),
+                Err(_) => {
+                    return Err(ServiceError::NotReady {
+                        path: node.path_of(),
+                        timeout,
+                    })
+                }
             }
         }
         if node.aborted().is_some() {
@@ -80,7 +89,9 @@ fn start_steps(node: &Arc<Node>) -> Result<(), (ServiceError, bool)> {
 }
 
 fn aborted(node: &Node) -> ServiceError {
-    ServiceError::Aborted { path: node.path_of() }
+    ServiceError::Aborted {
+        path: node.path_of(),
+    }
 }
 
 /// Stops what a failed start started: when `do_start` ran (`own`), the
