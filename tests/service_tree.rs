@@ -804,3 +804,64 @@ fn connect_and_retry_gives_up_naming_the_address_and_the_attempts() {
         );
     });
 }
+
+#[test]
+fn servers_bound_already_are_services_as_they_are() {
+    run(LIMIT, || {
+        let udp = greenline::server::DatagramServer::bind("127.0.0.1:0", |data, peer, server| {
+            let _ = server.send_to(data, peer);
+        })
+        .unwrap();
+        let addr = udp.local_addr();
+        let app = ServiceTree::new("app");
+        let node = app.add_service(udp.clone()).unwrap();
+        assert_eq!(node.name(), format!("DatagramServer {addr}"));
+        assert_eq!(node.path(), format!("app/DatagramServer {addr}"));
+        app.start().unwrap();
+        assert!(udp.is_started());
+        let client = greenline::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.send_to(b"ping", addr).unwrap();
+        let mut buf = [0u8; 16];
+        let (n, _) = client.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"ping");
+        assert!(app.stop().is_clean());
+        assert!(udp.is_closed());
+    });
+}
+
+#[test]
+fn failed_stop_hooks_are_reported_and_the_stop_goes_on() {
+    run(LIMIT, || {
+        let log = Log::default();
+        let app = ServiceTree::new("app");
+        app.add_service(Probe::new("a", &log)).unwrap();
+        app.add_service(Probe::new("b", &log).bad(Hook::DoStop, Act::Panic)).unwrap();
+        app.start().unwrap();
+        log.take();
+        let report = app.stop();
+        assert_eq!(
+            report.failures,
+            [("app/b".to_string(), Hook::DoStop, "panicked: b exploded".to_string())]
+        );
+        assert_eq!(report.to_string(), "service 'app/b': do_stop failed: panicked: b exploded");
+        assert_eq!(log.take(), [stopped("b"), stopped("a")].concat());
+        assert!(app.states().iter().all(|(_, s)| *s == State::Stopped));
+    });
+}
+
+#[test]
+fn killing_the_greenlet_in_serve_forever_stops_the_tree() {
+    run(LIMIT, || {
+        let log = Log::default();
+        let app = ServiceTree::new("app");
+        app.add_service(Probe::new("a", &log)).unwrap();
+        let server = {
+            let app = app.clone();
+            greenline::spawn(move || app.serve_forever())
+        };
+        app.wait_state(State::Ready, LIMIT).unwrap();
+        server.kill();
+        assert_eq!(app.wait_state(State::Stopped, LIMIT).unwrap(), State::Stopped);
+        assert_eq!(log.take(), [started("a"), stopped("a")].concat());
+    });
+}
