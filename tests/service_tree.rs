@@ -865,3 +865,35 @@ fn killing_the_greenlet_in_serve_forever_stops_the_tree() {
         assert_eq!(log.take(), [started("a"), stopped("a")].concat());
     });
 }
+
+/// Asks for the tree's stop from its own `post_start`, in the greenlet
+/// running the start.
+struct SelfStopper;
+
+impl Service for SelfStopper {
+    fn name(&self) -> String {
+        "selfstop".into()
+    }
+    fn post_start(&self, ctx: &ServiceContext) -> io::Result<()> {
+        // Returns at once: the stop cannot wait for the start it runs in.
+        assert!(ctx.stop_tree().is_clean());
+        Ok(())
+    }
+}
+
+#[test]
+fn a_stop_asked_from_inside_a_start_aborts_it_without_deadlock() {
+    run(LIMIT, || {
+        let log = Log::default();
+        let app = ServiceTree::new("app");
+        app.add_service(Probe::new("a", &log)).unwrap();
+        app.add_service(SelfStopper).unwrap();
+        app.add_service(Probe::new("never", &log)).unwrap();
+        let err = app.start().unwrap_err();
+        assert!(matches!(&err, ServiceError::Aborted { path } if path == "app"), "{err:?}");
+        assert_eq!(io::Error::from(err).kind(), ErrorKind::Interrupted);
+        assert_eq!(log.take(), [started("a"), stopped("a")].concat());
+        let states: Vec<State> = app.states().into_iter().map(|(_, s)| s).collect();
+        assert_eq!(states, [State::Stopped, State::Stopped, State::Stopped, State::Init]);
+    });
+}

@@ -29,10 +29,12 @@ pub(super) fn start(node: &Arc<Node>) -> Result<(), ServiceError> {
             Ok(())
         }
         Err((e, own)) => {
-            if own {
+            // An abort is a stop's doing, not a fault of this service.
+            let fault = own && !matches!(e, ServiceError::Aborted { .. });
+            if fault {
                 log::error!("{e}");
             }
-            node.set_state(if own { State::Failed } else { State::Stopped });
+            node.set_state(if fault { State::Failed } else { State::Stopped });
             Err(e)
         }
     }
