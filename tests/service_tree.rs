@@ -70,10 +70,9 @@ impl Probe {
     fn hook(&self, hook: Hook) -> io::Result<()> {
         self.log.push(format!("{}.{hook}", self.name));
         match self.bad {
-            Some((h, Act::Fail)) if h == hook => Err(io::Error::new(
-                ErrorKind::Other,
-                format!("{} refuses", self.name),
-            )),
+            Some((h, Act::Fail)) if h == hook => {
+                Err(io::Error::other(format!("{} refuses", self.name)))
+            }
             Some((h, Act::Panic)) if h == hook => panic!("{} exploded", self.name),
             _ => Ok(()),
         }
@@ -835,15 +834,23 @@ fn failed_stop_hooks_are_reported_and_the_stop_goes_on() {
         let log = Log::default();
         let app = ServiceTree::new("app");
         app.add_service(Probe::new("a", &log)).unwrap();
-        app.add_service(Probe::new("b", &log).bad(Hook::DoStop, Act::Panic)).unwrap();
+        app.add_service(Probe::new("b", &log).bad(Hook::DoStop, Act::Panic))
+            .unwrap();
         app.start().unwrap();
         log.take();
         let report = app.stop();
         assert_eq!(
             report.failures,
-            [("app/b".to_string(), Hook::DoStop, "panicked: b exploded".to_string())]
+            [(
+                "app/b".to_string(),
+                Hook::DoStop,
+                "panicked: b exploded".to_string()
+            )]
         );
-        assert_eq!(report.to_string(), "service 'app/b': do_stop failed: panicked: b exploded");
+        assert_eq!(
+            report.to_string(),
+            "service 'app/b': do_stop failed: panicked: b exploded"
+        );
         assert_eq!(log.take(), [stopped("b"), stopped("a")].concat());
         assert!(app.states().iter().all(|(_, s)| *s == State::Stopped));
     });
@@ -861,7 +868,10 @@ fn killing_the_greenlet_in_serve_forever_stops_the_tree() {
         };
         app.wait_state(State::Ready, LIMIT).unwrap();
         server.kill();
-        assert_eq!(app.wait_state(State::Stopped, LIMIT).unwrap(), State::Stopped);
+        assert_eq!(
+            app.wait_state(State::Stopped, LIMIT).unwrap(),
+            State::Stopped
+        );
         assert_eq!(log.take(), [started("a"), stopped("a")].concat());
     });
 }
@@ -890,10 +900,45 @@ fn a_stop_asked_from_inside_a_start_aborts_it_without_deadlock() {
         app.add_service(SelfStopper).unwrap();
         app.add_service(Probe::new("never", &log)).unwrap();
         let err = app.start().unwrap_err();
-        assert!(matches!(&err, ServiceError::Aborted { path } if path == "app"), "{err:?}");
+        assert!(
+            matches!(&err, ServiceError::Aborted { path } if path == "app"),
+            "{err:?}"
+        );
         assert_eq!(io::Error::from(err).kind(), ErrorKind::Interrupted);
         assert_eq!(log.take(), [started("a"), stopped("a")].concat());
         let states: Vec<State> = app.states().into_iter().map(|(_, s)| s).collect();
-        assert_eq!(states, [State::Stopped, State::Stopped, State::Stopped, State::Init]);
+        assert_eq!(
+            states,
+            [State::Stopped, State::Stopped, State::Stopped, State::Init]
+        );
+    });
+}
+
+#[test]
+fn a_zmq_device_endpoint_in_use_fails_the_start_naming_it() {
+    use greenline::service::ZmqDevice;
+    use greenline::zmq;
+    run(LIMIT, || {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("tcp://{}", taken.local_addr().unwrap());
+        let ctx = zmq::Context::new();
+        let device = ZmqDevice::new(
+            "queue",
+            ctx.socket(zmq::ROUTER).unwrap(),
+            ctx.socket(zmq::DEALER).unwrap(),
+        )
+        .bind_frontend("inproc://svc-front")
+        .bind_backend(endpoint.clone());
+        let app = ServiceTree::new("app");
+        app.add_service(device).unwrap();
+        let err = app.start().unwrap_err();
+        assert_eq!((err.path(), err.hook()), ("app/queue", Some(Hook::DoStart)));
+        assert!(
+            err.to_string()
+                .contains(&format!("cannot bind the backend to {endpoint}")),
+            "{err}"
+        );
+        assert_eq!(io::Error::from(err).kind(), ErrorKind::AddrInUse);
+        assert_eq!(app.child("queue").unwrap().state(), State::Failed);
     });
 }
