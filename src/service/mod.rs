@@ -1,0 +1,3 @@
+//! Applications as gservice built them: typed, layered settings.
+
+pub mod settings;
