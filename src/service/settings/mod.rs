@@ -57,6 +57,7 @@ mod declare;
 mod diff;
 mod error;
 mod layer;
+mod load;
 mod loaded;
 mod origin;
 mod sources;
