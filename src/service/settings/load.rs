@@ -28,9 +28,9 @@ impl Sources {
         let fields = T::fields();
         let mut problems = Vec::new();
         let mut raws: Vec<Raw> = Vec::new();
-        let mut take = |layer: Result<Vec<Raw>, SettingError>| match layer {
+        let mut take = |layer: Result<Vec<Raw>, Box<SettingError>>| match layer {
             Ok(found) => raws.extend(found),
-            Err(problem) => problems.push(problem),
+            Err(problem) => problems.push(*problem),
         };
         if let Some(path) = &self.file {
             take(layer::read_file(path));
@@ -88,7 +88,11 @@ impl Sources {
     fn read_env<'a>(&self, keys: impl Iterator<Item = &'a str>) -> Vec<Raw> {
         let prefix = self.prefix();
         let lookup = |var: &str| match &self.env {
-            Some(vars) => vars.iter().rev().find(|(k, _)| k == var).map(|(_, v)| v.clone()),
+            Some(vars) => vars
+                .iter()
+                .rev()
+                .find(|(k, _)| k == var)
+                .map(|(_, v)| v.clone()),
             // A variable that is not Unicode cannot be a setting's text;
             // it is treated as unset rather than mangled.
             None => std::env::var(var).ok(),
