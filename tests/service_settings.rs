@@ -414,20 +414,62 @@ fn a_value_out_of_range_says_so() {
 }
 
 #[test]
-fn a_wrong_table_names_the_missing_field() {
-    let error = load_err::<Kinds>(clean().override_arg("backend = { host = \"db\" }"));
+fn a_wrong_table_names_the_field() {
+    let error =
+        load_err::<Kinds>(clean().override_arg("backend = { host = \"db\", port = \"x\" }"));
     let text = error.to_string();
     assert!(
         text.starts_with("wrong type for setting `backend` at -X #1 "),
         "{text}"
     );
     assert!(
-        text.contains("expected Backend, found table { host = \"db\" }"),
+        text.contains("expected Backend, found table { host = \"db\", port = \"x\" }"),
         "{text}"
     );
-    assert!(text.contains("missing field `port`"), "{text}");
+    assert!(
+        text.contains("invalid type: string \"x\", expected u16"),
+        "{text}"
+    );
     let error = load_err::<Kinds>(clean().flag("ports", "[1, \"a\"]"));
     assert!(error.to_string().contains("expected Vec<u16>"), "{error}");
+}
+
+#[test]
+fn a_table_is_merged_key_by_key_an_array_replaced() {
+    let file = temp_file("tables.toml", "ports = [1, 2]\n[backend]\nhost = \"db\"\n");
+    let loaded = clean()
+        .file(&file)
+        .override_arg("backend.port = 6432")
+        .override_arg("ports = [3]")
+        .load::<Kinds>()
+        .unwrap();
+    // The host from the file, the port from -X: the default's port is gone.
+    assert_eq!(
+        loaded.backend,
+        Backend {
+            host: "db".into(),
+            port: 6432
+        }
+    );
+    assert_eq!(loaded.ports, [3]);
+    assert_eq!(
+        loaded.origin("backend").unwrap().to_string(),
+        "-X #1 `backend.port = 6432`",
+        "a merged table names the last layer that wrote into it"
+    );
+    // The file alone: its host onto the default's port.
+    let loaded = clean().file(&file).load::<Kinds>().unwrap();
+    assert_eq!(
+        loaded.backend,
+        Backend {
+            host: "db".into(),
+            port: 5432
+        }
+    );
+    assert_eq!(
+        loaded.origin("backend").unwrap().to_string(),
+        format!("{}:2", file.display())
+    );
 }
 
 #[test]
