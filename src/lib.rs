@@ -106,6 +106,7 @@ pub mod local;
 pub mod monitor;
 pub mod net;
 pub mod server;
+#[cfg(feature = "service")]
 pub mod service;
 pub mod signal;
 pub mod subprocess;

@@ -84,6 +84,7 @@
 //! ```
 
 pub mod admin;
+pub mod settings;
 mod client;
 mod context;
 mod error;
