@@ -104,6 +104,8 @@ pub mod local;
 pub mod monitor;
 pub mod net;
 pub mod server;
+#[cfg(feature = "service")]
+pub mod service;
 pub mod signal;
 pub mod subprocess;
 pub mod sync;

@@ -40,6 +40,7 @@
 
 pub(crate) mod clock;
 pub(crate) mod coroutine;
+pub(crate) mod daemon;
 pub(crate) mod epoll;
 pub(crate) mod fd;
 pub(crate) mod mem;
