@@ -9,7 +9,9 @@
 //! [`Pool`]), time ([`sleep`], [`yield_now`], [`Timeout`]), coordination
 //! ([`sync`]: `Event`, `AsyncResult`, `Queue`, `JoinableQueue`, `Channel`,
 //! semaphores, `RLock`), cooperative sockets ([`net`]), TCP and UDP servers
-//! running a greenlet per connection or datagram ([`server`]), an HTTP
+//! running a greenlet per connection or datagram ([`server`]), trees of
+//! services started and stopped in order, gservice's application framework
+//! ([`service`]), an HTTP
 //! server and client ([`http`]; the client is feature `client`, on by
 //! default), thread pools for
 //! what cannot yield ([`threadpool`]), signal handlers that run in
