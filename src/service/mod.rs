@@ -86,6 +86,7 @@
 pub mod admin;
 pub mod command;
 pub mod pidfile;
+pub mod settings;
 pub mod systemd;
 mod client;
 mod context;
