@@ -226,7 +226,7 @@ fn settings_errors_exit_2_with_one_line_each() {
     let cases = [
         ("http_port = \n", "example.toml"),
         ("htp_port = 1\n", "unknown setting `htp_port`"),
-        ("tcp_port = \"twelve\"\n", "expected u16, found string \"twelve\""),
+        ("stop_timeout = \"soon\"\n", "expected f64, found string \"soon\""),
     ];
     for (extra, expected) in cases {
         site.write_config(extra);

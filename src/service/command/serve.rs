@@ -75,7 +75,10 @@ where
     // From here on the pidfile goes with `pidfile` (dropping removes it).
     let notifier = match Notifier::from_env() {
         Ok(n) => n.map(Arc::new),
-        Err(e) => return fail(&mut detached, 1, e.to_string()),
+        Err(e) => {
+            drop(pidfile);
+            return fail(&mut detached, 1, e.to_string());
+        }
     };
     let book = Book::new(pidfile.as_ref().map(|p| status_path(p.path())), notifier.clone());
     let pidfile = Arc::new(Mutex::new(pidfile));
@@ -83,7 +86,7 @@ where
     let tree = match build(&current) {
         Ok(tree) => tree,
         Err(e) => {
-            book.remove();
+            release(&book, &pidfile);
             return fail(&mut detached, 1, format!("building the services: {e}"));
         }
     };
@@ -92,17 +95,17 @@ where
     let stop = Event::new();
     let logfile = detached.as_ref().map(|d| d.logfile.clone());
     if let Err(e) = install_signals(&stop, &reloader, &book, &pidfile, logfile) {
-        book.remove();
+        release(&book, &pidfile);
         return fail(&mut detached, 1, format!("signal handlers: {e}"));
     }
     if let Err(e) = tree.start() {
-        book.remove();
+        release(&book, &pidfile);
         return fail(&mut detached, 1, e.to_string());
     }
     if let Some(account) = &user {
         if let Err(e) = become_user(account) {
             let _ = tree.stop();
-            book.remove();
+            release(&book, &pidfile);
             return fail(&mut detached, 1, format!("running as user {:?}: {e}", account.name));
         }
     }
@@ -150,9 +153,17 @@ where
     if let Some(w) = watchdog {
         w.kill();
     }
+    release(&book, &pidfile);
+    0
+}
+
+/// Removes the status file and the pidfile. Called before a failure is
+/// told to the parent of `start`, so that once it exits nothing is left;
+/// the signal handlers hold the pidfile's `Arc` too, so dropping ours
+/// alone would not remove it.
+fn release(book: &Book, pidfile: &Mutex<Option<Pidfile>>) {
     book.remove();
     drop(pidfile.lock().unwrap_or_else(|p| p.into_inner()).take());
-    0
 }
 
 /// Reports a failure before the tree is ready: on stderr, and to the
