@@ -268,3 +268,52 @@ pub fn holder(path: impl AsRef<Path>) -> io::Result<Holder> {
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("greenline-pidfile-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("app.pid")
+    }
+
+    #[test]
+    fn written_locked_and_removed_on_drop() {
+        let path = scratch("basic");
+        assert_eq!(holder(&path).unwrap(), Holder::Absent);
+        let pidfile = Pidfile::create(&path).unwrap();
+        let me = std::process::id();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{me}\n"));
+        assert_eq!(holder(&path).unwrap(), Holder::Running(me));
+        // flock locks belong to the open file: a second open in this
+        // process is refused like another process would be.
+        match Pidfile::create(&path) {
+            Err(PidfileError::AlreadyRunning { pid, .. }) => assert_eq!(pid, Some(me)),
+            other => panic!("second create: {other:?}"),
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "temporary files left: {leftovers:?}");
+        drop(pidfile);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_stale_pidfile_is_reported_and_replaced() {
+        let path = scratch("stale");
+        std::fs::write(&path, "999999\n").unwrap();
+        assert_eq!(holder(&path).unwrap(), Holder::Stale(Some(999999)));
+        let pidfile = Pidfile::create(&path).unwrap();
+        assert_eq!(pidfile.replaced_stale(), Some(999999));
+        assert_eq!(holder(&path).unwrap(), Holder::Running(std::process::id()));
+    }
+
+    #[test]
+    fn an_unwritable_place_names_the_file() {
+        let err = Pidfile::create("/nonexistent-dir/app.pid").unwrap_err();
+        assert!(matches!(err, PidfileError::Io { .. }));
+        assert!(err.to_string().starts_with("pidfile /nonexistent-dir/app.pid: "), "{err}");
+    }
+}
