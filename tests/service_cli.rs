@@ -301,3 +301,61 @@ fn config_template_lists_every_setting() {
         assert!(text.contains(key), "{key} missing:\n{text}");
     }
 }
+
+#[test]
+fn a_second_term_exits_at_once() {
+    let site = Site::new("second-term");
+    let mut app = Watched::start("greenline run", site.greenline(&[]));
+    let ready = format!("greenline: ready (pid {})", app.pid());
+    let r = app.stdout.wait_line(&ready);
+    app.check(r);
+    // A connection the TCP handler keeps writing to holds the graceful
+    // stop up for the TCP service's stop timeout (1 s).
+    let held = std::net::TcpStream::connect(("127.0.0.1", site.tcp_port)).unwrap();
+    let r = app.stdout.wait_line("new tcp connection!");
+    app.check(r);
+    app.signal(Signal::SIGTERM);
+    let r = app.stdout.wait_line("greenline: TERM: stopping");
+    app.check(r);
+    app.signal(Signal::SIGTERM);
+    let status = app.finish();
+    assert_eq!(status.code(), Some(1), "{status}");
+    let said = app.stderr.snapshot().join("\n");
+    assert!(said.contains("second TERM: exiting now"), "{said}");
+    assert!(!app.stdout.snapshot().iter().any(|l| l == "greenline: stopped"));
+    assert!(!site.pidfile().exists(), "pidfile left behind");
+    drop(held);
+}
+
+#[test]
+fn u_drops_privileges_once_ready() {
+    // SAFETY: geteuid takes nothing and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: dropping privileges needs root");
+        return;
+    }
+    let site = Site::new("user");
+    // The unprivileged daemon removes its pidfile on exit: let it.
+    std::fs::set_permissions(
+        &site.dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let out = site.run(&["-u", "nobody", "start"]);
+    assert!(out.status.success(), "{}", both(&out));
+    let pid = site.pid().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    let nobody = uid.split_whitespace().nth(1).unwrap();
+    assert_ne!(nobody, "0", "{uid}");
+    assert!(uid.split_whitespace().skip(1).all(|u| u == nobody), "{uid}");
+    assert_eq!(http_get(site.http_port).unwrap(), "hello world");
+    let out = site.run(&["stop"]);
+    assert!(out.status.success(), "{}", both(&out));
+    wait_gone(pid).unwrap();
+    assert!(!site.pidfile().exists(), "pidfile left behind");
+
+    let out = site.run(&["-u", "no-such-user-greenline", "start"]);
+    assert_eq!(out.status.code(), Some(2), "{}", both(&out));
+    assert!(stderr(&out).contains("no-such-user-greenline"), "{}", both(&out));
+}

@@ -248,3 +248,47 @@ pub(crate) fn adopt_inherited_fd(fd: RawFd) -> io::Result<OwnedFd> {
     // service manager's LISTEN_FDS), and the set above hands it out once.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fork_refuses_a_process_with_threads() {
+        // The test harness runs threads already; one more to be sure.
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || rx.recv());
+        let err = fork().unwrap_err();
+        assert!(err.to_string().contains("threads"), "{err}");
+        drop(tx);
+        let _ = t.join();
+    }
+
+    #[test]
+    fn signal_0_tells_whether_a_process_exists() {
+        signal_process(std::process::id(), 0).unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        let err = signal_process(pid, 0).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ESRCH));
+        assert_eq!(
+            signal_process(0, 0).unwrap_err().kind(),
+            io::ErrorKind::InvalidInput
+        );
+    }
+
+    #[test]
+    fn an_account_by_name() {
+        let root = account("root").unwrap();
+        assert_eq!((root.uid, root.gid), (0, 0));
+        let err = account("no-such-user-greenline").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn adopting_a_standard_stream_is_refused() {
+        let err = adopt_inherited_fd(1).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
+}

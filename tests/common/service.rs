@@ -65,8 +65,9 @@ impl Site {
     pub fn greenline(&self, args: &[&str]) -> Command {
         // option_env!: every test binary compiles this file, also those
         // built without the `service` feature (and so without the binary).
-        let exe = option_env!("CARGO_BIN_EXE_greenline")
-            .expect("the greenline binary needs the `service` feature");
+        let Some(exe) = option_env!("CARGO_BIN_EXE_greenline") else {
+            panic!("the greenline binary needs the `service` feature");
+        };
         let mut cmd = Command::new(exe);
         cmd.current_dir(&self.dir).arg("-C").arg(self.config()).args(args);
         cmd
