@@ -117,8 +117,18 @@ fn the_talks_file_loads_with_lines() {
         }
     );
     let text = std::fs::read_to_string(&path).unwrap();
-    let line = text.lines().position(|l| l.starts_with("http_port")).unwrap() + 1;
-    assert_eq!(loaded.origin("http_port"), Some(&Origin::File { path: path.clone(), line }));
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("http_port"))
+        .unwrap()
+        + 1;
+    assert_eq!(
+        loaded.origin("http_port"),
+        Some(&Origin::File {
+            path: path.clone(),
+            line
+        })
+    );
     assert_eq!(
         loaded.origin("tcp_port").unwrap().to_string(),
         format!("{}:{}", path.display(), line + 1)
@@ -127,7 +137,10 @@ fn the_talks_file_loads_with_lines() {
 
 #[test]
 fn each_layer_wins_over_the_one_before() {
-    let file = temp_file("layers.toml", "http_port = 1\ntcp_port = 1\nlogfile = \"file.log\"\n");
+    let file = temp_file(
+        "layers.toml",
+        "http_port = 1\ntcp_port = 1\nlogfile = \"file.log\"\n",
+    );
     let loaded = Sources::new()
         .file(&file)
         .env_vars([
@@ -147,13 +160,22 @@ fn each_layer_wins_over_the_one_before() {
     assert_eq!(loaded.connect_address, "127.0.0.1:1234");
     let layers: Vec<&str> = loaded.entries().iter().map(|e| e.origin.layer()).collect();
     assert_eq!(layers, ["flag", "file", "override", "env", "default"]);
-    assert_eq!(loaded.origin("logfile").unwrap().to_string(), format!("{}:3", file.display()));
+    assert_eq!(
+        loaded.origin("logfile").unwrap().to_string(),
+        format!("{}:3", file.display())
+    );
     assert_eq!(
         loaded.origin("tcp_port").unwrap().to_string(),
         "environment variable GREENLINE_TCP_PORT"
     );
-    assert_eq!(loaded.origin("http_port").unwrap().to_string(), "-X #1 `http_port = 3`");
-    assert_eq!(loaded.origin("pidfile").unwrap().to_string(), "flag --pidfile");
+    assert_eq!(
+        loaded.origin("http_port").unwrap().to_string(),
+        "-X #1 `http_port = 3`"
+    );
+    assert_eq!(
+        loaded.origin("pidfile").unwrap().to_string(),
+        "flag --pidfile"
+    );
 }
 
 #[test]
@@ -182,7 +204,10 @@ fn later_overrides_and_flags_win() {
         loaded.origin("tcp_port").unwrap().to_string(),
         format!("-X #2 {}:2", extra.display())
     );
-    assert_eq!(loaded.origin("http_port").unwrap().to_string(), "-X #3 `http_port = 6`");
+    assert_eq!(
+        loaded.origin("http_port").unwrap().to_string(),
+        "-X #3 `http_port = 6`"
+    );
 }
 
 #[test]
@@ -191,7 +216,10 @@ fn a_multi_line_snippet_names_the_line() {
         .override_arg("http_port = 4\ntcp_port = 9")
         .load::<Example>()
         .unwrap();
-    assert_eq!(loaded.origin("tcp_port").unwrap().to_string(), "-X #1 `tcp_port = 9`");
+    assert_eq!(
+        loaded.origin("tcp_port").unwrap().to_string(),
+        "-X #1 `tcp_port = 9`"
+    );
 }
 
 #[test]
@@ -222,18 +250,37 @@ fn environment_text_is_toml_or_a_string() {
     assert_eq!(kinds.ports, [1, 2]);
     assert!(kinds.verbose);
     assert_eq!(kinds.user.as_deref(), Some("nobody"));
-    assert_eq!(kinds.backend, Backend { host: "db".into(), port: 1 });
+    assert_eq!(
+        kinds.backend,
+        Backend {
+            host: "db".into(),
+            port: 1
+        }
+    );
 }
 
 #[test]
 fn an_env_prefix_replaces_greenline() {
-    let vars = [("MYAPP_HTTP_PORT", "1"), ("GREENLINE_TCP_PORT", "2"), ("MYAPP_NOT_A_KEY", "3")];
-    let loaded = Sources::new().env_prefix("MYAPP_").env_vars(vars).load::<Example>().unwrap();
+    let vars = [
+        ("MYAPP_HTTP_PORT", "1"),
+        ("GREENLINE_TCP_PORT", "2"),
+        ("MYAPP_NOT_A_KEY", "3"),
+    ];
+    let loaded = Sources::new()
+        .env_prefix("MYAPP_")
+        .env_vars(vars)
+        .load::<Example>()
+        .unwrap();
     assert_eq!(loaded.http_port, 1);
-    assert_eq!(loaded.tcp_port, 1234, "GREENLINE_ is not read under another prefix");
+    assert_eq!(
+        loaded.tcp_port, 1234,
+        "GREENLINE_ is not read under another prefix"
+    );
     assert_eq!(
         loaded.origin("http_port"),
-        Some(&Origin::Env { var: "MYAPP_HTTP_PORT".into() })
+        Some(&Origin::Env {
+            var: "MYAPP_HTTP_PORT".into()
+        })
     );
     assert_eq!(Sources::new().env_prefix("MYAPP_").prefix(), "MYAPP_");
     assert_eq!(Sources::new().prefix(), "GREENLINE_");
@@ -257,15 +304,29 @@ fn a_syntax_error_names_file_line_and_column() {
     let file = temp_file("syntax.toml", "http_port = 8080\ntcp_port = = 3\n");
     let error = load_err::<Example>(clean().file(&file));
     assert_eq!(error.problems().len(), 1);
-    let SettingError::Syntax { at, column, message } = error.first() else {
+    let SettingError::Syntax {
+        at,
+        column,
+        message,
+    } = error.first()
+    else {
         panic!("not a syntax error: {error}");
     };
-    assert_eq!(at, &Origin::File { path: file.clone(), line: 2 });
+    assert_eq!(
+        at,
+        &Origin::File {
+            path: file.clone(),
+            line: 2
+        }
+    );
     assert_eq!(*column, 12);
     assert!(!message.contains('\n'));
     let text = error.to_string();
     assert!(
-        text.starts_with(&format!("TOML syntax error at {}:2, column 12: ", file.display())),
+        text.starts_with(&format!(
+            "TOML syntax error at {}:2, column 12: ",
+            file.display()
+        )),
         "{text}"
     );
     assert_eq!(text.lines().count(), 1);
@@ -273,14 +334,24 @@ fn a_syntax_error_names_file_line_and_column() {
 
 #[test]
 fn a_syntax_error_in_a_snippet_names_the_override() {
-    let error = load_err::<Example>(clean().override_arg("http_port = 7070").override_arg("x = "));
+    let error = load_err::<Example>(
+        clean()
+            .override_arg("http_port = 7070")
+            .override_arg("x = "),
+    );
     let text = error.to_string();
-    assert!(text.starts_with("TOML syntax error at -X #2 `x =`, column "), "{text}");
+    assert!(
+        text.starts_with("TOML syntax error at -X #2 `x =`, column "),
+        "{text}"
+    );
 }
 
 #[test]
 fn an_unknown_key_names_file_line_and_nearest_key() {
-    let file = temp_file("unknown.toml", "pidfile = \"a\"\n\nhtp_port = 8080\ncolour = 1\n");
+    let file = temp_file(
+        "unknown.toml",
+        "pidfile = \"a\"\n\nhtp_port = 8080\ncolour = 1\n",
+    );
     let error = load_err::<Example>(clean().file(&file));
     let lines: Vec<String> = error.problems().iter().map(ToString::to_string).collect();
     assert_eq!(
@@ -343,21 +414,72 @@ fn a_value_out_of_range_says_so() {
 }
 
 #[test]
-fn a_wrong_table_names_the_missing_field() {
-    let error = load_err::<Kinds>(clean().override_arg("backend = { host = \"db\" }"));
+fn a_wrong_table_names_the_field() {
+    let error =
+        load_err::<Kinds>(clean().override_arg("backend = { host = \"db\", port = \"x\" }"));
     let text = error.to_string();
-    assert!(text.starts_with("wrong type for setting `backend` at -X #1 "), "{text}");
-    assert!(text.contains("expected Backend, found table { host = \"db\" }"), "{text}");
-    assert!(text.contains("missing field `port`"), "{text}");
+    assert!(
+        text.starts_with("wrong type for setting `backend` at -X #1 "),
+        "{text}"
+    );
+    assert!(
+        text.contains("expected Backend, found table { host = \"db\", port = \"x\" }"),
+        "{text}"
+    );
+    assert!(
+        text.contains("invalid type: string \"x\", expected u16"),
+        "{text}"
+    );
     let error = load_err::<Kinds>(clean().flag("ports", "[1, \"a\"]"));
     assert!(error.to_string().contains("expected Vec<u16>"), "{error}");
+}
+
+#[test]
+fn a_table_is_merged_key_by_key_an_array_replaced() {
+    let file = temp_file("tables.toml", "ports = [1, 2]\n[backend]\nhost = \"db\"\n");
+    let loaded = clean()
+        .file(&file)
+        .override_arg("backend.port = 6432")
+        .override_arg("ports = [3]")
+        .load::<Kinds>()
+        .unwrap();
+    // The host from the file, the port from -X: the default's port is gone.
+    assert_eq!(
+        loaded.backend,
+        Backend {
+            host: "db".into(),
+            port: 6432
+        }
+    );
+    assert_eq!(loaded.ports, [3]);
+    assert_eq!(
+        loaded.origin("backend").unwrap().to_string(),
+        "-X #1 `backend.port = 6432`",
+        "a merged table names the last layer that wrote into it"
+    );
+    // The file alone: its host onto the default's port.
+    let loaded = clean().file(&file).load::<Kinds>().unwrap();
+    assert_eq!(
+        loaded.backend,
+        Backend {
+            host: "db".into(),
+            port: 5432
+        }
+    );
+    assert_eq!(
+        loaded.origin("backend").unwrap().to_string(),
+        format!("{}:2", file.display())
+    );
 }
 
 #[test]
 fn every_problem_is_reported_in_layer_order() {
     let file = temp_file("many.toml", "htp_port = 1\ntcp_port = true\n");
     let error = load_err::<Example>(
-        clean().file(&file).override_arg("nope.toml").flag("http_port", "x"),
+        clean()
+            .file(&file)
+            .override_arg("nope.toml")
+            .flag("http_port", "x"),
     );
     let kinds: Vec<&str> = error
         .problems()
@@ -372,22 +494,35 @@ fn every_problem_is_reported_in_layer_order() {
         .collect();
     assert_eq!(kinds, ["read", "unknown", "type", "type"]);
     assert_eq!(error.to_string().lines().count(), 4);
-    assert!(error.to_string().starts_with("cannot read -X #1 file nope.toml: "));
+    assert!(error
+        .to_string()
+        .starts_with("cannot read -X #1 file nope.toml: "));
 }
 
 #[test]
 fn a_missing_file_is_an_error_naming_it() {
     let error = load_err::<Example>(clean().file("/nonexistent/greenline.toml"));
     assert!(
-        error.to_string().starts_with("cannot read config file /nonexistent/greenline.toml: "),
+        error
+            .to_string()
+            .starts_with("cannot read config file /nonexistent/greenline.toml: "),
         "{error}"
     );
-    assert!(matches!(error.first(), SettingError::Read { override_index: None, .. }));
+    assert!(matches!(
+        error.first(),
+        SettingError::Read {
+            override_index: None,
+            ..
+        }
+    ));
 }
 
 #[test]
 fn the_template_parses_back_to_the_defaults() {
-    for (name, text) in [("example", template::<Example>()), ("kinds", template::<Kinds>())] {
+    for (name, text) in [
+        ("example", template::<Example>()),
+        ("kinds", template::<Kinds>()),
+    ] {
         let file = temp_file(&format!("template-{name}.toml"), &text);
         if name == "example" {
             let loaded = clean().file(&file).load::<Example>().unwrap();
@@ -396,14 +531,27 @@ fn the_template_parses_back_to_the_defaults() {
         } else {
             let loaded = clean().file(&file).load::<Kinds>().unwrap();
             assert_eq!(*loaded.settings(), Kinds::default());
-            assert_eq!(loaded.origin("user"), Some(&Origin::Default), "unset stays unset");
+            assert_eq!(
+                loaded.origin("user"),
+                Some(&Origin::Default),
+                "unset stays unset"
+            );
         }
     }
     let text = template::<Kinds>();
     assert!(text.starts_with("# An optional user.\n#\n# Unset means \"do not drop privileges\".\n"));
-    assert!(text.contains("# type: Option<String>\n# user = (unset)\n"), "{text}");
-    assert!(text.contains("# A list of ports.\n# type: Vec<u16>\nports = [80, 443]\n"), "{text}");
-    assert!(text.contains("backend = { host = \"localhost\", port = 5432 }\n"), "{text}");
+    assert!(
+        text.contains("# type: Option<String>\n# user = (unset)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# A list of ports.\n# type: Vec<u16>\nports = [80, 443]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("backend = { host = \"localhost\", port = 5432 }\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -440,13 +588,24 @@ fn show_lists_every_value_and_origin_and_is_toml() {
 fn reload_reads_the_file_again_and_diff_names_the_changes() {
     let file = temp_file("reload.toml", "http_port = 8080\ntcp_port = 1234\n");
     let old = clean().file(&file).load::<Example>().unwrap();
-    std::fs::write(&file, "http_port = 7070\ntcp_port = 1234\nlogfile = \"b.log\"\n").unwrap();
+    std::fs::write(
+        &file,
+        "http_port = 7070\ntcp_port = 1234\nlogfile = \"b.log\"\n",
+    )
+    .unwrap();
     let new = old.reload().unwrap();
     let changes = diff(&old, &new);
     let keys: Vec<&str> = changes.iter().map(|c| c.key).collect();
-    assert_eq!(keys, ["logfile", "http_port"], "declaration order; tcp_port unchanged");
+    assert_eq!(
+        keys,
+        ["logfile", "http_port"],
+        "declaration order; tcp_port unchanged"
+    );
     assert_eq!(changes[1].to_string(), "http_port: 8080 -> 7070");
-    assert_eq!(changes[0].to_string(), "logfile: \"example.log\" -> \"b.log\"");
+    assert_eq!(
+        changes[0].to_string(),
+        "logfile: \"example.log\" -> \"b.log\""
+    );
     assert!(diff(&new, &new.reload().unwrap()).is_empty());
 }
 
@@ -456,7 +615,12 @@ fn a_failed_reload_leaves_the_old_settings() {
     let current = clean().file(&file).load::<Example>().unwrap();
     std::fs::write(&file, "http_port = \"oops\"\n").unwrap();
     let error = current.reload().unwrap_err();
-    assert!(error.to_string().starts_with("wrong type for setting `http_port`"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("wrong type for setting `http_port`"),
+        "{error}"
+    );
     assert_eq!(current.http_port, 8080);
     assert_eq!(current.origin("http_port").unwrap().layer(), "file");
 }
@@ -464,11 +628,17 @@ fn a_failed_reload_leaves_the_old_settings() {
 #[test]
 fn diff_reports_an_option_set_and_unset() {
     let unset = clean().load::<Kinds>().unwrap();
-    let set = clean().override_arg("user = \"www\"").load::<Kinds>().unwrap();
+    let set = clean()
+        .override_arg("user = \"www\"")
+        .load::<Kinds>()
+        .unwrap();
     let changes = diff(&unset, &set);
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0].to_string(), "user: (unset) -> \"www\"");
-    assert_eq!(diff(&set, &unset)[0].to_string(), "user: \"www\" -> (unset)");
+    assert_eq!(
+        diff(&set, &unset)[0].to_string(),
+        "user: \"www\" -> (unset)"
+    );
 }
 
 #[test]
@@ -480,30 +650,54 @@ fn a_pair_reads_the_keys_of_both() {
         .unwrap();
     let (runner, example) = loaded.settings();
     assert_eq!(runner.stop_timeout, 2.5);
-    assert_eq!(runner.pidfile, "example.pid", "a key both declare is set in both");
+    assert_eq!(
+        runner.pidfile, "example.pid",
+        "a key both declare is set in both"
+    );
     assert_eq!(example.pidfile, "example.pid");
     assert_eq!(example.http_port, 8080);
     assert_eq!(<(Runner, Example)>::fields().len(), 6);
     let error = load_err::<(Runner, Example)>(clean().override_arg("stop_timout = 1"));
-    assert!(error.to_string().ends_with("did you mean `stop_timeout`?"), "{error}");
+    assert!(
+        error.to_string().ends_with("did you mean `stop_timeout`?"),
+        "{error}"
+    );
 }
 
 #[test]
 fn serde_reads_and_writes_the_struct() {
     let example: Example = toml::from_str("http_port = 1").unwrap();
-    assert_eq!(example, Example { http_port: 1, ..Example::default() });
+    assert_eq!(
+        example,
+        Example {
+            http_port: 1,
+            ..Example::default()
+        }
+    );
     let error = toml::from_str::<Example>("htp_port = 1").unwrap_err();
-    assert!(error.message().contains("unknown field `htp_port`"), "{error}");
+    assert!(
+        error.message().contains("unknown field `htp_port`"),
+        "{error}"
+    );
     let text = toml::to_string(&Example::default()).unwrap();
-    assert_eq!(toml::from_str::<Example>(&text).unwrap(), Example::default());
+    assert_eq!(
+        toml::from_str::<Example>(&text).unwrap(),
+        Example::default()
+    );
 }
 
 #[test]
 fn fields_carry_key_doc_and_type() {
     let fields = Kinds::fields();
     assert_eq!(fields[0].key, "user");
-    assert_eq!(fields[0].doc, " An optional user.\n\n Unset means \"do not drop privileges\".\n");
-    assert_eq!(fields[0].summary(), "An optional user. Unset means \"do not drop privileges\".");
+    assert_eq!(
+        fields[0].doc,
+        " An optional user.\n\n Unset means \"do not drop privileges\".\n"
+    );
+    assert_eq!(
+        fields[0].summary(),
+        "An optional user. Unset means \"do not drop privileges\"."
+    );
     assert_eq!(fields[0].type_display(), "Option<String>");
     assert_eq!(fields[4].type_display(), "Backend");
 }

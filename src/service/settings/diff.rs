@@ -22,7 +22,13 @@ impl fmt::Display for Change {
     /// `http_port: 8080 -> 7070`, `(unset)` for an unset value.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let show = |value: &Option<Value>| value.as_ref().map_or("(unset)".to_string(), inline);
-        write!(f, "{}: {} -> {}", self.key, show(&self.old), show(&self.new))
+        write!(
+            f,
+            "{}: {} -> {}",
+            self.key,
+            show(&self.old),
+            show(&self.new)
+        )
     }
 }
 

@@ -84,7 +84,11 @@ impl fmt::Display for SettingError {
                 path,
                 override_index: Some(index),
                 error,
-            } => write!(f, "cannot read -X #{index} file {}: {error}", path.display()),
+            } => write!(
+                f,
+                "cannot read -X #{index} file {}: {error}",
+                path.display()
+            ),
             SettingError::Syntax {
                 at,
                 column,

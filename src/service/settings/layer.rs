@@ -28,14 +28,14 @@ pub(crate) struct Raw {
 pub(crate) fn parse_document(
     text: &str,
     place: impl Fn(usize) -> Origin,
-) -> Result<Vec<Raw>, SettingError> {
+) -> Result<Vec<Raw>, Box<SettingError>> {
     let syntax = |error: toml::de::Error| {
         let (line, column) = line_column(text, error.span().map_or(0, |s| s.start));
-        SettingError::Syntax {
+        Box::new(SettingError::Syntax {
             at: place(line),
             column,
             message: one_line(error.message()),
-        }
+        })
     };
     // The spanned parse gives each key's line; the plain one the values.
     // Both read the same text, so they agree on what is there.
@@ -65,11 +65,13 @@ pub(crate) fn parse_document(
 }
 
 /// Reads the configuration file.
-pub(crate) fn read_file(path: &Path) -> Result<Vec<Raw>, SettingError> {
-    let text = std::fs::read_to_string(path).map_err(|error| SettingError::Read {
-        path: path.to_path_buf(),
-        override_index: None,
-        error,
+pub(crate) fn read_file(path: &Path) -> Result<Vec<Raw>, Box<SettingError>> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        Box::new(SettingError::Read {
+            path: path.to_path_buf(),
+            override_index: None,
+            error,
+        })
     })?;
     parse_document(&text, |line| Origin::File {
         path: path.to_path_buf(),
@@ -79,7 +81,7 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<Raw>, SettingError> {
 
 /// Reads the `index`th `-X` argument (from 1): a snippet when it holds an
 /// `=`, else the path of a file.
-pub(crate) fn read_override(index: usize, arg: &str) -> Result<Vec<Raw>, SettingError> {
+pub(crate) fn read_override(index: usize, arg: &str) -> Result<Vec<Raw>, Box<SettingError>> {
     if arg.contains('=') {
         return parse_document(arg, |line| Origin::Override {
             index,
@@ -89,10 +91,12 @@ pub(crate) fn read_override(index: usize, arg: &str) -> Result<Vec<Raw>, Setting
         });
     }
     let path = Path::new(arg);
-    let text = std::fs::read_to_string(path).map_err(|error| SettingError::Read {
-        path: path.to_path_buf(),
-        override_index: Some(index),
-        error,
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        Box::new(SettingError::Read {
+            path: path.to_path_buf(),
+            override_index: Some(index),
+            error,
+        })
     })?;
     parse_document(&text, |line| Origin::Override {
         index,
@@ -144,19 +148,37 @@ mod tests {
             line,
         })
         .unwrap();
-        let lines: Vec<_> = raws.iter().map(|r| (r.key.as_str(), r.origin.to_string())).collect();
-        assert_eq!(lines, [("http_port", "a.toml:3".to_string()), ("db", "a.toml:4".to_string())]);
+        let lines: Vec<_> = raws
+            .iter()
+            .map(|r| (r.key.as_str(), r.origin.to_string()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("http_port", "a.toml:3".to_string()),
+                ("db", "a.toml:4".to_string())
+            ]
+        );
     }
 
     #[test]
     fn text_reads_as_toml_or_as_a_string() {
         let origin = Origin::Env { var: "V".into() };
-        assert_eq!(text_value("k", "8080", origin.clone()).value, Value::Integer(8080));
-        assert_eq!(text_value("k", "true", origin.clone()).value, Value::Boolean(true));
+        assert_eq!(
+            text_value("k", "8080", origin.clone()).value,
+            Value::Integer(8080)
+        );
+        assert_eq!(
+            text_value("k", "true", origin.clone()).value,
+            Value::Boolean(true)
+        );
         assert_eq!(
             text_value("k", "127.0.0.1:1234", origin.clone()).value,
             Value::String("127.0.0.1:1234".into())
         );
-        assert_eq!(text_value("k", "\"quoted\"", origin).value, Value::String("quoted".into()));
+        assert_eq!(
+            text_value("k", "\"quoted\"", origin).value,
+            Value::String("quoted".into())
+        );
     }
 }

@@ -28,9 +28,9 @@ impl Sources {
         let fields = T::fields();
         let mut problems = Vec::new();
         let mut raws: Vec<Raw> = Vec::new();
-        let mut take = |layer: Result<Vec<Raw>, SettingError>| match layer {
+        let mut take = |layer: Result<Vec<Raw>, Box<SettingError>>| match layer {
             Ok(found) => raws.extend(found),
-            Err(problem) => problems.push(problem),
+            Err(problem) => problems.push(*problem),
         };
         if let Some(path) = &self.file {
             take(layer::read_file(path));
@@ -44,21 +44,34 @@ impl Sources {
             take(Ok(vec![layer::text_value(key, text, origin)]));
         }
 
-        // Later layers come later in `raws`: the last value of a key wins.
-        let mut winners: BTreeMap<&str, &Raw> = BTreeMap::new();
-        for raw in &raws {
-            if fields.iter().any(|f| f.key == raw.key) {
-                winners.insert(&raw.key, raw);
-            } else {
+        // Later layers come later in `raws`: the last value of a key wins,
+        // but a table is merged key by key onto the one before it (and the
+        // first onto the default's), so `-X 'backend.port = 2'` changes the
+        // port and keeps the host.
+        let mut settings = T::default();
+        let mut winners: BTreeMap<String, Raw> = BTreeMap::new();
+        for mut raw in raws {
+            if !fields.iter().any(|f| f.key == raw.key) {
                 problems.push(SettingError::UnknownKey {
-                    key: raw.key.clone(),
-                    at: raw.origin.clone(),
                     suggestion: nearest(&raw.key, fields.iter().map(|f| f.key)),
+                    key: raw.key,
+                    at: raw.origin,
                 });
+                continue;
             }
+            if let Value::Table(table) = &mut raw.value {
+                let before = match winners.get(&raw.key) {
+                    Some(previous) => Some(previous.value.clone()),
+                    None => settings.get(&raw.key),
+                };
+                if let Some(Value::Table(mut base)) = before {
+                    merge(&mut base, std::mem::take(table));
+                    *table = base;
+                }
+            }
+            winners.insert(raw.key.clone(), raw);
         }
 
-        let mut settings = T::default();
         let mut entries = Vec::with_capacity(fields.len());
         for field in &fields {
             let origin = match winners.get(field.key) {
@@ -88,7 +101,11 @@ impl Sources {
     fn read_env<'a>(&self, keys: impl Iterator<Item = &'a str>) -> Vec<Raw> {
         let prefix = self.prefix();
         let lookup = |var: &str| match &self.env {
-            Some(vars) => vars.iter().rev().find(|(k, _)| k == var).map(|(_, v)| v.clone()),
+            Some(vars) => vars
+                .iter()
+                .rev()
+                .find(|(k, _)| k == var)
+                .map(|(_, v)| v.clone()),
             // A variable that is not Unicode cannot be a setting's text;
             // it is treated as unset rather than mangled.
             None => std::env::var(var).ok(),
@@ -120,15 +137,31 @@ fn set_raw<T: Settings>(settings: &mut T, raw: &Raw) -> Result<(), String> {
     }
 }
 
-/// The wrong-type problem for `raw`, with serde's words kept only when
-/// they say more than "expected, found".
+/// The wrong-type problem for `raw`. serde's words are kept when they say
+/// more than "expected, found": for a table or an array (which field or
+/// item is wrong), and for a value of the right kind that does not fit (a
+/// number out of range).
 fn wrong_type(field: &Field, raw: &Raw, detail: String) -> SettingError {
-    let plain = detail.starts_with("invalid type:");
+    let scalar = !matches!(raw.value, Value::Table(_) | Value::Array(_));
+    let plain = scalar && detail.starts_with("invalid type:");
     SettingError::WrongType {
         key: field.key,
         expected: field.type_display(),
         found: format!("{} {}", raw.value.type_str(), raw.value),
         detail: (!plain).then_some(detail),
         at: raw.origin.clone(),
+    }
+}
+
+/// Merges `over` into `base`: a key in both that holds a table in both is
+/// merged in turn, any other key of `over` replaces `base`'s.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(Value::Table(inner)), Value::Table(value)) => merge(inner, value),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
     }
 }

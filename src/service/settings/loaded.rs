@@ -121,7 +121,11 @@ impl<T: Settings> Loaded<T> {
                 (assignment, &e.origin)
             })
             .collect();
-        let width = lines.iter().map(|(a, _)| a.chars().count()).max().unwrap_or(0);
+        let width = lines
+            .iter()
+            .map(|(a, _)| a.chars().count())
+            .max()
+            .unwrap_or(0);
         let mut out = String::new();
         for (assignment, origin) in lines {
             let pad = width - assignment.chars().count();

@@ -19,6 +19,11 @@
 //! * flags: key and value pairs a command line passes in, read as the
 //!   environment's are.
 //!
+//! A later value replaces an earlier one, but for a table, which is merged
+//! key by key onto the one before (the first onto the default), so
+//! `-X 'backend.port = 2'` keeps the file's `backend.host`; its origin is
+//! the last layer that wrote into it. Arrays are replaced whole.
+//!
 //! Loading is all or nothing: [`Sources::load`] returns a [`Loaded`] (the
 //! settings, and each value's [`Origin`]) or a [`LoadError`] listing every
 //! problem, one line each (a syntax error's file, line and column; an
