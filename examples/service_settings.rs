@@ -55,19 +55,23 @@ pub fn build(settings: &Current<MyApplication>) -> io::Result<ServiceTree> {
         println!("new http request!");
         Response::text(200, current.get().greeting.clone())
     };
-    let http = Bound::new("http", format!("127.0.0.1:{}", now.http_port), move |addr| {
-        match take_listener("http")? {
+    let http = Bound::new(
+        "http",
+        format!("127.0.0.1:{}", now.http_port),
+        move |addr| match take_listener("http")? {
             Some(passed) => HttpServer::new(passed, handle_http.clone()),
             None => HttpServer::bind(addr, handle_http.clone()),
-        }
-    });
+        },
+    );
 
-    let tcp = Bound::new("tcp", format!("127.0.0.1:{}", now.tcp_port), |addr| {
-        match take_listener("tcp")? {
+    let tcp = Bound::new(
+        "tcp",
+        format!("127.0.0.1:{}", now.tcp_port),
+        |addr| match take_listener("tcp")? {
             Some(passed) => StreamServer::new(passed, handle_tcp),
             None => StreamServer::bind(addr, handle_tcp),
-        }
-    });
+        },
+    );
 
     let client = TcpClient::new("client", now.connect_address.clone(), client_connect);
 

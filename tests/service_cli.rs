@@ -33,7 +33,11 @@ fn runs_in_the_foreground_until_int() {
     app.signal(Signal::SIGINT);
     let status = app.finish();
     assert!(status.success(), "exit {status}");
-    assert!(app.stdout.snapshot().iter().any(|l| l == "greenline: stopped"));
+    assert!(app
+        .stdout
+        .snapshot()
+        .iter()
+        .any(|l| l == "greenline: stopped"));
     assert!(!site.pidfile().exists(), "pidfile left behind");
     assert!(!site.status_file().exists(), "status file left behind");
 }
@@ -45,17 +49,25 @@ fn start_status_stop_with_pidfile_and_logfile() {
     assert!(out.status.success(), "{}", both(&out));
     // `start` returns once the tree is ready: the servers answer at once.
     let pid = site.pid().expect("pidfile written");
-    assert!(stdout(&out).contains(&format!("started (pid {pid}")), "{}", both(&out));
+    assert!(
+        stdout(&out).contains(&format!("started (pid {pid}")),
+        "{}",
+        both(&out)
+    );
     assert!(alive(pid));
     assert_eq!(http_get(site.http_port).unwrap(), "hello world");
     assert_eq!(tcp_line(site.tcp_port).unwrap(), "hello\n");
-    site.wait_log(&format!("greenline: ready (pid {pid})")).unwrap();
+    site.wait_log(&format!("greenline: ready (pid {pid})"))
+        .unwrap();
     site.wait_log("<<< hello").unwrap();
 
     let out = site.run(&["status"]);
     assert!(out.status.success(), "{}", both(&out));
     let text = stdout(&out);
-    assert!(text.starts_with(&format!("running (pid {pid}), up ")), "{text}");
+    assert!(
+        text.starts_with(&format!("running (pid {pid}), up ")),
+        "{text}"
+    );
     for service in ["app/http: ready", "app/tcp: ready", "app/client: ready"] {
         assert!(text.contains(service), "{text}");
     }
@@ -63,12 +75,20 @@ fn start_status_stop_with_pidfile_and_logfile() {
     // A second start is refused, naming the first one's pid.
     let out = site.run(&["start"]);
     assert_eq!(out.status.code(), Some(1), "{}", both(&out));
-    assert!(stderr(&out).contains(&format!("already running as pid {pid}")), "{}", both(&out));
+    assert!(
+        stderr(&out).contains(&format!("already running as pid {pid}")),
+        "{}",
+        both(&out)
+    );
     assert_eq!(site.pid(), Some(pid));
 
     let out = site.run(&["stop"]);
     assert!(out.status.success(), "{}", both(&out));
-    assert!(stdout(&out).contains(&format!("stopped (pid {pid})")), "{}", both(&out));
+    assert!(
+        stdout(&out).contains(&format!("stopped (pid {pid})")),
+        "{}",
+        both(&out)
+    );
     wait_gone(pid).unwrap();
     assert!(!site.pidfile().exists(), "pidfile left behind");
     site.wait_log("greenline: TERM: stopping").unwrap();
@@ -112,7 +132,8 @@ fn a_stale_pidfile_is_replaced() {
     assert!(out.status.success(), "{}", both(&out));
     let pid = site.pid().unwrap();
     assert_ne!(pid, dead);
-    site.wait_log(&format!("replaced a stale pidfile left by pid {dead}")).unwrap();
+    site.wait_log(&format!("replaced a stale pidfile left by pid {dead}"))
+        .unwrap();
     assert!(site.run(&["stop"]).status.success());
     wait_gone(pid).unwrap();
 }
@@ -165,7 +186,11 @@ fn reload_applies_valid_settings_and_refuses_broken_ones() {
     std::fs::write(site.dir.join("extra.toml"), "greeting = \"hello again\"\n").unwrap();
     let out = site.run(&["reload"]);
     assert!(out.status.success(), "{}", both(&out));
-    assert!(stdout(&out).contains("reloaded"), "{}", both(&out));
+    assert!(
+        stdout(&out).contains(&format!("reloaded (pid {pid}): changed greeting")),
+        "{}",
+        both(&out)
+    );
     assert_eq!(http_get(site.http_port).unwrap(), "hello again");
     site.wait_log("greenline: reload: greeting: \"hello from -X\" -> \"hello again\"")
         .unwrap();
@@ -189,7 +214,11 @@ fn reload_applies_valid_settings_and_refuses_broken_ones() {
     site.write_config("bogus_key = 1\n");
     let out = site.run(&["reload"]);
     assert_eq!(out.status.code(), Some(2), "{}", both(&out));
-    assert!(stderr(&out).contains("unknown setting `bogus_key`"), "{}", both(&out));
+    assert!(
+        stderr(&out).contains("unknown setting `bogus_key`"),
+        "{}",
+        both(&out)
+    );
     assert_eq!(http_get(site.http_port).unwrap(), "hello again");
 
     site.write_config("");
@@ -207,14 +236,20 @@ fn x_overrides_the_file() {
     let r = app.stdout.wait_line(&ready);
     app.check(r);
     assert_eq!(http_get(other).unwrap(), "hello world");
-    assert!(http_get(site.http_port).is_err(), "the file's port is not served");
+    assert!(
+        http_get(site.http_port).is_err(),
+        "the file's port is not served"
+    );
     assert_eq!(tcp_line(site.tcp_port).unwrap(), "hello\n");
 
     let out = site.run(&["-X", &x, "config", "show"]);
     assert!(out.status.success(), "{}", both(&out));
     let shown = stdout(&out);
     let line = shown.lines().find(|l| l.starts_with("http_port")).unwrap();
-    assert!(line.contains(&other.to_string()) && line.contains("-X #1"), "{shown}");
+    assert!(
+        line.contains(&other.to_string()) && line.contains("-X #1"),
+        "{shown}"
+    );
 
     app.signal(Signal::SIGTERM);
     assert!(app.finish().success());
@@ -226,13 +261,21 @@ fn settings_errors_exit_2_with_one_line_each() {
     let cases = [
         ("http_port = \n", "example.toml"),
         ("htp_port = 1\n", "unknown setting `htp_port`"),
-        ("stop_timeout = \"soon\"\n", "expected f64, found string \"soon\""),
+        (
+            "stop_timeout = \"soon\"\n",
+            "expected f64, found string \"soon\"",
+        ),
     ];
     for (extra, expected) in cases {
         site.write_config(extra);
         for args in [&["config", "check"][..], &[][..], &["start"][..]] {
             let out = site.run(args);
-            assert_eq!(out.status.code(), Some(2), "{args:?} with {extra:?}: {}", both(&out));
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{args:?} with {extra:?}: {}",
+                both(&out)
+            );
             let why = stderr(&out);
             assert!(why.contains(expected), "{args:?} with {extra:?}: {why}");
             assert!(why.lines().all(|l| l.starts_with("greenline: ")), "{why}");
@@ -252,10 +295,16 @@ fn a_port_in_use_exits_1_and_leaves_no_pidfile() {
         let out = site.run(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {}", both(&out));
         let why = stderr(&out);
-        assert!(why.contains(&format!("127.0.0.1:{}", site.http_port)), "{why}");
+        assert!(
+            why.contains(&format!("127.0.0.1:{}", site.http_port)),
+            "{why}"
+        );
         assert!(why.contains("in use"), "{why}");
         assert!(!site.pidfile().exists(), "pidfile left after {args:?}");
-        assert!(!site.status_file().exists(), "status file left after {args:?}");
+        assert!(
+            !site.status_file().exists(),
+            "status file left after {args:?}"
+        );
         // Nothing else of the tree was left serving.
         assert!(tcp_line(site.tcp_port).is_err());
     }
@@ -267,11 +316,22 @@ fn an_unwritable_logfile_or_pidfile_exits_1() {
     site.write_config("");
     let out = site.run(&["--logfile", "/nonexistent/dir/example.log", "start"]);
     assert_eq!(out.status.code(), Some(1), "{}", both(&out));
-    assert!(stderr(&out).contains("logfile /nonexistent/dir/example.log"), "{}", both(&out));
+    assert!(
+        stderr(&out).contains("logfile /nonexistent/dir/example.log"),
+        "{}",
+        both(&out)
+    );
     let out = site.run(&["--pidfile", "/nonexistent/dir/example.pid", "start"]);
     assert_eq!(out.status.code(), Some(1), "{}", both(&out));
-    assert!(stderr(&out).contains("pidfile /nonexistent/dir/example.pid"), "{}", both(&out));
-    assert!(tcp_line(site.tcp_port).is_err(), "no partial start left running");
+    assert!(
+        stderr(&out).contains("pidfile /nonexistent/dir/example.pid"),
+        "{}",
+        both(&out)
+    );
+    assert!(
+        tcp_line(site.tcp_port).is_err(),
+        "no partial start left running"
+    );
 }
 
 #[test]
@@ -286,7 +346,9 @@ fn usr1_reopens_the_logfile() {
     site.wait_log("greenline: USR1: log file reopened").unwrap();
     http_get(site.http_port).unwrap();
     site.wait_log("new http request!").unwrap();
-    assert!(!std::fs::read_to_string(&rotated).unwrap().contains("new http request!"));
+    assert!(!std::fs::read_to_string(&rotated)
+        .unwrap()
+        .contains("new http request!"));
     assert!(site.run(&["stop"]).status.success());
     wait_gone(pid).unwrap();
 }
@@ -297,7 +359,14 @@ fn config_template_lists_every_setting() {
     let out = site.run(&["config", "template"]);
     assert!(out.status.success(), "{}", both(&out));
     let text = stdout(&out);
-    for key in ["pidfile", "logfile", "user", "stop_timeout", "http_port = 8080", "tcp_port = 1234"] {
+    for key in [
+        "pidfile",
+        "logfile",
+        "user",
+        "stop_timeout",
+        "http_port = 8080",
+        "tcp_port = 1234",
+    ] {
         assert!(text.contains(key), "{key} missing:\n{text}");
     }
 }
@@ -322,7 +391,11 @@ fn a_second_term_exits_at_once() {
     assert_eq!(status.code(), Some(1), "{status}");
     let said = app.stderr.snapshot().join("\n");
     assert!(said.contains("second TERM: exiting now"), "{said}");
-    assert!(!app.stdout.snapshot().iter().any(|l| l == "greenline: stopped"));
+    assert!(!app
+        .stdout
+        .snapshot()
+        .iter()
+        .any(|l| l == "greenline: stopped"));
     assert!(!site.pidfile().exists(), "pidfile left behind");
     drop(held);
 }
@@ -357,5 +430,9 @@ fn u_drops_privileges_once_ready() {
 
     let out = site.run(&["-u", "no-such-user-greenline", "start"]);
     assert_eq!(out.status.code(), Some(2), "{}", both(&out));
-    assert!(stderr(&out).contains("no-such-user-greenline"), "{}", both(&out));
+    assert!(
+        stderr(&out).contains("no-such-user-greenline"),
+        "{}",
+        both(&out)
+    );
 }

@@ -72,7 +72,10 @@ fn monotonic_usec() -> u64 {
         tv_nsec: 0,
     };
     // SAFETY: `ts` is a valid, writable timespec for the call.
-    assert_eq!(unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) }, 0);
+    assert_eq!(
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) },
+        0
+    );
     ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1_000
 }
 
@@ -98,22 +101,34 @@ fn ready_once_status_reloading_and_stopping() {
         let status = format!("STATUS={service}: ready");
         let at = got.iter().position(|m| *m == status);
         let ready = got.iter().position(|m| m == "READY=1");
-        assert!(at.is_some() && at < ready, "{status} before READY=1: {got:?}");
+        assert!(
+            at.is_some() && at < ready,
+            "{status} before READY=1: {got:?}"
+        );
     }
 
     let before = monotonic_usec();
     app.signal(Signal::SIGHUP);
     let r = manager.wait_count(2, |m| m == "READY=1");
     let got = app.check(r);
-    let reloading: Vec<&String> = got.iter().filter(|m| m.starts_with("RELOADING=1")).collect();
+    let reloading: Vec<&String> = got
+        .iter()
+        .filter(|m| m.starts_with("RELOADING=1"))
+        .collect();
     assert_eq!(reloading.len(), 1, "{got:?}");
     let usec: u64 = reloading[0]
         .strip_prefix("RELOADING=1\nMONOTONIC_USEC=")
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no MONOTONIC_USEC in {:?}", reloading[0]));
-    assert!(usec >= before && usec <= monotonic_usec(), "{usec} not between HUP and now");
+    assert!(
+        usec >= before && usec <= monotonic_usec(),
+        "{usec} not between HUP and now"
+    );
     // Exactly once for the start, and once after the reload, not before it.
-    let first_reload = got.iter().position(|m| m.starts_with("RELOADING=1")).unwrap();
+    let first_reload = got
+        .iter()
+        .position(|m| m.starts_with("RELOADING=1"))
+        .unwrap();
     assert_eq!(count(&got[..first_reload], "READY=1"), 1, "{got:?}");
 
     app.signal(Signal::SIGTERM);
@@ -123,7 +138,10 @@ fn ready_once_status_reloading_and_stopping() {
     let got = manager.messages();
     assert_eq!(count(&got, "READY=1"), 2, "{got:?}");
     assert_eq!(count(&got, "STOPPING=1"), 1, "{got:?}");
-    assert!(got.iter().any(|m| m == "STATUS=app/http: stopped"), "{got:?}");
+    assert!(
+        got.iter().any(|m| m == "STATUS=app/http: stopped"),
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -162,7 +180,10 @@ fn watchdog_pings_stop_while_a_worker_is_stuck() {
     let stuck = greenline::spawn(|| std::thread::sleep(Duration::from_millis(1500)));
     let deadline = Instant::now() + LIMIT;
     while greenline::monitor::stuck().is_empty() {
-        assert!(Instant::now() < deadline, "the monitor never saw the stuck worker");
+        assert!(
+            Instant::now() < deadline,
+            "the monitor never saw the stuck worker"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     let seen = count(&manager.messages(), "WATCHDOG=1");
@@ -170,14 +191,19 @@ fn watchdog_pings_stop_while_a_worker_is_stuck() {
     // most one ping that was already on its way arrives.
     let watch_until = Instant::now() + Duration::from_millis(600);
     while Instant::now() < watch_until {
-        assert!(!greenline::monitor::stuck().is_empty(), "unstuck too early for this test");
+        assert!(
+            !greenline::monitor::stuck().is_empty(),
+            "unstuck too early for this test"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     let during = count(&manager.messages(), "WATCHDOG=1") - seen;
     assert!(during <= 1, "{during} pings while a worker was stuck");
 
     stuck.join().unwrap();
-    manager.wait_count(seen + during + 2, |m| m == "WATCHDOG=1").unwrap();
+    manager
+        .wait_count(seen + during + 2, |m| m == "WATCHDOG=1")
+        .unwrap();
     watchdog.kill();
     greenline::monitor::stop();
     let _ = std::fs::remove_dir_all(&dir);
@@ -232,7 +258,10 @@ fn socket_activation_hands_listeners_over_by_name() {
     assert_eq!(tcp_line(tcp_port).unwrap(), "hello\n");
     let r = app.stdout.wait_line("<<< hello");
     app.check(r);
-    assert!(http_get(site.http_port).is_err(), "the file's port was bound");
+    assert!(
+        http_get(site.http_port).is_err(),
+        "the file's port was bound"
+    );
     app.signal(Signal::SIGTERM);
     assert!(app.finish().success());
 }

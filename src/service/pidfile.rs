@@ -72,8 +72,15 @@ pub enum PidfileError {
 impl fmt::Display for PidfileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PidfileError::AlreadyRunning { path, pid: Some(pid) } => {
-                write!(f, "already running as pid {pid} (pidfile {})", path.display())
+            PidfileError::AlreadyRunning {
+                path,
+                pid: Some(pid),
+            } => {
+                write!(
+                    f,
+                    "already running as pid {pid} (pidfile {})",
+                    path.display()
+                )
             }
             PidfileError::AlreadyRunning { path, pid: None } => {
                 write!(f, "already running (pidfile {} is locked)", path.display())
@@ -274,7 +281,8 @@ mod tests {
     use super::*;
 
     fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("greenline-pidfile-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("greenline-pidfile-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir.join("app.pid")
@@ -314,6 +322,10 @@ mod tests {
     fn an_unwritable_place_names_the_file() {
         let err = Pidfile::create("/nonexistent-dir/app.pid").unwrap_err();
         assert!(matches!(err, PidfileError::Io { .. }));
-        assert!(err.to_string().starts_with("pidfile /nonexistent-dir/app.pid: "), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("pidfile /nonexistent-dir/app.pid: "),
+            "{err}"
+        );
     }
 }

@@ -136,9 +136,8 @@ pub(crate) struct Account {
 /// none.
 #[inline(never)]
 pub(crate) fn account(name: &str) -> io::Result<Account> {
-    let c_name = CString::new(name).map_err(|_| {
-        io::Error::new(io::ErrorKind::InvalidInput, "a user name holds a NUL byte")
-    })?;
+    let c_name = CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a user name holds a NUL byte"))?;
     let mut buf = vec![0u8; 4096];
     loop {
         // SAFETY: an all-zero passwd is a valid value to be overwritten.

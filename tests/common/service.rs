@@ -69,18 +69,28 @@ impl Site {
             panic!("the greenline binary needs the `service` feature");
         };
         let mut cmd = Command::new(exe);
-        cmd.current_dir(&self.dir).arg("-C").arg(self.config()).args(args);
+        cmd.current_dir(&self.dir)
+            .arg("-C")
+            .arg(self.config())
+            .args(args);
         cmd
     }
 
     /// Runs `greenline -C example.toml ARGS…` to its end.
     pub fn run(&self, args: &[&str]) -> Output {
-        run(&format!("greenline {}", args.join(" ")), self.greenline(args))
+        run(
+            &format!("greenline {}", args.join(" ")),
+            self.greenline(args),
+        )
     }
 
     /// The pid in the pidfile, if there is one.
     pub fn pid(&self) -> Option<u32> {
-        std::fs::read_to_string(self.pidfile()).ok()?.trim().parse().ok()
+        std::fs::read_to_string(self.pidfile())
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
     }
 
     /// The log file's text so far.

@@ -104,15 +104,23 @@ mod tests {
         let a = parse(&["-C", "example.toml"]);
         assert_eq!(a.config, Some(PathBuf::from("example.toml")));
         assert_eq!(a.command(), Command::Run);
-        assert_eq!(parse(&["-C", "example.toml", "start"]).command(), Command::Start);
-        assert_eq!(parse(&["-C", "example.toml", "reload"]).command(), Command::Reload);
+        assert_eq!(
+            parse(&["-C", "example.toml", "start"]).command(),
+            Command::Start
+        );
+        assert_eq!(
+            parse(&["-C", "example.toml", "reload"]).command(),
+            Command::Reload
+        );
         let x = parse(&["-C", "example.toml", "-X", "http_port = 7070"]);
         assert_eq!(x.overrides, ["http_port = 7070"]);
     }
 
     #[test]
     fn options_after_the_command_and_config_subcommands() {
-        let a = parse(&["start", "-C", "a.toml", "-X", "a = 1", "-X", "b = 2", "-u", "nobody"]);
+        let a = parse(&[
+            "start", "-C", "a.toml", "-X", "a = 1", "-X", "b = 2", "-u", "nobody",
+        ]);
         assert_eq!(a.command(), Command::Start);
         assert_eq!(a.overrides, ["a = 1", "b = 2"]);
         assert_eq!(a.flags(), [("user", "nobody".to_string())]);

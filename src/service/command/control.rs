@@ -69,7 +69,9 @@ pub fn stop(pidfile: &Path, timeout: Duration) -> io::Result<Outcome> {
     let held = status
         .as_ref()
         .and_then(|s| s.stopping.clone())
-        .map_or(String::new(), |name| format!(", waiting for service {name:?}"));
+        .map_or(String::new(), |name| {
+            format!(", waiting for service {name:?}")
+        });
     let _ = signal_process(pid, libc::SIGKILL);
     // KILL cannot be caught: the kernel ends it, promptly.
     wait_exit(pid, Duration::from_secs(5))?;
@@ -119,7 +121,12 @@ fn wait_exit(pid: u32, timeout: Duration) -> io::Result<bool> {
 pub fn status(pidfile: &Path) -> io::Result<Outcome> {
     let pid = match running(pidfile)? {
         Ok(pid) => pid,
-        Err(why) => return Ok(Outcome { code: 3, message: why }),
+        Err(why) => {
+            return Ok(Outcome {
+                code: 3,
+                message: why,
+            })
+        }
     };
     let Some(status) = Status::read(&status_path(pidfile))? else {
         return Ok(Outcome::ok(format!("running (pid {pid})")));
@@ -172,7 +179,7 @@ pub fn reload(pidfile: &Path, timeout: Duration) -> io::Result<Outcome> {
         if let Some(status) = Status::read(&path)? {
             if status.reloads > before {
                 return Ok(match status.reload_error {
-                    None => Outcome::ok(format!("reloaded (pid {pid})")),
+                    None => Outcome::ok(format!("reloaded (pid {pid}): {}", status.reload_summary)),
                     Some(e) => Outcome::failed(format!("reload refused, old settings kept: {e}")),
                 });
             }

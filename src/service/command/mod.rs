@@ -170,7 +170,9 @@ fn control_command(
     act: impl FnOnce(&std::path::Path, &CommandSettings) -> io::Result<Outcome>,
 ) -> u8 {
     let Some(pidfile) = settings.pidfile_path() else {
-        eprintln!("greenline: no pidfile setting: set `pidfile` in the settings file or pass --pidfile");
+        eprintln!(
+            "greenline: no pidfile setting: set `pidfile` in the settings file or pass --pidfile"
+        );
         return 2;
     };
     match act(&pidfile, settings) {

@@ -74,7 +74,13 @@ impl<S: Settings + Clone + Send + Sync + 'static> Reloader<S> {
         }
         self.book.update(|s| {
             s.reloads += 1;
-            s.reload_error = outcome.err();
+            match outcome {
+                Ok(summary) => {
+                    s.reload_error = None;
+                    s.reload_summary = summary;
+                }
+                Err(why) => s.reload_error = Some(why),
+            }
             s.state = self.tree.state().as_str().to_string();
         });
         if let Some(n) = self.book.notifier() {
@@ -87,7 +93,11 @@ impl<S: Settings + Clone + Send + Sync + 'static> Reloader<S> {
     /// The reload itself: `Ok` with a summary of the changes, or `Err`
     /// with the reason the old settings stay.
     fn try_reload(&self) -> Result<String, String> {
-        let old = self.loaded.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let old = self
+            .loaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         // Reading files may block: on the pool's thread, not a worker.
         let reading = old.clone();
         let new = crate::threadpool::spawn_blocking(move || reading.reload())

@@ -80,7 +80,10 @@ where
             return fail(&mut detached, 1, e.to_string());
         }
     };
-    let book = Book::new(pidfile.as_ref().map(|p| status_path(p.path())), notifier.clone());
+    let book = Book::new(
+        pidfile.as_ref().map(|p| status_path(p.path())),
+        notifier.clone(),
+    );
     let pidfile = Arc::new(Mutex::new(pidfile));
     let current = Current::new(app);
     let tree = match build(&current) {
@@ -106,7 +109,11 @@ where
         if let Err(e) = become_user(account) {
             let _ = tree.stop();
             release(&book, &pidfile);
-            return fail(&mut detached, 1, format!("running as user {:?}: {e}", account.name));
+            return fail(
+                &mut detached,
+                1,
+                format!("running as user {:?}: {e}", account.name),
+            );
         }
     }
     book.update(|s| s.state = State::Ready.as_str().to_string());

@@ -14,7 +14,7 @@
 //! service http ready
 //! service tcp ready
 //! stopping tcp
-//! reload 2 ok
+//! reload 2 ok changed greeting
 //! reload 3 error settings file example.toml line 4: unknown key "htp_port"
 //! ```
 
@@ -42,6 +42,8 @@ pub struct Status {
     pub reloads: u64,
     /// Why the last reload was refused.
     pub reload_error: Option<String>,
+    /// What the last applied reload changed (`changed http_port`).
+    pub reload_summary: String,
 }
 
 impl Status {
@@ -78,8 +80,16 @@ impl Status {
             let _ = writeln!(s, "stopping {}", one_line(name));
         }
         match &self.reload_error {
-            None => {
+            None if self.reload_summary.is_empty() => {
                 let _ = writeln!(s, "reload {} ok", self.reloads);
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "reload {} ok {}",
+                    self.reloads,
+                    one_line(&self.reload_summary)
+                );
             }
             Some(e) => {
                 let _ = writeln!(s, "reload {} error {}", self.reloads, one_line(e));
@@ -106,10 +116,12 @@ impl Status {
                 "reload" => {
                     let mut parts = rest.splitn(3, ' ');
                     status.reloads = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
-                    status.reload_error = match parts.next() {
-                        Some("error") => Some(parts.next().unwrap_or("").to_string()),
-                        _ => None,
-                    };
+                    let outcome = parts.next();
+                    let rest = parts.next().unwrap_or("").to_string();
+                    match outcome {
+                        Some("error") => status.reload_error = Some(rest),
+                        _ => status.reload_summary = rest,
+                    }
                 }
                 _ => {}
             }
@@ -127,7 +139,8 @@ impl Status {
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(format!(".{}.tmp", std::process::id()));
         let tmp = PathBuf::from(tmp);
-        let named = |e: io::Error, p: &Path| io::Error::new(e.kind(), format!("{}: {e}", p.display()));
+        let named =
+            |e: io::Error, p: &Path| io::Error::new(e.kind(), format!("{}: {e}", p.display()));
         std::fs::write(&tmp, self.render()).map_err(|e| named(e, &tmp))?;
         std::fs::rename(&tmp, path).map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
@@ -174,13 +187,21 @@ mod tests {
             pid: 42,
             started: 1000,
             state: "stopping".into(),
-            services: vec![("http".into(), "ready".into()), ("tcp".into(), "stopping".into())],
+            services: vec![
+                ("http".into(), "ready".into()),
+                ("tcp".into(), "stopping".into()),
+            ],
             stopping: Some("tcp".into()),
             reloads: 3,
             reload_error: Some("example.toml line 4: unknown key \"htp_port\"".into()),
+            reload_summary: String::new(),
         };
         assert_eq!(Status::parse(&status.render()), status);
-        let ok = Status { reload_error: None, ..status };
+        let ok = Status {
+            reload_error: None,
+            reload_summary: "changed greeting, http_port".into(),
+            ..status
+        };
         assert_eq!(Status::parse(&ok.render()), ok);
     }
 

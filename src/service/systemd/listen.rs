@@ -75,7 +75,10 @@ impl Activated {
             let fd = adopt_inherited_fd(LISTEN_FDS_START + i as RawFd).map_err(|e| {
                 io::Error::new(
                     e.kind(),
-                    format!("LISTEN_FDS descriptor {} ({name}): {e}", LISTEN_FDS_START + i as RawFd),
+                    format!(
+                        "LISTEN_FDS descriptor {} ({name}): {e}",
+                        LISTEN_FDS_START + i as RawFd
+                    ),
                 )
             })?;
             fds.push((name, fd));

@@ -104,10 +104,10 @@ impl Notifier {
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn abstract_addr(name: &[u8]) -> io::Result<SocketAddr> {
-    #[cfg(target_os = "linux")]
-    use std::os::linux::net::SocketAddrExt;
     #[cfg(target_os = "android")]
     use std::os::android::net::SocketAddrExt;
+    #[cfg(target_os = "linux")]
+    use std::os::linux::net::SocketAddrExt;
     SocketAddr::from_abstract_name(name)
 }
 

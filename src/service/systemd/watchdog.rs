@@ -17,7 +17,10 @@ use crate::greenlet::Greenlet;
 /// `InvalidData` naming the variable and its value when `WATCHDOG_USEC`
 /// is not a number of microseconds.
 pub fn watchdog_interval() -> io::Result<Option<Duration>> {
-    let Some(usec) = std::env::var("WATCHDOG_USEC").ok().filter(|v| !v.is_empty()) else {
+    let Some(usec) = std::env::var("WATCHDOG_USEC")
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
         return Ok(None);
     };
     if let Ok(pid) = std::env::var("WATCHDOG_PID") {
