@@ -18,7 +18,8 @@
 //! (a `hello` a second). The client's lines (`<<< hello`) and the servers'
 //! `new … connection!` go to standard output, or to the log file of a
 //! daemon. Under systemd, a socket unit naming its sockets `http` and
-//! `tcp` (`FileDescriptorName=`) hands them over instead of a bind.
+//! `tcp` (`FileDescriptorName=`) hands them over instead of a bind; and
+//! `greenline upgrade` hands them to a new process the same way.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -27,7 +28,7 @@ use greenline::http::{HttpServer, Request, Response};
 use greenline::net::TcpStream;
 use greenline::server::StreamServer;
 use greenline::service::command::{self, Current};
-use greenline::service::systemd::take_listener;
+use greenline::service::systemd::listener_or_bind;
 use greenline::service::{Bound, Service, ServiceTree, TcpClient};
 
 greenline::settings! {
@@ -58,20 +59,11 @@ pub fn build(settings: &Current<MyApplication>) -> io::Result<ServiceTree> {
     let http = Bound::new(
         "http",
         format!("127.0.0.1:{}", now.http_port),
-        move |addr| match take_listener("http")? {
-            Some(passed) => HttpServer::new(passed, handle_http.clone()),
-            None => HttpServer::bind(addr, handle_http.clone()),
-        },
+        move |addr| HttpServer::new(listener_or_bind("http", addr)?, handle_http.clone()),
     );
-
-    let tcp = Bound::new(
-        "tcp",
-        format!("127.0.0.1:{}", now.tcp_port),
-        |addr| match take_listener("tcp")? {
-            Some(passed) => StreamServer::new(passed, handle_tcp),
-            None => StreamServer::bind(addr, handle_tcp),
-        },
-    );
+    let tcp = Bound::new("tcp", format!("127.0.0.1:{}", now.tcp_port), |addr| {
+        StreamServer::new(listener_or_bind("tcp", addr)?, handle_tcp)
+    });
 
     let client = TcpClient::new("client", now.connect_address.clone(), client_connect);
 

@@ -436,3 +436,81 @@ fn u_drops_privileges_once_ready() {
         both(&out)
     );
 }
+
+#[test]
+fn upgrade_hands_the_ports_over_without_a_failed_request() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let site = Site::new("upgrade");
+    let out = site.run(&["start"]);
+    assert!(out.status.success(), "{}", both(&out));
+    let old = site.pid().unwrap();
+
+    // A load loop: a new connection per request, counting failures,
+    // running across the whole hand-over.
+    let done = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let port = site.http_port;
+    let load = {
+        let (done, ok, failed) = (done.clone(), ok.clone(), failed.clone());
+        std::thread::spawn(move || {
+            let mut errors = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                match http_get(port) {
+                    Ok(body) if body == "hello world" => ok.fetch_add(1, Ordering::SeqCst),
+                    other => {
+                        errors.push(format!("{other:?}"));
+                        failed.fetch_add(1, Ordering::SeqCst)
+                    }
+                };
+            }
+            errors
+        })
+    };
+    common::service::wait_until(|| ok.load(Ordering::SeqCst) >= 20).unwrap();
+    let out = site.run(&["upgrade"]);
+    assert!(out.status.success(), "{}", both(&out));
+    let new = site.pid().unwrap();
+    assert_ne!(new, old);
+    assert!(
+        stdout(&out).contains(&format!("pid {old} replaced by pid {new}")),
+        "{}",
+        both(&out)
+    );
+    assert!(!alive(old));
+    let served = ok.load(Ordering::SeqCst);
+    common::service::wait_until(|| ok.load(Ordering::SeqCst) >= served + 20).unwrap();
+    done.store(true, Ordering::SeqCst);
+    let errors = load.join().unwrap();
+    assert_eq!(
+        failed.load(Ordering::SeqCst),
+        0,
+        "failed requests: {errors:?}"
+    );
+    site.wait_log(&format!("greenline: upgrade: pid {new} is ready"))
+        .unwrap();
+    assert_eq!(tcp_line(site.tcp_port).unwrap(), "hello\n");
+
+    // A successor that cannot start (its settings broken): the running
+    // one keeps serving, and the command says why with status 1.
+    let good = site.dir.join("good.toml");
+    std::fs::copy(site.config(), &good).unwrap();
+    site.write_config("bogus_key = 1\n");
+    let mut cmd = std::process::Command::new(site.greenline(&[]).get_program());
+    cmd.current_dir(&site.dir)
+        .args(["-C", good.to_str().unwrap(), "upgrade"]);
+    let out = common::process::run("greenline upgrade", cmd);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    let why = stderr(&out);
+    assert!(
+        why.contains(&format!("upgrade failed, pid {new} keeps serving")),
+        "{why}"
+    );
+    assert!(why.contains("unknown setting `bogus_key`"), "{why}");
+    assert_eq!(site.pid(), Some(new));
+    assert_eq!(http_get(site.http_port).unwrap(), "hello world");
+
+    site.write_config("");
+    assert!(site.run(&["stop"]).status.success());
+    wait_gone(new).unwrap();
+}

@@ -5,7 +5,7 @@
 //! ```text
 //! greenline -C example.toml                  run in the foreground
 //! greenline -C example.toml start            start as a daemon
-//! greenline -C example.toml restart | reload | stop | status
+//! greenline -C example.toml restart | reload | stop | status | upgrade
 //! greenline -C example.toml -X 'http_port = 7070'
 //! greenline -C example.toml config show | check | template
 //! ```

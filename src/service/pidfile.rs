@@ -174,6 +174,40 @@ impl Pidfile {
         }
     }
 
+    /// Takes the pidfile at `path` over from process `from` (an upgrade's
+    /// predecessor, which holds it locked and ends soon): writes this
+    /// process's pid and lock as [`create`](Pidfile::create) does, without
+    /// waiting for `from`'s lock. `from`'s pidfile value then no longer
+    /// removes the file when dropped (it is not its file any more).
+    ///
+    /// # Errors
+    ///
+    /// [`PidfileError::AlreadyRunning`] when a process other than `from`
+    /// holds it; [`PidfileError::Io`] as for `create`.
+    pub fn take_over(path: impl AsRef<Path>, from: u32) -> Result<Pidfile, PidfileError> {
+        let path = path.as_ref().to_path_buf();
+        let io_err = |p: &Path, source| PidfileError::Io {
+            path: p.to_path_buf(),
+            source,
+        };
+        match holder(&path).map_err(|e| io_err(&path, e))? {
+            Holder::Running(pid) if pid != from => {
+                return Err(PidfileError::AlreadyRunning {
+                    path,
+                    pid: Some(pid),
+                })
+            }
+            Holder::Running(_) => {}
+            Holder::Absent | Holder::Stale(_) => return Pidfile::create(path),
+        }
+        let file = write_locked(&path).map_err(|(p, e)| io_err(&p, e))?;
+        Ok(Pidfile {
+            path,
+            file,
+            replaced_stale: None,
+        })
+    }
+
     /// The pidfile's path.
     pub fn path(&self) -> &Path {
         &self.path

@@ -248,6 +248,61 @@ pub(crate) fn adopt_inherited_fd(fd: RawFd) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// A close-on-exec duplicate of descriptor `fd` (fcntl(2)
+/// `F_DUPFD_CLOEXEC`), owned by the caller: kept to hand a listening
+/// socket to a successor process while its server owns the original.
+#[inline(never)]
+pub(crate) fn dup_cloexec(fd: RawFd) -> io::Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC takes an int; a closed `fd` is EBADF.
+    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if new < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `new` is a descriptor this call just made; nothing else
+    // owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// Makes `cmd`'s child start with `fds` as its descriptors 3, 4, …
+/// (sd_listen_fds(3)'s numbering), in order. The caller keeps `fds` open
+/// until the spawn returns.
+pub(crate) fn pass_fds(cmd: &mut std::process::Command, fds: Vec<RawFd>) {
+    use std::os::unix::process::CommandExt;
+    let first_free = 3 + fds.len() as RawFd;
+    // SAFETY: between fork and exec the closure calls only fcntl(2),
+    // dup2(2) and close(2) (of the copies it made), which are
+    // async-signal-safe, and allocates nothing (the
+    // vector was made before the fork). Each descriptor is first moved
+    // above the target range, so placing one never overwrites another
+    // still to be placed; dup2 leaves the placed copies inheritable.
+    unsafe {
+        cmd.pre_exec(move || {
+            let mut moved = [0 as RawFd; 16];
+            if fds.len() > moved.len() {
+                return Err(io::Error::from_raw_os_error(libc::EMFILE));
+            }
+            for (i, &fd) in fds.iter().enumerate() {
+                let high = libc::fcntl(fd, libc::F_DUPFD, first_free);
+                if high < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                moved[i] = high;
+            }
+            for (i, &high) in moved[..fds.len()].iter().enumerate() {
+                if libc::dup2(high, 3 + i as RawFd) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            // The temporary copies would outlive the exec: a pipe's
+            // writing end kept open twice never reports its end.
+            for &high in &moved[..fds.len()] {
+                libc::close(high);
+            }
+            Ok(())
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,9 @@ pub enum Command {
     /// Makes the daemon re-read its settings (HUP); fails, and the old
     /// settings stay, when the new ones are not valid.
     Reload,
+    /// Replaces the daemon by a new process of this binary without closing
+    /// its ports (USR2): the old one stops once the new one is ready.
+    Upgrade,
     /// Says whether the daemon runs: pid, uptime, each service's state.
     Status,
     /// Shows, checks or writes out the settings.

@@ -3,6 +3,7 @@
 //! `reload`) and `STATUS=` to systemd.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::status::Status;
@@ -15,6 +16,9 @@ pub(crate) struct Book {
     /// The status file (`None`: no pidfile, so no status file).
     path: Option<PathBuf>,
     notifier: Option<Arc<Notifier>>,
+    /// Set once an upgrade's successor took over: this process writes
+    /// and removes nothing any more.
+    handed_over: AtomicBool,
 }
 
 impl Book {
@@ -24,6 +28,7 @@ impl Book {
             status: Mutex::new(Status::new()),
             path,
             notifier,
+            handed_over: AtomicBool::new(false),
         })
     }
 
@@ -76,6 +81,9 @@ impl Book {
         // two changes at once cannot write the temporary file together.
         let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut status);
+        if self.handed_over.load(Ordering::SeqCst) {
+            return;
+        }
         if let Some(path) = &self.path {
             if let Err(e) = status.write(path) {
                 eprintln!("greenline: status file: {e}");
@@ -83,8 +91,17 @@ impl Book {
         }
     }
 
+    /// Leaves the status file to an upgrade's successor from now on.
+    pub(crate) fn hand_over(&self) {
+        let _guard = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        self.handed_over.store(true, Ordering::SeqCst);
+    }
+
     /// Removes the status file (the process is ending).
     pub(crate) fn remove(&self) {
+        if self.handed_over.load(Ordering::SeqCst) {
+            return;
+        }
         if let Some(path) = &self.path {
             let _ = std::fs::remove_file(path);
         }

@@ -192,3 +192,55 @@ pub fn reload(pidfile: &Path, timeout: Duration) -> io::Result<Outcome> {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Upgrades the daemon (`SIGUSR2`, see the `upgrade` module) and waits, at
+/// most `timeout`, for the outcome: 0 once a new process holds the
+/// pidfile and the old one has ended; 1 with the reason when the old one
+/// records a failed upgrade (it keeps serving) or no outcome came.
+///
+/// Blocks the calling thread, reading the pidfile and the status file
+/// every 10 ms until one of them answers or the deadline passes.
+///
+/// # Errors
+///
+/// The pidfile or status file cannot be read, or the signal not sent.
+pub fn upgrade(pidfile: &Path, timeout: Duration) -> io::Result<Outcome> {
+    let old = match running(pidfile)? {
+        Ok(pid) => pid,
+        Err(why) => return Ok(Outcome::failed(why)),
+    };
+    let path = status_path(pidfile);
+    let before = Status::read(&path)?.map_or(0, |s| s.upgrades);
+    signal_process(old, libc::SIGUSR2)
+        .map_err(|e| io::Error::new(e.kind(), format!("sending USR2 to pid {old}: {e}")))?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Holder::Running(new) = holder(pidfile)? {
+            if new != old {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if wait_exit(old, left)? {
+                    return Ok(Outcome::ok(format!(
+                        "upgraded: pid {old} replaced by pid {new}"
+                    )));
+                }
+                return Ok(Outcome::failed(format!(
+                    "pid {new} took over, but pid {old} still runs after {timeout:?}"
+                )));
+            }
+        }
+        if let Some(status) = Status::read(&path)? {
+            if status.pid == old && status.upgrades > before {
+                let why = status.upgrade_error.unwrap_or_default();
+                return Ok(Outcome::failed(format!(
+                    "upgrade failed, pid {old} keeps serving: {why}"
+                )));
+            }
+        }
+        if Instant::now() >= deadline {
+            return Ok(Outcome::failed(format!(
+                "pid {old} did not finish the upgrade within {timeout:?}"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

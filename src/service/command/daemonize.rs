@@ -30,6 +30,13 @@ pub(crate) struct ReadyPipe {
 }
 
 impl ReadyPipe {
+    /// The pipe's writing end, given.
+    pub(crate) fn new(writer: PipeWriter) -> ReadyPipe {
+        ReadyPipe {
+            writer: Some(writer),
+        }
+    }
+
     /// Tells the parent the tree is ready: it exits 0.
     pub(crate) fn ready(&mut self) {
         self.send("0");

@@ -31,6 +31,9 @@
 //! app -C example.toml restart | reload | stop | status
 //! app -C example.toml -X 'http_port = 7070'  override a setting
 //! app -C example.toml config show | check | template
+//! app -C example.toml upgrade                a new process on the same
+//!                                            ports; the old one stops once
+//!                                            it is ready (see `upgrade.rs`)
 //! ```
 //!
 //! # Exit statuses
@@ -51,7 +54,7 @@
 //! ready, or with the child's error. The daemon keeps a status file beside
 //! the pidfile (`<pidfile>.status`) that `status`, `stop` and `reload`
 //! read. Signals: TERM stops gracefully and a second TERM exits at once;
-//! INT stops; HUP reloads; USR1 reopens the log file. Under systemd
+//! INT stops; HUP reloads; USR1 reopens the log file; USR2 upgrades. Under systemd
 //! ([`crate::service::systemd`]) it sends `READY=1`, `STATUS=`,
 //! `STOPPING=1`, `RELOADING=1` and watchdog pings.
 
@@ -64,6 +67,7 @@ mod options;
 mod reload;
 mod serve;
 mod status;
+mod upgrade;
 
 pub use args::{Args, Command, ConfigCommand};
 pub use control::{reload as reload_daemon, status as daemon_status, stop as stop_daemon, Outcome};
@@ -116,7 +120,13 @@ where
     }
     let loaded = match load::<S>(&args) {
         Ok(loaded) => loaded,
-        Err(code) => return code,
+        Err(why) => {
+            // An upgrade's successor tells its predecessor why, too.
+            if let (Command::Run, Some((_, mut pipe))) = (&command, upgrade::successor_pipe()) {
+                pipe.fail(2, &why);
+            }
+            return 2;
+        }
     };
     let settings = &loaded.settings().0;
     match command {
@@ -128,8 +138,20 @@ where
             println!("settings are valid");
             0
         }
-        Command::Run => serve(loaded, build, None),
-        Command::Start => start(loaded, build),
+        Command::Run => {
+            // Started by a running daemon's upgrade: report to it.
+            let detached = upgrade::successor_pipe().map(|(parent, pipe)| Detached {
+                pipe,
+                logfile: settings.logfile_path(),
+                predecessor: Some(parent),
+            });
+            let successor = successor_args(&args);
+            serve(loaded, build, detached, successor)
+        }
+        Command::Upgrade => control_command(settings, |p, s| {
+            control::upgrade(p, s.reload_wait() + s.stop_wait())
+        }),
+        Command::Start => start(loaded, build, successor_args(&args)),
         Command::Stop => control_command(settings, |p, s| control::stop(p, s.stop_wait())),
         Command::Status => control_command(settings, |p, _| control::status(p)),
         Command::Reload => control_command(settings, |p, s| control::reload(p, s.reload_wait())),
@@ -138,14 +160,38 @@ where
             if code != 0 {
                 return code;
             }
-            start(loaded, build)
+            start(loaded, build, successor_args(&args))
         }
     }
 }
 
-/// Loads the settings of every layer, or prints each problem and gives
-/// the exit status 2.
-fn load<S: Settings>(args: &Args) -> Result<Loaded<(CommandSettings, S)>, u8> {
+/// The arguments an upgrade starts this binary with: the same settings
+/// (file, `-X`, flags), command `run`.
+fn successor_args(args: &Args) -> Vec<OsString> {
+    let mut out: Vec<OsString> = Vec::new();
+    if let Some(file) = &args.config {
+        out.push("-C".into());
+        out.push(
+            std::path::absolute(file)
+                .unwrap_or_else(|_| file.clone())
+                .into(),
+        );
+    }
+    for x in &args.overrides {
+        out.push("-X".into());
+        out.push(x.into());
+    }
+    for (key, value) in args.flags() {
+        out.push(format!("--{key}").into());
+        out.push(value.into());
+    }
+    out.push("run".into());
+    out
+}
+
+/// Loads the settings of every layer, or prints each problem (exit
+/// status 2) and returns them on one line.
+fn load<S: Settings>(args: &Args) -> Result<Loaded<(CommandSettings, S)>, String> {
     let mut sources = Sources::new();
     if let Some(file) = &args.config {
         sources = sources.file(file);
@@ -160,7 +206,8 @@ fn load<S: Settings>(args: &Args) -> Result<Loaded<(CommandSettings, S)>, u8> {
         for problem in e.problems() {
             eprintln!("greenline: {problem}");
         }
-        2
+        let lines: Vec<String> = e.problems().iter().map(|p| p.to_string()).collect();
+        lines.join("; ")
     })
 }
 
@@ -193,7 +240,7 @@ fn control_command(
 
 /// `start`: checks what can be checked before forking, forks, and returns
 /// the daemon's verdict in the parent; the daemon serves and exits.
-fn start<S>(loaded: Loaded<(CommandSettings, S)>, build: &Build<S>) -> u8
+fn start<S>(loaded: Loaded<(CommandSettings, S)>, build: &Build<S>, successor: Vec<OsString>) -> u8
 where
     S: Settings + Clone + Send + Sync + 'static,
 {
@@ -231,7 +278,12 @@ where
             code
         }
         Ok(Daemonized::Daemon(pipe)) => {
-            let code = serve(loaded, build, Some(Detached { pipe, logfile }));
+            let detached = Detached {
+                pipe,
+                logfile: Some(logfile),
+                predecessor: None,
+            };
+            let code = serve(loaded, build, Some(detached), successor);
             std::process::exit(i32::from(code))
         }
     }

@@ -16,6 +16,7 @@
 //!  removed ◀── STOPPING=1, tree stopped in reverse, exit 0
 //! ```
 
+use std::ffi::OsString;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,6 +29,7 @@ use super::daemonize::{open_log, ReadyPipe};
 use super::options::CommandSettings;
 use super::reload::Reloader;
 use super::status::status_path;
+use super::upgrade::Upgrader;
 use crate::service::pidfile::Pidfile;
 use crate::service::settings::{Loaded, Settings};
 use crate::service::systemd::{spawn_watchdog, watchdog_interval, Notifier};
@@ -43,7 +45,10 @@ pub type Build<S> = dyn Fn(&Current<S>) -> io::Result<ServiceTree>;
 /// log file to reopen on USR1.
 pub(crate) struct Detached {
     pub(crate) pipe: ReadyPipe,
-    pub(crate) logfile: PathBuf,
+    pub(crate) logfile: Option<PathBuf>,
+    /// In an upgrade's successor: the predecessor's pid, whose pidfile
+    /// this process takes over once ready.
+    pub(crate) predecessor: Option<u32>,
 }
 
 /// Runs the tree until it is stopped; returns the exit status. Every
@@ -53,6 +58,7 @@ pub(crate) fn serve<S>(
     loaded: Loaded<(CommandSettings, S)>,
     build: &Build<S>,
     mut detached: Option<Detached>,
+    successor_args: Vec<OsString>,
 ) -> u8
 where
     S: Settings + Clone + Send + Sync + 'static,
@@ -65,7 +71,11 @@ where
         },
         None => None,
     };
-    let pidfile = match command.pidfile_path().map(Pidfile::create).transpose() {
+    let predecessor = detached.as_ref().and_then(|d| d.predecessor);
+    // An upgrade's successor leaves the pidfile to its predecessor until
+    // it is ready (a failed successor must not remove it).
+    let create = command.pidfile_path().filter(|_| predecessor.is_none());
+    let pidfile = match create.map(Pidfile::create).transpose() {
         Ok(p) => p,
         Err(e) => return fail(&mut detached, 1, e.to_string()),
     };
@@ -81,7 +91,7 @@ where
         }
     };
     let book = Book::new(
-        pidfile.as_ref().map(|p| status_path(p.path())),
+        command.pidfile_path().map(|p| status_path(&p)),
         notifier.clone(),
     );
     let pidfile = Arc::new(Mutex::new(pidfile));
@@ -96,8 +106,16 @@ where
     book.follow(&tree);
     let reloader = Arc::new(Reloader::new(loaded, current, tree.clone(), book.clone()));
     let stop = Event::new();
-    let logfile = detached.as_ref().map(|d| d.logfile.clone());
-    if let Err(e) = install_signals(&stop, &reloader, &book, &pidfile, logfile) {
+    let logfile = detached.as_ref().and_then(|d| d.logfile.clone());
+    let upgrader = Arc::new(Upgrader::new(successor_args, book.clone(), stop.clone()));
+    let handlers = Handlers {
+        stop: &stop,
+        reloader: &reloader,
+        upgrader: &upgrader,
+        book: &book,
+        pidfile: &pidfile,
+    };
+    if let Err(e) = install_signals(handlers, logfile) {
         release(&book, &pidfile);
         return fail(&mut detached, 1, format!("signal handlers: {e}"));
     }
@@ -114,6 +132,16 @@ where
                 1,
                 format!("running as user {:?}: {e}", account.name),
             );
+        }
+    }
+    if let (Some(from), Some(path)) = (predecessor, command.pidfile_path()) {
+        match Pidfile::take_over(&path, from) {
+            Ok(p) => *pidfile.lock().unwrap_or_else(|p| p.into_inner()) = Some(p),
+            Err(e) => {
+                let _ = tree.stop();
+                release(&book, &pidfile);
+                return fail(&mut detached, 1, e.to_string());
+            }
         }
     }
     book.update(|s| s.state = State::Ready.as_str().to_string());
@@ -183,18 +211,28 @@ fn fail(detached: &mut Option<Detached>, code: u8, why: String) -> u8 {
     code
 }
 
+/// What the signal handlers act on.
+struct Handlers<'a, S> {
+    stop: &'a Event,
+    reloader: &'a Arc<Reloader<S>>,
+    upgrader: &'a Arc<Upgrader>,
+    book: &'a Arc<Book>,
+    pidfile: &'a Arc<Mutex<Option<Pidfile>>>,
+}
+
 /// TERM and INT stop (a second TERM exits at once), HUP reloads, USR1
-/// reopens the log file of a daemon.
-fn install_signals<S>(
-    stop: &Event,
-    reloader: &Arc<Reloader<S>>,
-    book: &Arc<Book>,
-    pidfile: &Arc<Mutex<Option<Pidfile>>>,
-    logfile: Option<PathBuf>,
-) -> io::Result<()>
+/// reopens the log file of a daemon, USR2 upgrades.
+fn install_signals<S>(h: Handlers<'_, S>, logfile: Option<PathBuf>) -> io::Result<()>
 where
     S: Settings + Clone + Send + Sync + 'static,
 {
+    let Handlers {
+        stop,
+        reloader,
+        upgrader,
+        book,
+        pidfile,
+    } = h;
     let terms = Arc::new(AtomicUsize::new(0));
     {
         let (stop, book, pidfile) = (stop.clone(), book.clone(), pidfile.clone());
@@ -220,6 +258,10 @@ where
     {
         let reloader = reloader.clone();
         signal_handler(libc::SIGHUP, move || reloader.reload())?;
+    }
+    {
+        let upgrader = upgrader.clone();
+        signal_handler(libc::SIGUSR2, move || upgrader.upgrade())?;
     }
     if let Some(path) = logfile {
         signal_handler(libc::SIGUSR1, move || {

@@ -44,6 +44,10 @@ pub struct Status {
     pub reload_error: Option<String>,
     /// What the last applied reload changed (`changed http_port`).
     pub reload_summary: String,
+    /// The number of upgrades that failed so far.
+    pub upgrades: u64,
+    /// Why the last upgrade failed.
+    pub upgrade_error: Option<String>,
 }
 
 impl Status {
@@ -95,6 +99,9 @@ impl Status {
                 let _ = writeln!(s, "reload {} error {}", self.reloads, one_line(e));
             }
         }
+        if let Some(e) = &self.upgrade_error {
+            let _ = writeln!(s, "upgrade {} error {}", self.upgrades, one_line(e));
+        }
         s
     }
 
@@ -122,6 +129,12 @@ impl Status {
                         Some("error") => status.reload_error = Some(rest),
                         _ => status.reload_summary = rest,
                     }
+                }
+                "upgrade" => {
+                    let mut parts = rest.splitn(3, ' ');
+                    status.upgrades = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+                    parts.next();
+                    status.upgrade_error = parts.next().map(str::to_string);
                 }
                 _ => {}
             }
@@ -195,6 +208,8 @@ mod tests {
             reloads: 3,
             reload_error: Some("example.toml line 4: unknown key \"htp_port\"".into()),
             reload_summary: String::new(),
+            upgrades: 2,
+            upgrade_error: Some("the new process ended before it was ready".into()),
         };
         assert_eq!(Status::parse(&status.render()), status);
         let ok = Status {

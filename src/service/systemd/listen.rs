@@ -8,12 +8,11 @@
 //! `unknown`, as systemd calls it.
 
 use std::io;
-use std::net::SocketAddr;
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Mutex, OnceLock};
 
 use crate::net::TcpListener;
-use crate::sys::daemon::adopt_inherited_fd;
+use crate::sys::daemon::{adopt_inherited_fd, dup_cloexec};
 
 /// The first passed descriptor (sd_listen_fds(3)'s `SD_LISTEN_FDS_START`).
 const LISTEN_FDS_START: RawFd = 3;
@@ -39,10 +38,18 @@ impl Activated {
     /// `EBADF` when a descriptor it announces is not open.
     pub fn from_env() -> io::Result<Activated> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let Some(pid) = var("LISTEN_PID") else {
-            return Ok(Activated::default());
+        // LISTEN_PID names the process the descriptors are for; a
+        // greenline upgrade names the predecessor that spawned this one
+        // instead (GREENLINE_LISTEN_PARENT), since it cannot know the
+        // child's pid before the exec.
+        let ours = match (var("LISTEN_PID"), var("GREENLINE_LISTEN_PARENT")) {
+            (Some(pid), _) => pid.trim().parse::<u32>().ok() == Some(std::process::id()),
+            (None, Some(parent)) => {
+                parent.trim().parse::<u32>().ok() == Some(std::os::unix::process::parent_id())
+            }
+            (None, None) => false,
         };
-        if pid.trim().parse::<u32>().ok() != Some(std::process::id()) {
+        if !ours {
             return Ok(Activated::default());
         }
         let count = match var("LISTEN_FDS") {
@@ -154,16 +161,35 @@ pub fn take_listener(name: &str) -> io::Result<Option<TcpListener>> {
     }
 }
 
-/// [`take_listener`], or else a new listener bound to `addr`.
+/// [`take_listener`], or else a new listener bound to `addr`; either way
+/// a duplicate of it is kept under `name`, so that an upgrade
+/// (`greenline upgrade`) can hand it to the successor process, which takes
+/// it back with this same call.
 ///
 /// # Errors
 ///
 /// As [`take_listener`], and the bind's error naming the address
 /// (`AddrInUse` for a port already taken).
-pub fn listener_or_bind(name: &str, addr: SocketAddr) -> io::Result<TcpListener> {
-    match take_listener(name)? {
-        Some(l) => Ok(l),
+pub fn listener_or_bind(name: &str, addr: &str) -> io::Result<TcpListener> {
+    let listener = match take_listener(name)? {
+        Some(l) => l,
         None => TcpListener::bind(addr)
-            .map_err(|e| io::Error::new(e.kind(), format!("bind {name} {addr}: {e}"))),
-    }
+            .map_err(|e| io::Error::new(e.kind(), format!("bind {name} {addr}: {e}")))?,
+    };
+    let dup = dup_cloexec(listener.as_raw_fd())?;
+    let mut kept = HANDOVER.lock().unwrap_or_else(|p| p.into_inner());
+    kept.retain(|(n, _)| n != name);
+    kept.push((name.to_string(), dup));
+    Ok(listener)
+}
+
+/// Duplicates of the listeners [`listener_or_bind`] made, by name.
+static HANDOVER: Mutex<Vec<(String, OwnedFd)>> = Mutex::new(Vec::new());
+
+/// Fresh duplicates of the listeners to hand to a successor, by name.
+pub(crate) fn handover() -> io::Result<Vec<(String, OwnedFd)>> {
+    let kept = HANDOVER.lock().unwrap_or_else(|p| p.into_inner());
+    kept.iter()
+        .map(|(name, fd)| Ok((name.clone(), dup_cloexec(fd.as_raw_fd())?)))
+        .collect()
 }

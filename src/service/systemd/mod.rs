@@ -16,7 +16,7 @@
 //!   descriptors 3, 4, … (`LISTEN_FDS`, `LISTEN_PID`), by the names of
 //!   `LISTEN_FDNAMES` (`FileDescriptorName=` in the socket unit).
 
-mod listen;
+pub(crate) mod listen;
 mod notify;
 mod watchdog;
 
