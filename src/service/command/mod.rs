@@ -54,9 +54,9 @@
 //! ready, or with the child's error. The daemon keeps a status file beside
 //! the pidfile (`<pidfile>.status`) that `status`, `stop` and `reload`
 //! read. Signals: TERM stops gracefully and a second TERM exits at once;
-//! INT stops; HUP reloads; USR1 reopens the log file; USR2 upgrades. Under systemd
-//! ([`crate::service::systemd`]) it sends `READY=1`, `STATUS=`,
-//! `STOPPING=1`, `RELOADING=1` and watchdog pings.
+//! INT stops; HUP reloads; USR1 reopens the log file; USR2 upgrades.
+//! Under systemd ([`crate::service::systemd`]) it sends `READY=1`,
+//! `STATUS=`, `STOPPING=1`, `RELOADING=1` and watchdog pings.
 
 mod args;
 mod book;
