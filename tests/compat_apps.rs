@@ -1,4 +1,5 @@
-//! The talk's "Building a Networking App" steps 1–4, each run side by side
+//! The talk's "Building a Networking App" steps 1–4 and its gservice step
+//! (`service_app`), each run side by side
 //! with its Python original in `compat/`: the Rust example binary and
 //! `compat/.venv/bin/python compat/appN_*.py`, on free ports, get the same
 //! interactions and must give the same answers.
@@ -446,6 +447,18 @@ fn app3_tcp_http_client() {
 fn app4_joinall() {
     side_by_side(Step {
         name: "app4_joinall",
+        http: true,
+        client: true,
+    });
+}
+
+/// The talk's gservice step: the Rust example builds the tree with
+/// `greenline::service` (`add_service`, `serve_forever`); the original
+/// runs the same three parts with plain gevent.
+#[test]
+fn service_app() {
+    side_by_side(Step {
+        name: "service_app",
         http: true,
         client: true,
     });

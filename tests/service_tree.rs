@@ -52,7 +52,12 @@ struct Probe {
 
 impl Probe {
     fn new(name: &str, log: &Log) -> Probe {
-        Probe { name: name.into(), log: log.clone(), bad: None, ready: Ready::Now }
+        Probe {
+            name: name.into(),
+            log: log.clone(),
+            bad: None,
+            ready: Ready::Now,
+        }
     }
     fn bad(mut self, hook: Hook, act: Act) -> Probe {
         self.bad = Some((hook, act));
@@ -66,7 +71,7 @@ impl Probe {
         self.log.push(format!("{}.{hook}", self.name));
         match self.bad {
             Some((h, Act::Fail)) if h == hook => {
-                Err(io::Error::new(ErrorKind::Other, format!("{} refuses", self.name)))
+                Err(io::Error::other(format!("{} refuses", self.name)))
             }
             Some((h, Act::Panic)) if h == hook => panic!("{} exploded", self.name),
             _ => Ok(()),
@@ -97,7 +102,8 @@ impl Service for Probe {
         self.hook(Hook::PostStop)
     }
     fn do_reload(&self, _: &ServiceContext, changed: &[String]) -> io::Result<()> {
-        self.log.push(format!("{}.do_reload {}", self.name, changed.join(",")));
+        self.log
+            .push(format!("{}.do_reload {}", self.name, changed.join(",")));
         self.hook(Hook::DoReload)
     }
 }
@@ -189,16 +195,26 @@ fn a_service_not_ready_in_time_fails_the_start_naming_it() {
             matches!(&err, ServiceError::NotReady { path, timeout } if path == "app/slow" && *timeout == Duration::from_millis(50)),
             "{err:?}"
         );
-        assert_eq!(err.to_string(), "service 'app/slow' did not become ready within 50ms");
+        assert_eq!(
+            err.to_string(),
+            "service 'app/slow' did not become ready within 50ms"
+        );
         assert_eq!(io::Error::from(err).kind(), ErrorKind::TimedOut);
         // The slow service's own part is stopped (its do_start ran), then
         // what started before it; `never` never started.
-        let want: Vec<String> =
-            [started("a"), hooks("slow", &["pre_start", "do_start"]), stopped("slow"), stopped("a")]
-                .concat();
+        let want: Vec<String> = [
+            started("a"),
+            hooks("slow", &["pre_start", "do_start"]),
+            stopped("slow"),
+            stopped("a"),
+        ]
+        .concat();
         assert_eq!(log.take(), want);
         let states: Vec<State> = app.states().into_iter().map(|(_, s)| s).collect();
-        assert_eq!(states, [State::Stopped, State::Stopped, State::Failed, State::Init]);
+        assert_eq!(
+            states,
+            [State::Stopped, State::Stopped, State::Failed, State::Init]
+        );
     });
 }
 
@@ -209,12 +225,16 @@ fn a_failed_hook_rolls_back_what_started_in_reverse() {
         let app = ServiceTree::new("app");
         app.add_service(Probe::new("a", &log)).unwrap();
         app.add_service(Probe::new("b", &log)).unwrap();
-        app.add_service(Probe::new("c", &log).bad(Hook::DoStart, Act::Fail)).unwrap();
+        app.add_service(Probe::new("c", &log).bad(Hook::DoStart, Act::Fail))
+            .unwrap();
         app.add_service(Probe::new("d", &log)).unwrap();
         let err = app.start().unwrap_err();
         assert_eq!(err.path(), "app/c");
         assert_eq!(err.hook(), Some(Hook::DoStart));
-        assert_eq!(err.to_string(), "service 'app/c': do_start failed: c refuses");
+        assert_eq!(
+            err.to_string(),
+            "service 'app/c': do_start failed: c refuses"
+        );
         let want: Vec<String> = [
             started("a"),
             started("b"),
@@ -238,27 +258,40 @@ fn a_panicking_hook_is_a_start_failure_naming_service_and_hook() {
         let app = ServiceTree::new("app");
         app.add_service(Probe::new("a", &log)).unwrap();
         let b = app.add_service(Probe::new("b", &log)).unwrap();
-        b.add_service(Probe::new("deep", &log).bad(Hook::PostStart, Act::Panic)).unwrap();
+        b.add_service(Probe::new("deep", &log).bad(Hook::PostStart, Act::Panic))
+            .unwrap();
         let err = app.start().unwrap_err();
         assert!(
             matches!(&err, ServiceError::Panicked { path, hook: Hook::PostStart, message }
                 if path == "app/b/deep" && message == "deep exploded"),
             "{err:?}"
         );
-        assert_eq!(err.to_string(), "service 'app/b/deep': post_start panicked: deep exploded");
-        let want: Vec<String> =
-            [started("a"), hooks("b", &["pre_start"]), started("deep"), stopped("deep"), stopped("a")]
-                .concat();
+        assert_eq!(
+            err.to_string(),
+            "service 'app/b/deep': post_start panicked: deep exploded"
+        );
+        let want: Vec<String> = [
+            started("a"),
+            hooks("b", &["pre_start"]),
+            started("deep"),
+            stopped("deep"),
+            stopped("a"),
+        ]
+        .concat();
         assert_eq!(log.take(), want);
 
         // A panic in pre_start: the service's stop hooks do not run.
         let log = Log::default();
         let app = ServiceTree::new("app");
         app.add_service(Probe::new("a", &log)).unwrap();
-        app.add_service(Probe::new("b", &log).bad(Hook::PreStart, Act::Panic)).unwrap();
+        app.add_service(Probe::new("b", &log).bad(Hook::PreStart, Act::Panic))
+            .unwrap();
         let err = app.start().unwrap_err();
         assert_eq!((err.path(), err.hook()), ("app/b", Some(Hook::PreStart)));
-        assert_eq!(log.take(), [started("a"), hooks("b", &["pre_start"]), stopped("a")].concat());
+        assert_eq!(
+            log.take(),
+            [started("a"), hooks("b", &["pre_start"]), stopped("a")].concat()
+        );
     });
 }
 
@@ -291,11 +324,19 @@ fn a_service_reports_ready_later_through_its_context() {
             let app = app.clone();
             greenline::spawn(move || app.start())
         };
-        assert_eq!(gate.wait_state(State::Starting, LIMIT).unwrap(), State::Starting);
+        assert_eq!(
+            gate.wait_state(State::Starting, LIMIT).unwrap(),
+            State::Starting
+        );
         // Not ready while the gate is shut.
-        let err = app.wait_state(State::Ready, Duration::from_millis(30)).unwrap_err();
+        let err = app
+            .wait_state(State::Ready, Duration::from_millis(30))
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::TimedOut);
-        assert_eq!(err.to_string(), "service 'app' still starting after 30ms, waiting for ready");
+        assert_eq!(
+            err.to_string(),
+            "service 'app' still starting after 30ms, waiting for ready"
+        );
         assert!(!app.is_ready());
         open.set();
         starter.join().unwrap().unwrap();
@@ -318,7 +359,10 @@ fn a_stop_during_a_start_aborts_it_without_waiting_for_the_ready_timeout() {
         gate.wait_state(State::Starting, LIMIT).unwrap();
         let report = app.stop();
         let err = starter.join().unwrap().unwrap_err();
-        assert!(matches!(&err, ServiceError::Aborted { path } if path == "app/gate"), "{err:?}");
+        assert!(
+            matches!(&err, ServiceError::Aborted { path } if path == "app/gate"),
+            "{err:?}"
+        );
         // The gate's greenlet waited on a shut gate: killed by the roll-back.
         assert!(report.is_clean(), "{report}");
         assert!(app.state().is_at_rest());
@@ -348,7 +392,11 @@ fn a_stop_kills_greenlets_after_the_stop_timeout_and_reports_who_held_it_up() {
     run(LIMIT, || {
         let running = Queue::new();
         let app = ServiceTree::new("app");
-        let s = app.add_service(Stubborn { running: running.clone() }).unwrap();
+        let s = app
+            .add_service(Stubborn {
+                running: running.clone(),
+            })
+            .unwrap();
         s.set_stop_timeout(Duration::from_millis(50));
         app.start().unwrap();
         let g = running.get().unwrap();
@@ -424,12 +472,19 @@ fn a_port_in_use_fails_the_start_naming_the_service_and_the_address() {
             HttpServer::bind(a, |_: &mut Request| Response::text(200, "hi"))
         });
         app.add_service(http.clone()).unwrap();
-        app.add_service(Bound::new("tcp", addr.clone(), |a| StreamServer::bind(a, |_, _| {})))
-            .unwrap();
+        app.add_service(Bound::new("tcp", addr.clone(), |a| {
+            StreamServer::bind(a, |_, _| {})
+        }))
+        .unwrap();
         let err = app.start().unwrap_err();
         assert_eq!((err.path(), err.hook()), ("app/tcp", Some(Hook::DoStart)));
         let text = err.to_string();
-        assert!(text.starts_with(&format!("service 'app/tcp': do_start failed: cannot bind {addr}: ")), "{text}");
+        assert!(
+            text.starts_with(&format!(
+                "service 'app/tcp': do_start failed: cannot bind {addr}: "
+            )),
+            "{text}"
+        );
         assert_eq!(io::Error::from(err).kind(), ErrorKind::AddrInUse);
         // The HTTP server that had started was stopped: its port is free.
         assert!(http.local_addr().is_none());
@@ -440,7 +495,8 @@ fn a_port_in_use_fails_the_start_naming_the_service_and_the_address() {
 /// `GET path` over HTTP/1.0: (status, body).
 fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     let mut conn = TcpStream::connect(addr).unwrap();
-    conn.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes()).unwrap();
+    conn.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
+        .unwrap();
     let mut text = String::new();
     conn.read_to_string(&mut text).unwrap();
     let status = text[9..12].parse().unwrap();
@@ -471,7 +527,11 @@ fn readyz_answers_503_as_soon_as_a_stop_begins() {
         let admin = Admin::new("127.0.0.1:0", &app);
         app.add_service(admin.clone()).unwrap();
         let (stopping, go) = (Event::new(), Event::new());
-        app.add_service(SlowStop { stopping: stopping.clone(), go: go.clone() }).unwrap();
+        app.add_service(SlowStop {
+            stopping: stopping.clone(),
+            go: go.clone(),
+        })
+        .unwrap();
         app.start().unwrap();
         let addr = admin.local_addr().unwrap();
         assert_eq!(get(addr, "/livez"), (200, "ok\n".into()));
@@ -492,7 +552,10 @@ fn readyz_answers_503_as_soon_as_a_stop_begins() {
         go.set();
         assert!(stopper.join().unwrap().is_clean());
         assert!(admin.local_addr().is_none());
-        assert_eq!(TcpStream::connect(addr).unwrap_err().kind(), ErrorKind::ConnectionRefused);
+        assert_eq!(
+            TcpStream::connect(addr).unwrap_err().kind(),
+            ErrorKind::ConnectionRefused
+        );
     });
 }
 
@@ -503,14 +566,21 @@ fn reload_tells_every_ready_service_the_changed_keys() {
         let app = tree(&log);
         let keys = vec!["http_port".to_string(), "tcp_port".to_string()];
         let err = app.reload(&keys).unwrap_err();
-        assert!(matches!(&err, ServiceError::WrongState { path, operation: "reload", state: State::Init } if path == "app"));
+        assert!(
+            matches!(&err, ServiceError::WrongState { path, operation: "reload", state: State::Init } if path == "app")
+        );
         assert_eq!(err.to_string(), "service 'app': cannot reload while init");
         app.start().unwrap();
         log.take();
         app.reload(&keys).unwrap();
         let want: Vec<String> = ["app", "a", "b", "b1", "c"]
             .iter()
-            .flat_map(|n| [format!("{n}.do_reload http_port,tcp_port"), format!("{n}.do_reload")])
+            .flat_map(|n| {
+                [
+                    format!("{n}.do_reload http_port,tcp_port"),
+                    format!("{n}.do_reload"),
+                ]
+            })
             .collect();
         assert_eq!(log.take(), want);
         app.stop();
@@ -519,13 +589,22 @@ fn reload_tells_every_ready_service_the_changed_keys() {
         // are still told.
         let log = Log::default();
         let app = ServiceTree::new("app");
-        app.add_service(Probe::new("a", &log).bad(Hook::DoReload, Act::Fail)).unwrap();
+        app.add_service(Probe::new("a", &log).bad(Hook::DoReload, Act::Fail))
+            .unwrap();
         app.add_service(Probe::new("b", &log)).unwrap();
         app.start().unwrap();
         log.take();
         let err = app.reload(&["x".to_string()]).unwrap_err();
         assert_eq!((err.path(), err.hook()), ("app/a", Some(Hook::DoReload)));
-        assert_eq!(log.take(), ["a.do_reload x", "a.do_reload", "b.do_reload x", "b.do_reload"]);
+        assert_eq!(
+            log.take(),
+            [
+                "a.do_reload x",
+                "a.do_reload",
+                "b.do_reload x",
+                "b.do_reload"
+            ]
+        );
         assert!(app.is_ready(), "a failed reload leaves the tree running");
         app.stop();
     });
@@ -539,30 +618,50 @@ fn states_are_announced_and_waited_for_with_timeouts() {
         let a = app.add_service(Probe::new("a", &log)).unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let record = seen.clone();
-        app.on_state_change(move |path, state| record.lock().unwrap().push(format!("{path} {state}")));
+        app.on_state_change(move |path, state| {
+            record.lock().unwrap().push(format!("{path} {state}"))
+        });
 
-        let err = a.wait_state(State::Ready, Duration::from_millis(20)).unwrap_err();
+        let err = a
+            .wait_state(State::Ready, Duration::from_millis(20))
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::TimedOut);
-        assert_eq!(err.to_string(), "service 'app/a' still init after 20ms, waiting for ready");
+        assert_eq!(
+            err.to_string(),
+            "service 'app/a' still init after 20ms, waiting for ready"
+        );
 
         let waiter = {
             let a = a.clone();
             greenline::spawn(move || a.wait_state(State::Stopped, LIMIT))
         };
         app.start().unwrap();
-        assert_eq!(a.wait_state(State::Ready, Duration::from_millis(1)).unwrap(), State::Ready);
+        assert_eq!(
+            a.wait_state(State::Ready, Duration::from_millis(1))
+                .unwrap(),
+            State::Ready
+        );
         assert!(!waiter.is_ready());
         app.stop();
         assert_eq!(waiter.join().unwrap().unwrap(), State::Stopped);
         assert_eq!(
             *seen.lock().unwrap(),
             [
-                "app starting", "app/a starting", "app/a ready", "app ready",
-                "app stopping", "app/a stopping", "app/a stopped", "app stopped",
+                "app starting",
+                "app/a starting",
+                "app/a ready",
+                "app ready",
+                "app stopping",
+                "app/a stopping",
+                "app/a stopped",
+                "app stopped",
             ]
         );
         // Waiting for a state already passed returns at once.
-        assert_eq!(app.wait_state(State::Ready, Duration::ZERO).unwrap(), State::Stopped);
+        assert_eq!(
+            app.wait_state(State::Ready, Duration::ZERO).unwrap(),
+            State::Stopped
+        );
     });
 }
 
@@ -572,21 +671,34 @@ fn the_tree_refuses_bad_names_and_changes_while_running() {
         let log = Log::default();
         let app = ServiceTree::new("app");
         app.add_service(Probe::new("a", &log)).unwrap();
-        let cases = [("a", "a sibling has that name"), ("", "the name is empty"), ("x/y", "a name may not hold '/', the path separator")];
+        let cases = [
+            ("a", "a sibling has that name"),
+            ("", "the name is empty"),
+            ("x/y", "a name may not hold '/', the path separator"),
+        ];
         for (name, reason) in cases {
             let err = app.add_service(Probe::new(name, &log)).unwrap_err();
-            assert!(matches!(&err, ServiceError::BadName { reason: r, .. } if *r == reason), "{err:?}");
+            assert!(
+                matches!(&err, ServiceError::BadName { reason: r, .. } if *r == reason),
+                "{err:?}"
+            );
             assert_eq!(io::Error::from(err).kind(), ErrorKind::InvalidInput);
         }
         let err = app.add_service(Probe::new("a", &log)).unwrap_err();
-        assert_eq!(err.to_string(), "service 'app': cannot add a child named \"a\": a sibling has that name");
+        assert_eq!(
+            err.to_string(),
+            "service 'app': cannot add a child named \"a\": a sibling has that name"
+        );
         let other = ServiceTree::new("other");
         let b = other.add_service(Probe::new("b", &log)).unwrap();
         assert!(app.add_service(b).is_err(), "a node in a tree already");
 
         app.start().unwrap();
         let err = app.add_service(Probe::new("late", &log)).unwrap_err();
-        assert_eq!(err.to_string(), "service 'app': cannot add_service while ready");
+        assert_eq!(
+            err.to_string(),
+            "service 'app': cannot add_service while ready"
+        );
         let err = app.start().unwrap_err();
         assert_eq!(err.to_string(), "service 'app': cannot start while ready");
 
@@ -646,10 +758,18 @@ fn a_client_that_cannot_connect_fails_the_start_naming_the_address() {
     run(LIMIT, || {
         let addr = format!("127.0.0.1:{}", greenline::testing::free_port().unwrap());
         let app = ServiceTree::new("app");
-        app.add_service(TcpClient::new("client", addr.clone(), |_| Ok(()))).unwrap();
+        app.add_service(TcpClient::new("client", addr.clone(), |_| Ok(())))
+            .unwrap();
         let err = app.start().unwrap_err();
-        assert_eq!((err.path(), err.hook()), ("app/client", Some(Hook::DoStart)));
-        assert!(err.to_string().contains(&format!("cannot connect to {addr}")), "{err}");
+        assert_eq!(
+            (err.path(), err.hook()),
+            ("app/client", Some(Hook::DoStart))
+        );
+        assert!(
+            err.to_string()
+                .contains(&format!("cannot connect to {addr}")),
+            "{err}"
+        );
         assert_eq!(io::Error::from(err).kind(), ErrorKind::ConnectionRefused);
     });
 }
@@ -659,17 +779,166 @@ fn connect_and_retry_gives_up_naming_the_address_and_the_attempts() {
     run(LIMIT, || {
         let port = greenline::testing::free_port().unwrap();
         let addr = format!("127.0.0.1:{port}");
-        let policy = RetryPolicy::new().initial_delay(Duration::from_millis(1)).max_attempts(3);
+        let policy = RetryPolicy::new()
+            .initial_delay(Duration::from_millis(1))
+            .max_attempts(3);
         let err = connect_and_retry(addr.as_str(), &policy).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
         let text = err.to_string();
-        assert!(text.contains(&port.to_string()) && text.contains("after 3 attempt(s)"), "{text}");
+        assert!(
+            text.contains(&port.to_string()) && text.contains("after 3 attempt(s)"),
+            "{text}"
+        );
 
-        let policy = RetryPolicy::new().initial_delay(Duration::from_millis(5)).deadline(Duration::from_millis(60));
+        let policy = RetryPolicy::new()
+            .initial_delay(Duration::from_millis(5))
+            .deadline(Duration::from_millis(60));
         let began = Instant::now();
         let err = connect_and_retry(addr.as_str(), &policy).unwrap_err();
         assert!(began.elapsed() < Duration::from_secs(5));
         assert!(err.to_string().contains("deadline passed"), "{err}");
-        assert_eq!(connect_and_retry("no port", &policy).unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            connect_and_retry("no port", &policy).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+    });
+}
+
+#[test]
+fn servers_bound_already_are_services_as_they_are() {
+    run(LIMIT, || {
+        let udp = greenline::server::DatagramServer::bind("127.0.0.1:0", |data, peer, server| {
+            let _ = server.send_to(data, peer);
+        })
+        .unwrap();
+        let addr = udp.local_addr();
+        let app = ServiceTree::new("app");
+        let node = app.add_service(udp.clone()).unwrap();
+        assert_eq!(node.name(), format!("DatagramServer {addr}"));
+        assert_eq!(node.path(), format!("app/DatagramServer {addr}"));
+        app.start().unwrap();
+        assert!(udp.is_started());
+        let client = greenline::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.send_to(b"ping", addr).unwrap();
+        let mut buf = [0u8; 16];
+        let (n, _) = client.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"ping");
+        assert!(app.stop().is_clean());
+        assert!(udp.is_closed());
+    });
+}
+
+#[test]
+fn failed_stop_hooks_are_reported_and_the_stop_goes_on() {
+    run(LIMIT, || {
+        let log = Log::default();
+        let app = ServiceTree::new("app");
+        app.add_service(Probe::new("a", &log)).unwrap();
+        app.add_service(Probe::new("b", &log).bad(Hook::DoStop, Act::Panic))
+            .unwrap();
+        app.start().unwrap();
+        log.take();
+        let report = app.stop();
+        assert_eq!(
+            report.failures,
+            [(
+                "app/b".to_string(),
+                Hook::DoStop,
+                "panicked: b exploded".to_string()
+            )]
+        );
+        assert_eq!(
+            report.to_string(),
+            "service 'app/b': do_stop failed: panicked: b exploded"
+        );
+        assert_eq!(log.take(), [stopped("b"), stopped("a")].concat());
+        assert!(app.states().iter().all(|(_, s)| *s == State::Stopped));
+    });
+}
+
+#[test]
+fn killing_the_greenlet_in_serve_forever_stops_the_tree() {
+    run(LIMIT, || {
+        let log = Log::default();
+        let app = ServiceTree::new("app");
+        app.add_service(Probe::new("a", &log)).unwrap();
+        let server = {
+            let app = app.clone();
+            greenline::spawn(move || app.serve_forever())
+        };
+        app.wait_state(State::Ready, LIMIT).unwrap();
+        server.kill();
+        assert_eq!(
+            app.wait_state(State::Stopped, LIMIT).unwrap(),
+            State::Stopped
+        );
+        assert_eq!(log.take(), [started("a"), stopped("a")].concat());
+    });
+}
+
+/// Asks for the tree's stop from its own `post_start`, in the greenlet
+/// running the start.
+struct SelfStopper;
+
+impl Service for SelfStopper {
+    fn name(&self) -> String {
+        "selfstop".into()
+    }
+    fn post_start(&self, ctx: &ServiceContext) -> io::Result<()> {
+        // Returns at once: the stop cannot wait for the start it runs in.
+        assert!(ctx.stop_tree().is_clean());
+        Ok(())
+    }
+}
+
+#[test]
+fn a_stop_asked_from_inside_a_start_aborts_it_without_deadlock() {
+    run(LIMIT, || {
+        let log = Log::default();
+        let app = ServiceTree::new("app");
+        app.add_service(Probe::new("a", &log)).unwrap();
+        app.add_service(SelfStopper).unwrap();
+        app.add_service(Probe::new("never", &log)).unwrap();
+        let err = app.start().unwrap_err();
+        assert!(
+            matches!(&err, ServiceError::Aborted { path } if path == "app"),
+            "{err:?}"
+        );
+        assert_eq!(io::Error::from(err).kind(), ErrorKind::Interrupted);
+        assert_eq!(log.take(), [started("a"), stopped("a")].concat());
+        let states: Vec<State> = app.states().into_iter().map(|(_, s)| s).collect();
+        assert_eq!(
+            states,
+            [State::Stopped, State::Stopped, State::Stopped, State::Init]
+        );
+    });
+}
+
+#[test]
+fn a_zmq_device_endpoint_in_use_fails_the_start_naming_it() {
+    use greenline::service::ZmqDevice;
+    use greenline::zmq;
+    run(LIMIT, || {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("tcp://{}", taken.local_addr().unwrap());
+        let ctx = zmq::Context::new();
+        let device = ZmqDevice::new(
+            "queue",
+            ctx.socket(zmq::ROUTER).unwrap(),
+            ctx.socket(zmq::DEALER).unwrap(),
+        )
+        .bind_frontend("inproc://svc-front")
+        .bind_backend(endpoint.clone());
+        let app = ServiceTree::new("app");
+        app.add_service(device).unwrap();
+        let err = app.start().unwrap_err();
+        assert_eq!((err.path(), err.hook()), ("app/queue", Some(Hook::DoStart)));
+        assert!(
+            err.to_string()
+                .contains(&format!("cannot bind the backend to {endpoint}")),
+            "{err}"
+        );
+        assert_eq!(io::Error::from(err).kind(), ErrorKind::AddrInUse);
+        assert_eq!(app.child("queue").unwrap().state(), State::Failed);
     });
 }

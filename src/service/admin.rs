@@ -123,9 +123,9 @@ impl Service for Admin {
         let config = ServerConfig::new().access_log(AccessLog::Off);
         let tree = self.tree.clone();
         let handle: Probes = Box::new(move |req: &mut Request| {
-                let tree = tree.upgrade().map(ServiceTree::from_node);
-                answer(req, tree.as_ref())
-            });
+            let tree = tree.upgrade().map(ServiceTree::from_node);
+            answer(req, tree.as_ref())
+        });
         let server = HttpServer::bind_with(addr.as_str(), config, handle)
             .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;
         server.start()?;
@@ -143,6 +143,9 @@ impl Service for Admin {
 
 impl fmt::Debug for Admin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Admin").field("name", &self.name).field("addr", &self.addr).finish()
+        f.debug_struct("Admin")
+            .field("name", &self.name)
+            .field("addr", &self.addr)
+            .finish()
     }
 }

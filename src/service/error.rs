@@ -100,20 +100,38 @@ impl fmt::Display for ServiceError {
             ServiceError::Hook { path, hook, source } => {
                 write!(f, "service '{path}': {hook} failed: {source}")
             }
-            ServiceError::Panicked { path, hook, message } => {
+            ServiceError::Panicked {
+                path,
+                hook,
+                message,
+            } => {
                 write!(f, "service '{path}': {hook} panicked: {message}")
             }
             ServiceError::NotReady { path, timeout } => {
-                write!(f, "service '{path}' did not become ready within {timeout:?}")
+                write!(
+                    f,
+                    "service '{path}' did not become ready within {timeout:?}"
+                )
             }
             ServiceError::Aborted { path } => {
                 write!(f, "service '{path}': start aborted by a stop")
             }
-            ServiceError::WrongState { path, operation, state } => {
+            ServiceError::WrongState {
+                path,
+                operation,
+                state,
+            } => {
                 write!(f, "service '{path}': cannot {operation} while {state}")
             }
-            ServiceError::BadName { parent, name, reason } => {
-                write!(f, "service '{parent}': cannot add a child named {name:?}: {reason}")
+            ServiceError::BadName {
+                parent,
+                name,
+                reason,
+            } => {
+                write!(
+                    f,
+                    "service '{parent}': cannot add a child named {name:?}: {reason}"
+                )
             }
         }
     }

@@ -17,7 +17,11 @@ use super::state::{Hook, Ready, State};
 /// where the failure arose, `Stopped` above) and returns the error.
 pub(super) fn start(node: &Arc<Node>) -> Result<(), ServiceError> {
     if let Err(state) = node.enter(State::is_at_rest, State::Starting) {
-        return Err(ServiceError::WrongState { path: node.path_of(), operation: "start", state });
+        return Err(ServiceError::WrongState {
+            path: node.path_of(),
+            operation: "start",
+            state,
+        });
     }
     match start_steps(node) {
         Ok(()) => {
@@ -25,10 +29,12 @@ pub(super) fn start(node: &Arc<Node>) -> Result<(), ServiceError> {
             Ok(())
         }
         Err((e, own)) => {
-            if own {
+            // An abort is a stop's doing, not a fault of this service.
+            let fault = own && !matches!(e, ServiceError::Aborted { .. });
+            if fault {
                 log::error!("{e}");
             }
-            node.set_state(if own { State::Failed } else { State::Stopped });
+            node.set_state(if fault { State::Failed } else { State::Stopped });
             Err(e)
         }
     }
@@ -64,7 +70,12 @@ fn start_steps(node: &Arc<Node>) -> Result<(), (ServiceError, bool)> {
             match node.wait_until(|_, ready, abort| ready || abort, deadline) {
                 Ok(_) if node.aborted().is_some() => return Err(aborted(node)),
                 Ok(_) => {}
-                Err(_) => return Err(ServiceError::NotReady { path: node.path_of(), timeout }),
+                Err(_) => {
+                    return Err(ServiceError::NotReady {
+                        path: node.path_of(),
+                        timeout,
+                    })
+                }
             }
         }
         if node.aborted().is_some() {
@@ -80,7 +91,9 @@ fn start_steps(node: &Arc<Node>) -> Result<(), (ServiceError, bool)> {
 }
 
 fn aborted(node: &Node) -> ServiceError {
-    ServiceError::Aborted { path: node.path_of() }
+    ServiceError::Aborted {
+        path: node.path_of(),
+    }
 }
 
 /// Stops what a failed start started: when `do_start` ran (`own`), the

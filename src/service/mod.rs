@@ -101,12 +101,12 @@ mod state;
 mod tree;
 mod zmq;
 
+pub use admin::Admin;
 pub use client::TcpClient;
 pub use context::ServiceContext;
 pub use error::{HeldUp, ServiceError, StopReport};
 pub use hooks::{Service, READY_TIMEOUT, STOP_TIMEOUT};
 pub use retry::{connect_and_retry, RetryPolicy};
-pub use admin::Admin;
 pub use servers::{Bound, Serve};
 pub use state::{Hook, Ready, State};
 pub use tree::ServiceTree;

@@ -110,11 +110,15 @@ impl Node {
     }
 
     pub(super) fn ready_timeout(&self) -> Duration {
-        lock(&self.timeouts).0.unwrap_or_else(|| self.service.ready_timeout())
+        lock(&self.timeouts)
+            .0
+            .unwrap_or_else(|| self.service.ready_timeout())
     }
 
     pub(super) fn stop_timeout(&self) -> Duration {
-        lock(&self.timeouts).1.unwrap_or_else(|| self.service.stop_timeout())
+        lock(&self.timeouts)
+            .1
+            .unwrap_or_else(|| self.service.stop_timeout())
     }
 
     pub(super) fn add_hook(&self, hook: StateHook) {
@@ -240,7 +244,11 @@ impl Node {
     ) -> Result<T, ServiceError> {
         match panic::catch_unwind(AssertUnwindSafe(|| f(&*self.service, &self.ctx))) {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(source)) => Err(ServiceError::Hook { path: self.path_of(), hook, source }),
+            Ok(Err(source)) => Err(ServiceError::Hook {
+                path: self.path_of(),
+                hook,
+                source,
+            }),
             Err(payload) => {
                 if crate::greenlet::kill_requested() {
                     panic::resume_unwind(payload);
@@ -252,7 +260,11 @@ impl Node {
                 } else {
                     "<non-string panic payload>".to_string()
                 };
-                Err(ServiceError::Panicked { path: self.path_of(), hook, message })
+                Err(ServiceError::Panicked {
+                    path: self.path_of(),
+                    hook,
+                    message,
+                })
             }
         }
     }

@@ -59,7 +59,11 @@ impl RetryPolicy {
     /// The part of each wait that is random, from 0 (none) to 1 (a wait
     /// anywhere between 0 and the full delay); clamped to that range.
     pub fn jitter(mut self, fraction: f64) -> RetryPolicy {
-        self.jitter = if fraction.is_nan() { 0.0 } else { fraction.clamp(0.0, 1.0) };
+        self.jitter = if fraction.is_nan() {
+            0.0
+        } else {
+            fraction.clamp(0.0, 1.0)
+        };
         self
     }
 
@@ -86,7 +90,9 @@ impl RetryPolicy {
     /// `initial_delay * 2^n`, capped at `max_delay`.
     pub fn backoff(&self, n: u32) -> Duration {
         let factor = 2u32.saturating_pow(n.min(31));
-        self.initial_delay.saturating_mul(factor).min(self.max_delay)
+        self.initial_delay
+            .saturating_mul(factor)
+            .min(self.max_delay)
     }
 
     /// The wait after failed attempt `n` with its jitter drawn from `r`
@@ -139,7 +145,12 @@ pub fn connect_and_retry(addr: impl ToAddress, policy: &RetryPolicy) -> io::Resu
         }
         let err = match create_connection(&address, ConnectOptions::new().timeout(timeout)) {
             Ok(stream) => return Ok(stream),
-            Err(e) if matches!(e.kind(), io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
+                ) =>
+            {
                 return Err(e)
             }
             Err(e) => e,
@@ -165,7 +176,10 @@ pub fn connect_and_retry(addr: impl ToAddress, policy: &RetryPolicy) -> io::Resu
             }
             wait = wait.min(left);
         }
-        log::debug!("connect to {address:?} failed ({err}); attempt {} in {wait:?}", attempt + 1);
+        log::debug!(
+            "connect to {address:?} failed ({err}); attempt {} in {wait:?}",
+            attempt + 1
+        );
         crate::sleep(wait)?;
     }
 }
@@ -198,7 +212,9 @@ mod tests {
         assert_eq!(got, [100, 200, 400, 800, 1000, 1000]);
         assert_eq!(p.wait(1, 0.0), Duration::from_millis(200));
         let shortest = p.wait(1, 0.999_999);
-        assert!(shortest >= Duration::from_millis(100) && shortest < Duration::from_micros(100_001));
+        assert!(
+            shortest >= Duration::from_millis(100) && shortest < Duration::from_micros(100_001)
+        );
         for _ in 0..1000 {
             let r = random_unit();
             assert!((0.0..1.0).contains(&r), "{r}");

@@ -144,7 +144,9 @@ struct Inner<S> {
 
 impl<S> Clone for Bound<S> {
     fn clone(&self) -> Self {
-        Bound { inner: self.inner.clone() }
+        Bound {
+            inner: self.inner.clone(),
+        }
     }
 }
 

@@ -70,7 +70,9 @@ impl ServiceTree {
 
     /// A node running `service`, with no children yet.
     pub fn with_service(service: impl Service) -> ServiceTree {
-        ServiceTree { node: Node::new(Arc::new(service)) }
+        ServiceTree {
+            node: Node::new(Arc::new(service)),
+        }
     }
 
     /// Adds `child` (a service, or a tree) as the last child of this node,
@@ -101,7 +103,11 @@ impl ServiceTree {
         }
         let state = self.node.state_now();
         if !state.is_at_rest() {
-            return Err(ServiceError::WrongState { path: self.path(), operation: "add_service", state });
+            return Err(ServiceError::WrongState {
+                path: self.path(),
+                operation: "add_service",
+                state,
+            });
         }
         let mut children = lock(&self.node.children);
         if children.iter().any(|c| &c.name == name) {
@@ -117,7 +123,10 @@ impl ServiceTree {
     /// [`stop`](ServiceTree::stop): this blocks as that does). Returns what
     /// the stop reports, or `None` when no child has that name.
     pub fn remove_service(&self, name: &str) -> Option<StopReport> {
-        let child = lock(&self.node.children).iter().find(|c| c.name == name).cloned()?;
+        let child = lock(&self.node.children)
+            .iter()
+            .find(|c| c.name == name)
+            .cloned()?;
         let report = lifecycle::stop(&child, crate::current_id());
         lock(&self.node.children).retain(|c| !Arc::ptr_eq(c, &child));
         *lock(&child.parent) = std::sync::Weak::new();
@@ -189,7 +198,10 @@ impl ServiceTree {
             .map_err(|now| {
                 io::Error::new(
                     io::ErrorKind::TimedOut,
-                    format!("service '{}' still {now} after {timeout:?}, waiting for {target}", self.path()),
+                    format!(
+                        "service '{}' still {now} after {timeout:?}, waiting for {target}",
+                        self.path()
+                    ),
                 )
             })
     }
@@ -277,7 +289,11 @@ impl ServiceTree {
     pub fn reload(&self, changed: &[String]) -> Result<(), ServiceError> {
         let state = self.state();
         if state != State::Ready {
-            return Err(ServiceError::WrongState { path: self.path(), operation: "reload", state });
+            return Err(ServiceError::WrongState {
+                path: self.path(),
+                operation: "reload",
+                state,
+            });
         }
         lifecycle::reload(&self.node, changed)
     }

@@ -84,9 +84,9 @@ impl ZmqDevice {
 /// Binds `socket` to each endpoint, naming the one that fails.
 fn bind_all(socket: &Socket, side: &str, endpoints: &[String]) -> io::Result<()> {
     for ep in endpoints {
-        socket
-            .bind(ep)
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot bind the {side} to {ep}: {e}")))?;
+        socket.bind(ep).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot bind the {side} to {ep}: {e}"))
+        })?;
     }
     Ok(())
 }
