@@ -112,6 +112,33 @@ pub fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
+/// The greenlets holding a worker without yielding for longer than the
+/// threshold right now (empty while the monitor is off). Unlike the hook,
+/// which hears of an episode once, this says whether one is still going
+/// on: the systemd watchdog withholds its pings while it is not empty.
+pub fn stuck() -> Vec<BlockingReport> {
+    if !enabled() {
+        return Vec::new();
+    }
+    let threshold = Duration::from_nanos(THRESHOLD.load(Ordering::Relaxed));
+    let slots: Vec<Arc<Slot>> = lock(&SLOTS).clone();
+    let mut stuck = Vec::new();
+    for slot in slots {
+        if let Some((header, since)) = &*lock(&slot.running) {
+            let held = since.elapsed();
+            if held >= threshold {
+                stuck.push(BlockingReport {
+                    greenlet_id: header.id,
+                    greenlet: header.label(),
+                    thread: slot.thread.clone(),
+                    blocked_for: held,
+                });
+            }
+        }
+    }
+    stuck
+}
+
 /// Sends reports to `hook` instead of stderr.
 pub fn set_hook(hook: impl Fn(&BlockingReport) + Send + Sync + 'static) {
     *lock(&HOOK) = Some(Arc::new(hook));

@@ -84,7 +84,10 @@
 //! ```
 
 pub mod admin;
+pub mod command;
+pub mod pidfile;
 pub mod settings;
+pub mod systemd;
 mod client;
 mod context;
 mod error;

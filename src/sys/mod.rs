@@ -13,6 +13,9 @@
 //! - [`process`]: pidfd_open(2), waiting for a child's exit without
 //!   reaping it, kill(2).
 //! - [`signal`]: a signal's disposition before greenline handles it.
+//! - [`daemon`]: what a daemon does to itself (fork while one thread,
+//!   setsid, stdio onto a log file, flock, dropping privileges, kill(2)
+//!   of any pid, adopting a service manager's inherited descriptors).
 //!
 //! Everything above this folder is `#![forbid(unsafe_code)]` in spirit:
 //! `lib.rs` denies `unsafe_code`, and only this module allows it.
@@ -40,6 +43,7 @@
 
 pub(crate) mod clock;
 pub(crate) mod coroutine;
+pub(crate) mod daemon;
 pub(crate) mod epoll;
 pub(crate) mod fd;
 pub(crate) mod mem;

@@ -4,4 +4,5 @@
 
 pub mod http;
 pub mod process;
+pub mod service;
 pub mod zmq;
