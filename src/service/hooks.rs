@@ -25,7 +25,9 @@ pub const STOP_TIMEOUT: Duration = Duration::from_secs(1);
 /// `Mutex` held briefly, never across a blocking call.
 ///
 /// Hooks run in the greenlet (or thread) that called `start`, `stop` or
-/// `reload`, one at a time for one tree. A hook that returns `Err` or
+/// `reload`, one after another within that call; a `reload` (or a
+/// `stop`) called from elsewhere may run a hook at the same time, so a
+/// hook must not assume it runs alone. A hook that returns `Err` or
 /// panics fails the start (the error names the service and the hook); a
 /// failed stop hook is reported and the stop goes on.
 ///
