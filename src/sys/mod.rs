@@ -43,6 +43,7 @@
 
 pub(crate) mod clock;
 pub(crate) mod coroutine;
+#[cfg(feature = "service")]
 pub(crate) mod daemon;
 pub(crate) mod epoll;
 pub(crate) mod fd;
