@@ -29,7 +29,7 @@ use greenline::net::TcpStream;
 use greenline::server::StreamServer;
 use greenline::service::command::{self, Current};
 use greenline::service::systemd::listener_or_bind;
-use greenline::service::{Bound, Service, ServiceTree, TcpClient};
+use greenline::service::{Bound, Service, ServiceContext, ServiceTree, TcpClient};
 
 greenline::settings! {
     /// The talk's three settings, and the HTTP answer.
@@ -49,7 +49,7 @@ greenline::settings! {
 /// The application's tree, made from its settings.
 pub fn build(settings: &Current<MyApplication>) -> io::Result<ServiceTree> {
     let now = settings.get();
-    let app = ServiceTree::new("app");
+    let app = ServiceTree::with_service(MyApp);
 
     let current = settings.clone();
     let handle_http = move |_: &mut Request| {
@@ -71,6 +71,32 @@ pub fn build(settings: &Current<MyApplication>) -> io::Result<ServiceTree> {
     add(&app, tcp)?;
     add(&app, client)?;
     Ok(app)
+}
+
+/// The application's own node. Its servers are bound to the ports they
+/// started with: a reload that changes a port or the client's address is
+/// refused (and the old settings stay) rather than reported as applied.
+struct MyApp;
+
+impl Service for MyApp {
+    fn name(&self) -> String {
+        "app".into()
+    }
+
+    fn do_reload(&self, _: &ServiceContext, changed: &[String]) -> io::Result<()> {
+        let fixed: Vec<&str> = changed
+            .iter()
+            .map(String::as_str)
+            .filter(|k| matches!(*k, "http_port" | "tcp_port" | "connect_address"))
+            .collect();
+        if fixed.is_empty() {
+            return Ok(());
+        }
+        Err(io::Error::other(format!(
+            "{} cannot change while the servers run: restart to apply",
+            fixed.join(", ")
+        )))
+    }
 }
 
 fn add(app: &ServiceTree, service: impl Service) -> io::Result<()> {

@@ -209,6 +209,23 @@ fn reload_applies_valid_settings_and_refuses_broken_ones() {
     let status = stdout(&site.run(&["status"]));
     assert!(status.contains("last reload refused"), "{status}");
 
+    // A port change the running servers cannot take: refused by the
+    // application, exit 1, the old port and greeting still serving.
+    std::fs::write(
+        site.dir.join("extra.toml"),
+        format!("greeting = \"moved\"\nhttp_port = {}\n", site.http_port + 1),
+    )
+    .unwrap();
+    let out = site.run(&["reload"]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+    assert!(
+        stderr(&out).contains("http_port cannot change while the servers run"),
+        "{}",
+        both(&out)
+    );
+    assert_eq!(http_get(site.http_port).unwrap(), "hello again");
+    std::fs::write(site.dir.join("extra.toml"), "greeting = \"hello again\"\n").unwrap();
+
     // A broken main file: the command itself refuses, exit 2, and the
     // daemon is not touched.
     site.write_config("bogus_key = 1\n");
