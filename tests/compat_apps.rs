@@ -20,11 +20,12 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod common;
+
+use common::process::Lines;
 
 /// Bound on every wait: a port to listen, a line to be printed, a read.
 const LIMIT: Duration = Duration::from_secs(10);
@@ -40,64 +41,6 @@ struct Step {
     http: bool,
     /// Whether the app runs its own TCP client greenlet.
     client: bool,
-}
-
-/// Lines a child printed, collected by a reader thread.
-#[derive(Default)]
-struct Lines {
-    lines: Mutex<Vec<String>>,
-    /// The pipe reached its end (the child closed it, by exiting).
-    ended: AtomicBool,
-    grew: Condvar,
-}
-
-impl Lines {
-    fn collect(pipe: impl Read + Send + 'static) -> Arc<Lines> {
-        let lines = Arc::new(Lines::default());
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                sink.lines.lock().unwrap().push(line);
-                sink.grew.notify_all();
-            }
-            let _guard = sink.lines.lock().unwrap();
-            sink.ended.store(true, Ordering::Release);
-            sink.grew.notify_all();
-        });
-        lines
-    }
-
-    /// Waits until the pipe ended or `deadline` passed.
-    fn wait_end(&self, deadline: Instant) {
-        let mut lines = self.lines.lock().unwrap();
-        while !self.ended.load(Ordering::Acquire) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return;
-            }
-            lines = self.grew.wait_timeout(lines, left).unwrap().0;
-        }
-    }
-
-    fn snapshot(&self) -> Vec<String> {
-        self.lines.lock().unwrap().clone()
-    }
-
-    /// Waits (at most `LIMIT`) until `line` was printed at least `n` times.
-    fn wait_count(&self, line: &str, n: usize) -> Result<(), String> {
-        let deadline = Instant::now() + LIMIT;
-        let mut lines = self.lines.lock().unwrap();
-        loop {
-            if lines.iter().filter(|l| *l == line).count() >= n {
-                return Ok(());
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(format!("fewer than {n} lines {line:?} after {LIMIT:?}"));
-            }
-            lines = self.grew.wait_timeout(lines, left).unwrap().0;
-        }
-    }
 }
 
 /// A running app, killed when dropped (also when the test fails).
