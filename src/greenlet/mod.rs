@@ -14,6 +14,7 @@
 mod current;
 mod error;
 pub(crate) mod header;
+pub(crate) mod members;
 mod task;
 
 use std::panic::{self, AssertUnwindSafe};

@@ -14,14 +14,13 @@
 //! own (the idle lot, the send socket) and runs its loop through
 //! [`Lifecycle::start`].
 
-use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::greenlet::header::Header;
+use crate::greenlet::members::Members;
 use crate::sync::waiter::lock;
 use crate::sync::Event;
 use crate::{Builder, Greenlet, GreenletError};
@@ -30,10 +29,6 @@ use crate::{Builder, Greenlet, GreenletError};
 /// itself, after `close` or a broken socket (gevent's `stop_timeout`).
 pub(super) const STOP_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// How long `stop` waits for killed handlers to unwind (gevent's
-/// `pool.kill(timeout=1)`); one that never yields cannot be killed sooner.
-const KILL_WAIT: Duration = Duration::from_secs(1);
-
 /// A server's lifecycle, for a server whose socket is an `S`.
 pub(super) struct Lifecycle<S> {
     /// The server's kind and address, for logs: `StreamServer 127.0.0.1:80`.
@@ -41,7 +36,7 @@ pub(super) struct Lifecycle<S> {
     phase: Mutex<Phase<S>>,
     /// Running handlers by greenlet id; each removes itself (through its
     /// link) when it ends. `stop` waits for and kills what is left.
-    handlers: Arc<Mutex<BTreeMap<u64, Arc<Header>>>>,
+    handlers: Members,
     /// Set once the socket is closed (`close`, `stop`, or the loop giving
     /// up): what wakes `serve_forever`.
     closed: Event,
@@ -70,7 +65,7 @@ impl<S: Send + 'static> Lifecycle<S> {
         Lifecycle {
             name: format!("{kind} {addr}"),
             phase: Mutex::new(Phase::Ready(socket)),
-            handlers: Arc::new(Mutex::new(BTreeMap::new())),
+            handlers: Members::default(),
             closed: Event::new(),
             stopping: AtomicBool::new(false),
             done: Event::new(),
@@ -184,32 +179,13 @@ impl<S: Send + 'static> Lifecycle<S> {
 
     /// The second half of `stop`, once the socket is closed: waits up to
     /// `timeout` for the handlers (but the caller, if it is one), kills
-    /// those left, waits up to [`KILL_WAIT`] for them to die, then wakes
+    /// those left, waits up to a second for them to die (gevent's
+    /// `pool.kill(timeout=1)`, `greenlet::members`), then wakes
     /// `serve_forever`.
     pub(super) fn finish_stop(&self, timeout: Duration) {
-        let me = crate::current_id();
-        let others = || -> Vec<Arc<Header>> {
-            // Cloned out so no lock is held while waiting.
-            lock(&self.handlers)
-                .iter()
-                .filter(|(id, _)| Some(**id) != me)
-                .map(|(_, h)| h.clone())
-                .collect()
-        };
-        let deadline = crate::time::deadline_in(timeout);
-        let finished = others().iter().all(|h| h.wait(deadline).is_ok());
-        if !finished {
-            let running = others();
-            running.iter().for_each(|h| h.request_kill());
-            let deadline = Instant::now() + KILL_WAIT;
-            if !running.iter().all(|h| h.wait(Some(deadline)).is_ok()) {
-                log::warn!(
-                    "{}: a handler did not die within {KILL_WAIT:?} of being killed \
-                     (it never yields); it will die at its next yield",
-                    self.name
-                );
-            }
-        }
+        let who = format!("{}: a handler", self.name);
+        self.handlers
+            .join_or_kill(timeout, crate::current_id(), &who);
         self.done.set();
     }
 
@@ -239,24 +215,15 @@ impl<S: Send + 'static> Lifecycle<S> {
     /// it ends, and logs how it ended unless it returned (`peer` and `what`
     /// name it: "handler for 127.0.0.1:5000").
     pub(super) fn track(&self, g: &Greenlet<()>, what: String) {
-        let id = g.id();
-        let handlers = Arc::downgrade(&self.handlers);
-        // Insert before linking: a link added after the end runs at once,
-        // so the entry cannot outlive the greenlet.
-        lock(&self.handlers).insert(id, g.header().clone());
+        self.handlers.add(g);
         let name = self.name.clone();
-        g.link(move |outcome| {
-            if let Some(handlers) = handlers.upgrade() {
-                lock(&handlers).remove(&id);
+        g.link(move |outcome| match outcome {
+            Ok(()) => {}
+            Err(GreenletError::Panicked { message, .. }) => {
+                log::error!("{name}: {what} panicked: {message}");
             }
-            match outcome {
-                Ok(()) => {}
-                Err(GreenletError::Panicked { message, .. }) => {
-                    log::error!("{name}: {what} panicked: {message}");
-                }
-                Err(GreenletError::Killed { .. }) => log::debug!("{name}: {what} killed"),
-                Err(e) => log::error!("{name}: {what}: {e}"),
-            }
+            Err(GreenletError::Killed { .. }) => log::debug!("{name}: {what} killed"),
+            Err(e) => log::error!("{name}: {what}: {e}"),
         });
     }
 
