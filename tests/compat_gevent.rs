@@ -317,10 +317,9 @@ fn portforwarder_after_a_connection_ends() {
                 // returns without closing the server, which then serves on
                 // until signalled (1 run in 25 under load). Either ending is
                 // the original's own.
-                let r = forwarder.stderr.wait_any_prefix(&[
-                    "Closing listener socket",
-                    "Failed to get all peer names",
-                ]);
+                let r = forwarder
+                    .stderr
+                    .wait_any_prefix(&["Closing listener socket", "Failed to get all peer names"]);
                 if forwarder.check(r) == 1 {
                     forwarder.signal(Signal::SIGTERM);
                 }

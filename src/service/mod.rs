@@ -84,20 +84,20 @@
 //! ```
 
 pub mod admin;
-pub mod command;
-pub mod pidfile;
-pub mod settings;
-pub mod systemd;
 mod client;
+pub mod command;
 mod context;
 mod error;
 mod greenlets;
 mod hooks;
 mod lifecycle;
 mod node;
+pub mod pidfile;
 mod retry;
 mod servers;
+pub mod settings;
 mod state;
+pub mod systemd;
 mod tree;
 mod zmq;
 

@@ -255,7 +255,9 @@ impl Lines {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(format!("no line starting with any of {prefixes:?} after {LIMIT:?}"));
+                return Err(format!(
+                    "no line starting with any of {prefixes:?} after {LIMIT:?}"
+                ));
             }
             lines = self.grew.wait_timeout(lines, left).unwrap().0;
         }
