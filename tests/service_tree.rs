@@ -942,3 +942,47 @@ fn a_zmq_device_endpoint_in_use_fails_the_start_naming_it() {
         assert_eq!(app.child("queue").unwrap().state(), State::Failed);
     });
 }
+
+/// A ZeroMQ socket with its loop is a service: bound over tcp when it
+/// starts (ready only then), answering a libzmq-style REQ, and its loop
+/// ended quietly by the stop, which closes the socket; an endpoint in use
+/// fails the start naming it.
+#[test]
+fn a_zmq_socket_serves_while_its_service_runs() {
+    use greenline::service::ZmqSocket;
+    use greenline::zmq;
+    run(LIMIT, || {
+        let port = greenline::testing::free_port().unwrap();
+        let endpoint = format!("tcp://127.0.0.1:{port}");
+        let ctx = zmq::Context::new();
+        let server = ZmqSocket::new("echo", ctx.socket(zmq::REP).unwrap(), |socket| loop {
+            let request = socket.recv(0)?;
+            socket.send(request, 0)?;
+        })
+        .bind(endpoint.clone());
+        let app = ServiceTree::new("app");
+        app.add_service(server).unwrap();
+        app.start().unwrap();
+        let client = ctx.socket(zmq::REQ).unwrap();
+        client.connect(&endpoint).unwrap();
+        client.send("ping", 0).unwrap();
+        assert_eq!(client.recv_string(0).unwrap(), "ping");
+        let report = app.stop();
+        assert!(report.is_clean(), "{report}");
+        assert_eq!(app.child("echo").unwrap().state(), State::Stopped);
+
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("tcp://{}", taken.local_addr().unwrap());
+        let busy = ZmqSocket::new("busy", ctx.socket(zmq::REP).unwrap(), |_| Ok(()))
+            .bind(endpoint.clone());
+        let app = ServiceTree::new("app");
+        app.add_service(busy).unwrap();
+        let err = app.start().unwrap_err();
+        assert_eq!((err.path(), err.hook()), ("app/busy", Some(Hook::DoStart)));
+        assert!(
+            err.to_string()
+                .contains(&format!("cannot bind the socket to {endpoint}")),
+            "{err}"
+        );
+    });
+}

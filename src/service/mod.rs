@@ -110,4 +110,4 @@ pub use retry::{connect_and_retry, RetryPolicy};
 pub use servers::{Bound, Serve};
 pub use state::{Hook, Ready, State};
 pub use tree::ServiceTree;
-pub use zmq::ZmqDevice;
+pub use zmq::{ZmqDevice, ZmqSocket};
