@@ -12,7 +12,9 @@ mod common;
 use std::time::Instant;
 
 use common::process::{Watched, LIMIT};
-use common::service::{alive, both, http_get, stderr, stdout, tcp_line, wait_gone, Site};
+use common::service::{
+    alive, both, http_get, http_get_path, stderr, stdout, tcp_line, wait_gone, Site,
+};
 use nix::sys::signal::Signal;
 
 #[test]
@@ -530,4 +532,26 @@ fn upgrade_hands_the_ports_over_without_a_failed_request() {
     site.write_config("");
     assert!(site.run(&["stop"]).status.success());
     wait_gone(new).unwrap();
+}
+
+/// `admin = "host:port"`: an admin listener whose `/livez` and `/readyz`
+/// answer 200 once the daemon is ready; a stop takes it down with the rest.
+#[test]
+fn the_admin_setting_serves_health_probes() {
+    let site = Site::new("admin");
+    let admin = greenline::testing::free_port().unwrap();
+    site.write_config(&format!("admin = \"127.0.0.1:{admin}\"\n"));
+    let out = site.run(&["start"]);
+    assert!(out.status.success(), "{}", both(&out));
+    let (status, _) = http_get_path(admin, "/livez").unwrap();
+    assert!(status.contains(" 200 "), "{status}");
+    let (status, body) = http_get_path(admin, "/readyz").unwrap();
+    assert!(status.contains(" 200 "), "{status} {body}");
+    let listing = stdout(&site.run(&["status"]));
+    assert!(listing.contains("app/admin: ready"), "{listing}");
+    assert!(site.run(&["stop"]).status.success());
+    assert!(
+        http_get_path(admin, "/livez").is_err(),
+        "the admin port is closed"
+    );
 }

@@ -17,6 +17,7 @@ use super::context::ServiceContext;
 use super::hooks::Service;
 use super::node::Node;
 use super::state::{Ready, State};
+use super::systemd::listener_or_bind;
 use super::tree::ServiceTree;
 use crate::http::{AccessLog, HttpServer, Request, Response, ServerConfig};
 use crate::sync::waiter::lock;
@@ -126,8 +127,10 @@ impl Service for Admin {
             let tree = tree.upgrade().map(ServiceTree::from_node);
             answer(req, tree.as_ref())
         });
-        let server = HttpServer::bind_with(addr.as_str(), config, handle)
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot bind {addr}: {e}")))?;
+        // Taken from socket activation or a predecessor's upgrade under the
+        // service's name when there is one, else bound (systemd/listen.rs).
+        let listener = listener_or_bind(&self.name, addr)?;
+        let server = HttpServer::new(listener, handle)?.with_config(config);
         server.start()?;
         *lock(&self.server) = Some(server);
         Ok(Ready::Now)

@@ -151,14 +151,22 @@ pub fn wait_gone(pid: u32) -> Result<(), String> {
 
 /// `GET /` on 127.0.0.1:`port`; the response's body.
 pub fn http_get(port: u16) -> std::io::Result<String> {
+    Ok(http_get_path(port, "/")?.1)
+}
+
+/// `GET path` on 127.0.0.1:`port`; the status line and the body.
+pub fn http_get_path(port: u16, path: &str) -> std::io::Result<(String, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(LIMIT))?;
-    s.write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+    )?;
     let mut text = String::new();
     s.read_to_string(&mut text)?;
-    Ok(text
-        .split_once("\r\n\r\n")
-        .map_or(String::new(), |(_, body)| body.to_string()))
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.lines().next().unwrap_or_default().to_string();
+    Ok((status, body.to_string()))
 }
 
 /// The first line the TCP server on 127.0.0.1:`port` sends.

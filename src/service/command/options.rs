@@ -22,6 +22,10 @@ crate::settings! {
         pub stop_timeout: f64 = 10.0,
         /// Seconds `reload` waits for the daemon's answer.
         pub reload_timeout: f64 = 10.0,
+        /// An admin listener (`host:port`) answering `/livez` and `/readyz`
+        /// from the services' states, for orchestrators' probes; none when
+        /// unset.
+        pub admin: Option<String> = None,
     }
 }
 

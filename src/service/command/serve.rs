@@ -33,7 +33,7 @@ use super::upgrade::Upgrader;
 use crate::service::pidfile::Pidfile;
 use crate::service::settings::{Loaded, Settings};
 use crate::service::systemd::{spawn_watchdog, watchdog_interval, Notifier};
-use crate::service::{ServiceTree, State};
+use crate::service::{Admin, ServiceTree, State};
 use crate::signal::signal_handler;
 use crate::sync::Event;
 use crate::sys::daemon::{account, become_user, redirect_stdio};
@@ -103,6 +103,13 @@ where
             return fail(&mut detached, 1, format!("building the services: {e}"));
         }
     };
+    if let Some(addr) = &command.admin {
+        // The last child: it listens once the application's services do.
+        if let Err(e) = tree.add_service(Admin::new(addr.clone(), &tree)) {
+            release(&book, &pidfile);
+            return fail(&mut detached, 1, format!("the admin listener: {e}"));
+        }
+    }
     book.follow(&tree);
     let reloader = Arc::new(Reloader::new(loaded, current, tree.clone(), book.clone()));
     let stop = Event::new();
