@@ -7,10 +7,15 @@
 //!
 //! Usage: `notify_ready RUNS TIMEOUT_MS CMD [ARG...]`
 //!
-//! Prints `run I: MS [ms]` per run, then `median`, `p90` and `max` in ms
-//! (p90: the value 90 % of the runs are at or under, nearest rank), and
-//! `failed: N`, the runs with no `READY=1` within TIMEOUT_MS (those are
-//! killed). Exits 1 when any run failed.
+//! Prints `run I: MS [ms], cpu MS [ms]` per run, then `median`, `p90` and
+//! `max` in ms (p90: the value 90 % of the runs are at or under, nearest
+//! rank), the same for the CPU time (`cpu median` …), and `failed: N`, the
+//! runs with no `READY=1` within TIMEOUT_MS (those are killed). Exits 1
+//! when any run failed.
+//!
+//! The CPU time is what the command's threads alive at `READY=1` have run
+//! (`/proc/PID/task/*/schedstat`), read just after it: unlike the wall
+//! time, it hardly moves when other work shares the cores.
 
 use std::os::unix::net::UnixDatagram;
 use std::process::{Child, Command, Stdio};
@@ -19,13 +24,26 @@ use std::time::{Duration, Instant};
 /// How long a TERMed command may take to exit before it is killed.
 const EXIT_LIMIT: Duration = Duration::from_secs(10);
 
-/// One run: `Ok(elapsed)` from the spawn to `READY=1`.
+/// Nanoseconds process `pid`'s threads have run on a CPU, summed over
+/// those alive now (the first field of each thread's `schedstat`).
+fn cpu_ns(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// One run: `Ok((elapsed, cpu))` from the spawn to `READY=1`.
 fn run_once(
     socket: &UnixDatagram,
     path: &str,
     cmd: &[String],
     limit: Duration,
-) -> Result<Duration, String> {
+) -> Result<(Duration, Duration), String> {
     let mut buf = [0u8; 4096];
     // Leftovers of a previous run (STOPPING=1 and the like) are not ours.
     socket.set_nonblocking(true).map_err(|e| e.to_string())?;
@@ -52,7 +70,7 @@ fn run_once(
                 let elapsed = started.elapsed();
                 let text = String::from_utf8_lossy(&buf[..n]);
                 if text.lines().any(|l| l == "READY=1") {
-                    break Ok(elapsed);
+                    break Ok((elapsed, Duration::from_nanos(cpu_ns(child.id()))));
                 }
             }
             Err(e)
@@ -94,6 +112,25 @@ fn stop(child: &mut Child) -> Result<(), String> {
     ))
 }
 
+/// Prints `{prefix}median`, `p90` and `max` of `values` (in ms).
+fn summary(prefix: &str, values: &mut [f64]) {
+    values.sort_by(|a, b| a.total_cmp(b));
+    let Some(&max) = values.last() else {
+        return;
+    };
+    let n = values.len();
+    let median = if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    };
+    // Nearest rank: the smallest value with at least 90 % at or under it.
+    let p90 = values[(n * 9).div_ceil(10).max(1) - 1];
+    println!("{prefix}median: {median:.2} [ms]");
+    println!("{prefix}p90: {p90:.2} [ms]");
+    println!("{prefix}max: {max:.2} [ms]");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = "usage: notify_ready RUNS TIMEOUT_MS CMD [ARG...]";
@@ -112,13 +149,15 @@ fn main() {
         .to_string();
 
     let mut times = Vec::with_capacity(runs);
+    let mut cpu = Vec::with_capacity(runs);
     let mut failed = 0;
     for i in 1..=runs {
         match run_once(&socket, &path, cmd, Duration::from_millis(limit_ms)) {
-            Ok(t) => {
-                let ms = t.as_secs_f64() * 1e3;
-                println!("run {i}: {ms:.2} [ms]");
+            Ok((t, c)) => {
+                let (ms, cpu_ms) = (t.as_secs_f64() * 1e3, c.as_secs_f64() * 1e3);
+                println!("run {i}: {ms:.2} [ms], cpu {cpu_ms:.2} [ms]");
                 times.push(ms);
+                cpu.push(cpu_ms);
             }
             Err(e) => {
                 println!("run {i}: failed: {e}");
@@ -129,20 +168,8 @@ fn main() {
     drop(socket);
     let _ = std::fs::remove_dir_all(&dir);
 
-    times.sort_by(|a, b| a.total_cmp(b));
-    if let Some(&max) = times.last() {
-        let n = times.len();
-        let median = if n % 2 == 1 {
-            times[n / 2]
-        } else {
-            (times[n / 2 - 1] + times[n / 2]) / 2.0
-        };
-        // Nearest rank: the smallest value with at least 90 % at or under it.
-        let p90 = times[(n * 9).div_ceil(10).max(1) - 1];
-        println!("median: {median:.2} [ms]");
-        println!("p90: {p90:.2} [ms]");
-        println!("max: {max:.2} [ms]");
-    }
+    summary("", &mut times);
+    summary("cpu ", &mut cpu);
     println!("failed: {failed}");
     std::process::exit(if failed == 0 { 0 } else { 1 });
 }
