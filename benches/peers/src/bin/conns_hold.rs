@@ -8,7 +8,9 @@
 //!
 //! Prints `connections`, `errors`, the server's VmRSS before the first
 //! connection and with all N open, and `rss per connection: B [B]`
-//! ((after - before) / N). Exits 1 when any connection failed.
+//! ((after - before) / N). Exits 1 when any connection failed. On
+//! stderr, `conns_hold: all N answered once; holding` marks the start of
+//! the hold, for a script that acts on the server meanwhile.
 //!
 //! At most 256 connects are in flight at once, so a backlog of 1024 never
 //! overflows; every step has a 10 s timeout.
@@ -135,6 +137,8 @@ fn main() -> std::io::Result<()> {
         }
         opened.wait().await;
         let open_secs = started.elapsed().as_secs_f64();
+        // For a script that acts on the server while they are held.
+        eprintln!("conns_hold: all {n} answered once; holding");
         // Let the server's handlers reach their idle read before measuring.
         tokio::time::sleep(Duration::from_millis(500)).await;
         let after = rss_kib(pid);
