@@ -96,6 +96,8 @@ where
     );
     let pidfile = Arc::new(Mutex::new(pidfile));
     let current = Current::new(app);
+    // Listeners the application takes by name are kept for an upgrade.
+    crate::service::systemd::listen::keep_for_upgrade();
     let tree = match build(&current) {
         Ok(tree) => tree,
         Err(e) => {

@@ -9,6 +9,7 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use crate::net::TcpListener;
@@ -161,10 +162,12 @@ pub fn take_listener(name: &str) -> io::Result<Option<TcpListener>> {
     }
 }
 
-/// [`take_listener`], or else a new listener bound to `addr`; either way
-/// a duplicate of it is kept under `name`, so that an upgrade
-/// (`greenline upgrade`) can hand it to the successor process, which takes
-/// it back with this same call.
+/// [`take_listener`], or else a new listener bound to `addr`. In a
+/// process run by greenline's command (which can upgrade), a duplicate of
+/// it is kept under `name`, so that an upgrade (`greenline upgrade`) can
+/// hand it to the successor process, which takes it back with this same
+/// call; the port then stays bound until the process exits. Elsewhere
+/// nothing is kept, and closing the listener frees the port.
 ///
 /// # Errors
 ///
@@ -176,11 +179,24 @@ pub fn listener_or_bind(name: &str, addr: &str) -> io::Result<TcpListener> {
         None => TcpListener::bind(addr)
             .map_err(|e| io::Error::new(e.kind(), format!("bind {name} {addr}: {e}")))?,
     };
+    if !KEEP.load(Ordering::Relaxed) {
+        return Ok(listener);
+    }
     let dup = dup_cloexec(listener.as_raw_fd())?;
     let mut kept = HANDOVER.lock().unwrap_or_else(|p| p.into_inner());
     kept.retain(|(n, _)| n != name);
     kept.push((name.to_string(), dup));
     Ok(listener)
+}
+
+/// Whether [`listener_or_bind`] keeps duplicates for an upgrade: set by
+/// the command before it builds the application's tree.
+static KEEP: AtomicBool = AtomicBool::new(false);
+
+/// From now on, [`listener_or_bind`] keeps a duplicate of each listener
+/// for an upgrade to hand over.
+pub(crate) fn keep_for_upgrade() {
+    KEEP.store(true, Ordering::Relaxed);
 }
 
 /// Duplicates of the listeners [`listener_or_bind`] made, by name.
