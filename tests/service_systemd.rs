@@ -265,3 +265,37 @@ fn socket_activation_hands_listeners_over_by_name() {
     app.signal(Signal::SIGTERM);
     assert!(app.finish().success());
 }
+
+/// After `greenline upgrade`, the successor tells the manager it is the
+/// main process (`MAINPID=` with `READY=1`, one datagram) before its
+/// predecessor exits, so a `Type=notify-reload` unit (with
+/// `NotifyAccess=all`) follows the hand-over instead of seeing its main
+/// process die.
+#[test]
+fn an_upgrade_names_the_new_main_process() {
+    let site = Site::new("notify-upgrade");
+    let path = site.dir.join("notify.sock");
+    let manager = Manager::listen(UnixDatagram::bind(&path).unwrap());
+    let out = site
+        .greenline(&["start"])
+        .env("NOTIFY_SOCKET", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    manager.wait_count(1, |m| m == "READY=1").unwrap();
+    let old = site.pid().unwrap();
+
+    let out = site.run(&["upgrade"]);
+    assert!(out.status.success(), "{out:?}");
+    let new = site.pid().unwrap();
+    assert_ne!(old, new);
+    let got = manager
+        .wait_count(1, |m| m.starts_with("MAINPID="))
+        .unwrap();
+    assert!(
+        got.iter().any(|m| *m == format!("MAINPID={new}\nREADY=1")),
+        "{got:?}"
+    );
+    assert_eq!(http_get(site.http_port).unwrap(), "hello world");
+    assert!(site.run(&["stop"]).status.success());
+}

@@ -155,7 +155,14 @@ where
     }
     book.update(|s| s.state = State::Ready.as_str().to_string());
     if let Some(n) = &notifier {
-        if let Err(e) = n.ready() {
+        // An upgrade's successor tells the manager it is the main process
+        // now (the unit needs NotifyAccess=all for a message from it), in
+        // the same datagram as READY=1, before its predecessor exits.
+        let ready = match predecessor {
+            Some(_) => n.notify(&format!("MAINPID={}\nREADY=1", std::process::id())),
+            None => n.ready(),
+        };
+        if let Err(e) = ready {
             eprintln!("greenline: {e}");
         }
     }
