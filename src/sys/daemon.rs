@@ -50,7 +50,7 @@ pub(crate) fn fork() -> io::Result<Forked> {
     }
 }
 
-/// setsid(2): a new session without a controlling terminal, so a
+/// setsid(2): detaches from the controlling terminal, so a
 /// terminal's hang-up no longer reaches the daemon.
 #[inline(never)]
 pub(crate) fn setsid() -> io::Result<()> {

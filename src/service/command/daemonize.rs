@@ -1,7 +1,7 @@
-//! Becoming a daemon: fork while the process is one thread, a new
-//! session, standard streams onto the log file, and a pipe on which the
-//! daemon tells the waiting parent that its tree is ready, or why it
-//! failed.
+//! Becoming a daemon: fork while the process is one thread, setsid(2)
+//! (no controlling terminal), standard streams onto the log file, and a
+//! pipe on which the daemon tells the waiting parent that its tree is
+//! ready, or why it failed.
 //!
 //! ```text
 //!  greenline start ──fork──▶ parent: reads the pipe ──▶ exit 0 / 1 / 2

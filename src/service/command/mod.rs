@@ -48,8 +48,8 @@
 //!
 //! `start` forks while the process is still one thread (before any
 //! greenlet or runtime thread exists: the fork refuses otherwise), the
-//! child makes a new session, sends standard output and error to the
-//! `logfile`, takes the `pidfile` ([`crate::service::pidfile`]) and starts
+//! child detaches from the terminal (setsid), sends standard output and
+//! error to the `logfile`, takes the `pidfile` ([`crate::service::pidfile`]) and starts
 //! the tree; the parent waits on a pipe and exits 0 only once the tree is
 //! ready, or with the child's error. The daemon keeps a status file beside
 //! the pidfile (`<pidfile>.status`) that `status`, `stop` and `reload`
