@@ -442,10 +442,9 @@ fn a_handler_closes_its_own_server() {
     });
 }
 
-/// `close` returns at once: a running handler is neither waited for nor
-/// killed, and a later `stop` waits for it.
-#[test]
-fn close_returns_at_once_and_leaves_running_handlers_alone() {
+/// A server whose handler sets `inside` when it runs, then waits for
+/// `release` before it writes `bye` and returns: a handler held running.
+fn held_handler_server() -> (StreamServer, Event, Event) {
     let inside = Event::new();
     let release = Event::new();
     let server = {
@@ -457,6 +456,14 @@ fn close_returns_at_once_and_leaves_running_handlers_alone() {
         })
         .unwrap()
     };
+    (server, inside, release)
+}
+
+/// `close` returns at once: a running handler is neither waited for nor
+/// killed, and a later `stop` waits for it.
+#[test]
+fn close_returns_at_once_and_leaves_running_handlers_alone() {
+    let (server, inside, release) = held_handler_server();
     server.start().unwrap();
     let addr = server.local_addr();
     run(LONG, move || {
@@ -566,17 +573,7 @@ fn a_handler_stops_its_own_server() {
 /// returns once the running handler is done.
 #[test]
 fn serve_forever_returns_after_close_once_handlers_finish() {
-    let inside = Event::new();
-    let release = Event::new();
-    let server = {
-        let (inside, release) = (inside.clone(), release.clone());
-        StreamServer::bind("127.0.0.1:0", move |mut conn, _peer| {
-            inside.set();
-            release.wait().unwrap();
-            conn.write_all(b"bye\n").unwrap();
-        })
-        .unwrap()
-    };
+    let (server, inside, release) = held_handler_server();
     let addr = server.local_addr();
     run(LONG, move || {
         let serving = {
@@ -603,17 +600,7 @@ fn serve_forever_returns_after_close_once_handlers_finish() {
 /// own one second.
 #[test]
 fn serve_forever_does_not_shorten_a_running_stop() {
-    let inside = Event::new();
-    let release = Event::new();
-    let server = {
-        let (inside, release) = (inside.clone(), release.clone());
-        StreamServer::bind("127.0.0.1:0", move |mut conn, _peer| {
-            inside.set();
-            release.wait().unwrap();
-            conn.write_all(b"bye\n").unwrap();
-        })
-        .unwrap()
-    };
+    let (server, inside, release) = held_handler_server();
     let addr = server.local_addr();
     run(LONG, move || {
         let serving = {
